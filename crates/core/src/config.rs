@@ -1,0 +1,223 @@
+//! The user's configuration: a TOML file, written with every key commented on first run.
+//!
+//! Every key has a default; unknown keys are refused with their name so a typo never silently
+//! falls back to a default.
+
+use crate::duration::serde_human;
+use crate::job::validate_queue_name;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The commented default file, written on first run. Its keys are checked against the defaults
+/// by a test, so the documentation cannot drift from the code.
+pub const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
+
+pub const DEFAULT_PORT: u16 = 8091;
+pub const DEFAULT_MAX_PAYLOAD: u64 = 10 * 1024 * 1024;
+pub const DEFAULT_LOG_MAX: u64 = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub jobs: JobsConfig,
+    /// Per-queue settings by queue name. Queues not listed here use the `[jobs]` defaults.
+    pub queues: BTreeMap<String, QueueConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { port: DEFAULT_PORT }
+    }
+}
+
+/// SQLite's `synchronous` setting: NORMAL loses at most the last transactions on power loss
+/// (never corrupts, in WAL mode); FULL survives power loss at the cost of an fsync per commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    #[default]
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    pub synchronous: Synchronous,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Jobs running at once per queue; 0 means the number of CPU cores.
+    pub concurrency: u32,
+    /// Time between SIGTERM and SIGKILL when a job is cancelled, times out or Nightshift quits.
+    #[serde(with = "serde_human")]
+    pub kill_grace: Duration,
+    /// Largest accepted JSON payload, in bytes.
+    pub max_payload_bytes: u64,
+    /// Most output kept per job, in bytes; the newest output is kept.
+    pub log_max_bytes: u64,
+    /// Attempts a job gets when `add` does not say.
+    pub max_attempts: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            concurrency: 0,
+            kill_grace: Duration::from_secs(10),
+            max_payload_bytes: DEFAULT_MAX_PAYLOAD,
+            log_max_bytes: DEFAULT_LOG_MAX,
+            max_attempts: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Jobs of this queue running at once; unset uses `jobs.concurrency`. 0 holds the queue.
+    pub concurrency: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write the default config file {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads the config file, writing the commented default first if there is none.
+    pub fn load_or_init(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text).map_err(|message| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                write_default(path).map_err(|source| ConfigError::Write {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Ok(Config::default())
+            }
+            Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
+        }
+    }
+
+    /// Parses config text and checks values a type cannot express.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for name in self.queues.keys() {
+            validate_queue_name(name).map_err(|e| format!("[queues.{name}]: {e}"))?;
+        }
+        if self.jobs.max_attempts == 0 {
+            return Err("jobs.max_attempts must be at least 1".into());
+        }
+        if self.jobs.log_max_bytes < 4096 {
+            return Err("jobs.log_max_bytes must be at least 4096".into());
+        }
+        Ok(())
+    }
+
+    /// The concurrency limit of `queue`.
+    pub fn queue_concurrency(&self, queue: &str) -> u32 {
+        self.queues
+            .get(queue)
+            .and_then(|q| q.concurrency)
+            .unwrap_or_else(|| self.default_concurrency())
+    }
+
+    pub fn default_concurrency(&self) -> u32 {
+        if self.jobs.concurrency > 0 {
+            self.jobs.concurrency
+        } else {
+            std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1)
+        }
+    }
+}
+
+fn write_default(path: &Path) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    // create_new: two first runs racing must not clobber each other's (identical) file.
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(mut file) => std::io::Write::write_all(&mut file, DEFAULT_CONFIG.as_bytes()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default file with every `# key = value` line switched on.
+    fn uncommented_default() -> String {
+        DEFAULT_CONFIG
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if rest.contains(" = ") || rest.starts_with('[') => rest,
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_commented_default_documents_exactly_the_defaults() {
+        assert_eq!(Config::parse(DEFAULT_CONFIG).unwrap(), Config::default());
+        let mut expected = Config::default();
+        expected
+            .queues
+            .insert("index".into(), QueueConfig { concurrency: Some(2) });
+        assert_eq!(Config::parse(&uncommented_default()).unwrap(), expected);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let err = Config::parse("[jobs]\nkill_grase = \"5s\"\n").unwrap_err();
+        assert!(err.contains("kill_grase"), "{err}");
+        let err = Config::parse("[jobs]\nkill_grace = \"5\"\n").unwrap_err();
+        assert!(err.contains("5s"), "{err}");
+        let err = Config::parse("[queues.\"a b\"]\nconcurrency = 1\n").unwrap_err();
+        assert!(err.contains("queue name"), "{err}");
+    }
+
+    #[test]
+    fn first_load_writes_the_commented_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("config.toml");
+        assert_eq!(Config::load_or_init(&path).unwrap(), Config::default());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_CONFIG);
+    }
+
+    #[test]
+    fn queue_concurrency_falls_back_to_the_default() {
+        let config = Config::parse("[jobs]\nconcurrency = 3\n[queues.gpu]\nconcurrency = 1\n").unwrap();
+        assert_eq!(config.queue_concurrency("gpu"), 1);
+        assert_eq!(config.queue_concurrency("other"), 3);
+    }
+}

@@ -1,0 +1,77 @@
+//! Human durations ("30m", "1h 30m", "10s", "250ms") for config keys and CLI flags.
+
+use std::time::Duration;
+
+/// Parses a human duration, with an error that shows the accepted form.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("empty duration; expected a number with a unit, e.g. 90s, 30m, 1h30m".into());
+    }
+    // A bare number is ambiguous (seconds? milliseconds?), so it is refused rather than guessed.
+    if trimmed.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "'{trimmed}' has no unit; expected a number with a unit, e.g. {trimmed}s or {trimmed}m"
+        ));
+    }
+    humantime::parse_duration(trimmed).map_err(|e| {
+        format!("invalid duration '{trimmed}': {e}; expected a number with a unit, e.g. 90s, 30m, 1h30m")
+    })
+}
+
+/// Formats a duration compactly for tables ("1h 2m", "3.2s", "15ms").
+pub fn format_short(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1_000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if ms < 3_600_000 {
+        format!("{}m {}s", ms / 60_000, (ms % 60_000) / 1_000)
+    } else if ms < 86_400_000 {
+        format!("{}h {}m", ms / 3_600_000, (ms % 3_600_000) / 60_000)
+    } else {
+        format!("{}d {}h", ms / 86_400_000, (ms % 86_400_000) / 3_600_000)
+    }
+}
+
+/// Serde adapter for `Duration` fields written as human strings in the config file.
+pub mod serde_human {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_forms() {
+        assert_eq!(parse("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn refuses_bare_numbers_and_garbage_with_the_accepted_form() {
+        let err = parse("30").unwrap_err();
+        assert!(err.contains("30s"), "{err}");
+        let err = parse("soon").unwrap_err();
+        assert!(err.contains("e.g. 90s"), "{err}");
+    }
+
+    #[test]
+    fn formats_compactly() {
+        assert_eq!(format_short(Duration::from_millis(15)), "15ms");
+        assert_eq!(format_short(Duration::from_secs(3725)), "1h 2m");
+    }
+}

@@ -1,0 +1,362 @@
+//! Jobs, their states and their attempts.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// A job's id: a positive integer assigned by the store. Log files are named from it alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub i64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for JobId {
+    type Err = String;
+    /// Only plain positive decimal numbers are ids, so a path segment like `../x` never becomes one.
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("job id must be a positive whole number, got '{}'", s.escape_debug()));
+        }
+        match s.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(JobId(n)),
+            _ => Err(format!("job id must be a positive whole number, got '{s}'")),
+        }
+    }
+}
+
+/// Where a job is in its life. `Succeeded`, `Failed` and `Cancelled` are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        JobState::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown state '{s}'; expected one of queued, running, succeeded, failed, cancelled")
+            })
+    }
+}
+
+/// How one attempt ended (or that it has not yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Claimed; the process may exist but its identity is not stored yet.
+    Starting,
+    /// Identity stored: the attempt counts as running.
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Cancelled,
+    /// Ended by a shutdown or crash of Nightshift itself, not by the job.
+    Interrupted,
+    /// The program could not be started at all.
+    SpawnFailed,
+}
+
+impl AttemptOutcome {
+    pub const ALL: [AttemptOutcome; 8] = [
+        AttemptOutcome::Starting,
+        AttemptOutcome::Running,
+        AttemptOutcome::Succeeded,
+        AttemptOutcome::Failed,
+        AttemptOutcome::TimedOut,
+        AttemptOutcome::Cancelled,
+        AttemptOutcome::Interrupted,
+        AttemptOutcome::SpawnFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Starting => "starting",
+            AttemptOutcome::Running => "running",
+            AttemptOutcome::Succeeded => "succeeded",
+            AttemptOutcome::Failed => "failed",
+            AttemptOutcome::TimedOut => "timed_out",
+            AttemptOutcome::Cancelled => "cancelled",
+            AttemptOutcome::Interrupted => "interrupted",
+            AttemptOutcome::SpawnFailed => "spawn_failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        AttemptOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Whether this outcome uses up one of the job's attempts. A cancel or a graceful shutdown
+    /// of Nightshift is not the job's fault, so it does not.
+    pub fn consumes_attempt(self) -> bool {
+        matches!(
+            self,
+            AttemptOutcome::Failed | AttemptOutcome::TimedOut | AttemptOutcome::SpawnFailed
+        )
+    }
+}
+
+impl fmt::Display for AttemptOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a user asks to run: validated, normalised, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// The program to execute (looked up in PATH when it has no slash).
+    pub program: String,
+    pub args: Vec<String>,
+    /// True when the user asked for a shell: `program` is `/bin/sh` and `args` is `["-c", line]`.
+    #[serde(default)]
+    pub shell: bool,
+    /// Variables added to (or overriding) the daemon's environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Absolute working directory; `None` runs in the data directory.
+    pub cwd: Option<PathBuf>,
+    pub queue: String,
+    #[serde(default)]
+    pub priority: i32,
+    pub timeout_ms: Option<u64>,
+    pub max_attempts: u32,
+    /// Ask the desktop shell for a notification when the job ends.
+    #[serde(default)]
+    pub notify: bool,
+}
+
+/// A job spec that cannot be run, with a message naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SpecError(pub String);
+
+pub const MAX_QUEUE_NAME: usize = 64;
+pub const MAX_ATTEMPTS_LIMIT: u32 = 1000;
+
+/// Checks a queue name: 1 to 64 of letters, digits, `-`, `_` and `.`.
+pub fn validate_queue_name(name: &str) -> Result<(), SpecError> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_QUEUE_NAME
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(SpecError(format!(
+            "invalid queue name '{}': use 1 to {MAX_QUEUE_NAME} letters, digits, '-', '_' or '.'",
+            name.escape_debug()
+        )))
+    }
+}
+
+impl JobSpec {
+    /// A spec for `cmd` (program then arguments) on `queue`, with one attempt and no limits.
+    pub fn command(cmd: &[&str], queue: &str) -> JobSpec {
+        JobSpec {
+            program: cmd.first().copied().unwrap_or_default().to_string(),
+            args: cmd.iter().skip(1).map(|s| s.to_string()).collect(),
+            shell: false,
+            env: BTreeMap::new(),
+            cwd: None,
+            queue: queue.to_string(),
+            priority: 0,
+            timeout_ms: None,
+            max_attempts: 1,
+            notify: false,
+        }
+    }
+
+    /// Checks everything the operating system would otherwise reject at spawn time, so bad
+    /// input is refused when it is submitted rather than failing later.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        if self.program.is_empty() {
+            return Err(SpecError("the command is empty: give a program to run".into()));
+        }
+        let nul = |s: &str| s.contains('\0');
+        if nul(&self.program) || self.args.iter().any(|a| nul(a)) {
+            return Err(SpecError("the command contains a NUL byte, which no program can receive".into()));
+        }
+        for (key, value) in &self.env {
+            if key.is_empty() || key.contains('=') || nul(key) || nul(value) {
+                return Err(SpecError(format!(
+                    "invalid environment variable name '{}': it must be non-empty, without '=' or NUL",
+                    key.escape_debug()
+                )));
+            }
+        }
+        if let Some(cwd) = &self.cwd
+            && !cwd.is_absolute()
+        {
+            return Err(SpecError(format!(
+                "working directory '{}' must be an absolute path",
+                cwd.display()
+            )));
+        }
+        validate_queue_name(&self.queue)?;
+        if self.max_attempts == 0 || self.max_attempts > MAX_ATTEMPTS_LIMIT {
+            return Err(SpecError(format!(
+                "max attempts must be between 1 and {MAX_ATTEMPTS_LIMIT}, got {}",
+                self.max_attempts
+            )));
+        }
+        if self.timeout_ms == Some(0) {
+            return Err(SpecError("timeout must be longer than zero".into()));
+        }
+        Ok(())
+    }
+
+    /// The command as a person would type it, for tables and logs.
+    pub fn display_command(&self) -> String {
+        if self.shell
+            && let Some(line) = self.args.get(1)
+        {
+            return line.clone();
+        }
+        std::iter::once(&self.program)
+            .chain(self.args.iter())
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub state: JobState,
+    #[serde(flatten)]
+    pub spec: JobSpec,
+    /// Size in bytes of the JSON payload, if the job has one.
+    pub payload_size: Option<u64>,
+    /// Attempts that counted against `max_attempts` (failures and timeouts).
+    pub attempts_used: u32,
+    /// Attempts made in all, including cancelled and interrupted ones.
+    pub attempt_count: u32,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    /// Why the job ended the way it did, in words ("timed out after 30m", "cancelled by user").
+    pub reason: Option<String>,
+}
+
+/// One run of a job's command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub id: i64,
+    pub job_id: JobId,
+    pub number: u32,
+    pub pid: Option<i32>,
+    pub pgid: Option<i32>,
+    /// The leader's start time in clock ticks since boot (`/proc/<pid>/stat`, field 22).
+    pub start_ticks: Option<u64>,
+    pub boot_id: Option<String>,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub outcome: AttemptOutcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_are_plain_positive_numbers() {
+        assert_eq!("42".parse::<JobId>().unwrap(), JobId(42));
+        for bad in ["", "0", "-1", "../etc", "4 2", "1e3", "99999999999999999999"] {
+            assert!(bad.parse::<JobId>().is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let mut spec = JobSpec::command(&["true"], "default");
+        assert!(spec.validate().is_ok());
+        spec.queue = "no spaces".into();
+        assert!(spec.validate().unwrap_err().0.contains("queue name"));
+        spec.queue = "ok".into();
+        spec.cwd = Some("relative".into());
+        assert!(spec.validate().unwrap_err().0.contains("absolute"));
+        spec.cwd = None;
+        spec.max_attempts = 0;
+        assert!(spec.validate().unwrap_err().0.contains("max attempts"));
+    }
+
+    #[test]
+    fn display_quotes_what_a_shell_would_split() {
+        let spec = JobSpec::command(&["echo", "a b", "it's"], "q");
+        assert_eq!(spec.display_command(), r"echo 'a b' 'it'\''s'");
+    }
+
+    #[test]
+    fn states_round_trip_through_text() {
+        for st in JobState::ALL {
+            assert_eq!(st.as_str().parse::<JobState>().unwrap(), st);
+        }
+        for o in AttemptOutcome::ALL {
+            assert_eq!(AttemptOutcome::parse(o.as_str()), Some(o));
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Nightshift's vocabulary: what a job is, the states it moves through, the attempts it makes,
+//! the configuration a user writes, where files live, and the clock. Every other crate speaks
+//! in these types; this one does no I/O beyond reading the config file and creating folders.
+//!
+//! Architecture invariants (DESIGN.md), kept by every engine crate:
+//! 1. Only `nightshift-store` talks SQL.
+//! 2. Engine crates never depend on tauri, axum, clap or notify-rust.
+//! 3. Every front door is a thin call onto `nightshift-api`.
+//! 4. No blocking SQLite or filesystem work on async executor threads.
+//! 5. Dispatch is event driven; timers exist only for real deadlines.
+//! 6. Time and power are injected, so tests never sleep to wait for a policy.
+//! 7. Platform code sits behind one module per concern.
+
+pub mod clock;
+pub mod config;
+pub mod duration;
+pub mod job;
+pub mod paths;
+
+pub use clock::{Clock, SystemClock};
+pub use config::{Config, ConfigError, QueueConfig, Synchronous};
+pub use job::{Attempt, AttemptOutcome, Job, JobId, JobSpec, JobState, SpecError};
+pub use paths::Paths;

@@ -1,0 +1,26 @@
+//! The engine's errors.
+
+use nightshift_core::JobId;
+use nightshift_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    AlreadyRunning(crate::instance::RunningInstance),
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error("job {0} is not running here")]
+    NotRunning(JobId),
+    #[error("Nightshift is shutting down")]
+    ShuttingDown,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> EngineError {
+        EngineError::Io { context: context.into(), source }
+    }
+}

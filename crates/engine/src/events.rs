@@ -1,0 +1,29 @@
+//! The event bus: what the engine tells whoever listens (the API's waiters and streams, the
+//! desktop shell's tray and notifications). Sent on a broadcast channel; a slow listener that
+//! falls behind is told it lagged and re-reads state from the store.
+
+use nightshift_core::{AttemptOutcome, JobId, JobState};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Jobs were stored and are waiting for a slot.
+    Queued { ids: Vec<JobId> },
+    /// An attempt's process group is running and its identity is stored.
+    Started { id: JobId, attempt: u32, pid: i32 },
+    /// A job left the running or queued state: finished for good, or back in its queue.
+    Ended {
+        id: JobId,
+        state: JobState,
+        attempt: Option<u32>,
+        outcome: Option<AttemptOutcome>,
+        exit_code: Option<i32>,
+        signal: Option<i32>,
+        reason: Option<String>,
+        /// The job asked for a notification when it ends.
+        notify: bool,
+    },
+    /// Start-up found attempts left running by an instance that did not stop cleanly.
+    Recovered { requeued: Vec<JobId>, failed: Vec<JobId> },
+}

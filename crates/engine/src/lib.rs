@@ -1,0 +1,204 @@
+//! The engine: everything that happens between "a job was stored" and "its process group is
+//! gone and its outcome recorded". `Engine::start` takes the data directory's instance lock,
+//! opens the store, reclaims what a killed predecessor left running (before any dispatch), and
+//! starts the scheduler: one task that reacts to events (a job queued, an attempt ended, a
+//! cancel) and never polls. Each attempt runs in its own task that owns the process group until
+//! it has ended. Anything that wants to know what happens subscribes to the event bus.
+//!
+//! Invariants (see `nightshift-core`): no SQL here (the store does it), no UI or transport
+//! crates, time from the injected `Clock`, and no timer except real deadlines.
+
+mod error;
+mod events;
+mod instance;
+mod recovery;
+mod runner;
+mod scheduler;
+
+use nightshift_core::{Clock, Config, Job, JobId, JobState, Paths};
+use nightshift_store::{NewJob, Store};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use error::EngineError;
+pub use events::Event;
+pub use instance::{InstanceLock, RunningInstance};
+pub use recovery::RecoveryReport;
+
+/// Everything the engine needs to start.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub paths: Paths,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Starts engines.
+#[derive(Debug)]
+pub struct Engine;
+
+impl Engine {
+    /// Takes the instance lock, opens the store, recovers, and starts dispatching.
+    pub async fn start(options: EngineOptions) -> Result<EngineHandle, EngineError> {
+        let EngineOptions { paths, config, clock } = options;
+        paths.ensure_dirs().map_err(|e| EngineError::io("cannot create the data folders", e))?;
+        let lock = InstanceLock::acquire(&paths)?;
+        let store = {
+            let paths = paths.clone();
+            let sync = config.store.synchronous;
+            tokio::task::spawn_blocking(move || Store::open(&paths.db_file, &paths.payloads_dir, sync))
+                .await
+                .map_err(|e| EngineError::Internal(e.to_string()))??
+        };
+        let config = Arc::new(config);
+        let paths = Arc::new(paths);
+        let (events, _) = broadcast::channel(4096);
+        let recovery = recovery::run(&store, &paths, &*clock, &events).await?;
+        let running = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let initial = store.queues_with_work().await?;
+        let ctx = Arc::new(runner::Context {
+            store: store.clone(),
+            config: config.clone(),
+            paths: paths.clone(),
+            clock: clock.clone(),
+            events: events.clone(),
+            scheduler: tx.clone(),
+        });
+        let task = tokio::spawn(scheduler::Scheduler::new(ctx, rx, running.clone()).run(initial));
+        Ok(EngineHandle {
+            inner: Arc::new(Inner {
+                tx,
+                store,
+                events,
+                config,
+                paths,
+                clock,
+                running,
+                recovery,
+                started_at: std::time::Instant::now(),
+                task: std::sync::Mutex::new(Some(task)),
+                _lock: lock,
+            }),
+        })
+    }
+}
+
+/// A running engine; cheap to clone.
+#[derive(Clone)]
+pub struct EngineHandle {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for EngineHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineHandle").field("data", &self.inner.paths.data_dir).finish()
+    }
+}
+
+struct Inner {
+    tx: mpsc::UnboundedSender<scheduler::Command>,
+    store: Store,
+    events: broadcast::Sender<Event>,
+    config: Arc<Config>,
+    paths: Arc<Paths>,
+    clock: Arc<dyn Clock>,
+    running: Arc<AtomicUsize>,
+    recovery: RecoveryReport,
+    started_at: std::time::Instant,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    _lock: InstanceLock,
+}
+
+/// What a cancel request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelAck {
+    /// The job was queued and is now cancelled.
+    Cancelled,
+    /// The job is running; its group is being stopped and `Event::Ended` will follow.
+    Stopping,
+}
+
+impl EngineHandle {
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.inner.paths
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// Attempts running right now.
+    pub fn running(&self) -> usize {
+        self.inner.running.load(Ordering::Relaxed)
+    }
+
+    pub fn uptime(&self) -> std::time::Duration {
+        self.inner.started_at.elapsed()
+    }
+
+    /// What start-up recovery found.
+    pub fn recovery(&self) -> &RecoveryReport {
+        &self.inner.recovery
+    }
+
+    /// Stores jobs (all or none) and wakes the scheduler at once.
+    pub async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<JobId>, EngineError> {
+        let mut queues: Vec<String> = jobs.iter().map(|j| j.spec.queue.clone()).collect();
+        queues.sort();
+        queues.dedup();
+        let ids = self.inner.store.insert_jobs(jobs, self.now_ms()).await?;
+        let _ = self.inner.tx.send(scheduler::Command::Work(queues));
+        let _ = self.inner.events.send(Event::Queued { ids: ids.clone() });
+        Ok(ids)
+    }
+
+    /// Cancels a queued job, or starts stopping a running one.
+    pub async fn cancel(&self, id: JobId, reason: String) -> Result<CancelAck, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .tx
+            .send(scheduler::Command::Cancel { id, reason, reply })
+            .map_err(|_| EngineError::ShuttingDown)?;
+        answer.await.map_err(|_| EngineError::ShuttingDown)?
+    }
+
+    /// Puts a finished job back in its queue.
+    pub async fn retry(&self, id: JobId) -> Result<Job, EngineError> {
+        let job = self.inner.store.retry(id, self.now_ms()).await?;
+        let _ = self.inner.tx.send(scheduler::Command::Work(vec![job.spec.queue.clone()]));
+        let _ = self.inner.events.send(Event::Queued { ids: vec![id] });
+        Ok(job)
+    }
+
+    /// Stops gracefully: no new dispatch; running groups get SIGTERM, then SIGKILL after the
+    /// grace period; their jobs go back to the queue without using up an attempt.
+    pub async fn shutdown(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.inner.tx.send(scheduler::Command::Shutdown { reply }).is_ok() {
+            let _ = done.await;
+        }
+        let task = self.inner.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    /// A job's current state, if it exists.
+    pub async fn state(&self, id: JobId) -> Result<Option<JobState>, EngineError> {
+        Ok(self.inner.store.states(vec![id]).await?.first().map(|(_, s)| *s))
+    }
+}

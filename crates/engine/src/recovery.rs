@@ -1,0 +1,96 @@
+//! Start-up recovery, before any dispatch: attempts a previous instance left open are ended.
+//!
+//! For each, the stored identity decides: a group that is provably the one we started is
+//! killed; a pid that now belongs to someone else is never signalled. Either way the attempt is
+//! marked interrupted and counts as used (the job may be what crashed us), so the job goes back
+//! to its queue while attempts remain and fails otherwise.
+
+use crate::{EngineError, Event};
+use nightshift_core::{AttemptOutcome, Clock, JobState, Paths};
+use nightshift_store::{Finish, Store};
+use nightshift_supervisor::{Identity, Reclaim, reclaim};
+use tokio::sync::broadcast;
+
+/// What recovery found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub requeued: Vec<nightshift_core::JobId>,
+    pub failed: Vec<nightshift_core::JobId>,
+    /// Groups that matched their stored identity and were killed.
+    pub groups_killed: usize,
+    /// Stored pids now used by another process, left alone.
+    pub not_ours: usize,
+    pub payloads_removed: usize,
+}
+
+pub(crate) async fn run(
+    store: &Store,
+    paths: &Paths,
+    clock: &dyn Clock,
+    events: &broadcast::Sender<Event>,
+) -> Result<RecoveryReport, EngineError> {
+    let mut report = RecoveryReport::default();
+    clear_run_dir(paths).await;
+    report.payloads_removed = store.remove_orphan_payloads().await?;
+    for (attempt, job) in store.open_attempts().await? {
+        let what = match (attempt.pid, attempt.outcome) {
+            (Some(pid), AttemptOutcome::Running) => {
+                let stored = Identity { pid, start_ticks: attempt.start_ticks, boot_id: attempt.boot_id.clone() };
+                reclaim(&stored).await
+            }
+            _ => Reclaim::Unknown,
+        };
+        match what {
+            Reclaim::Killed { members, survivors } => {
+                report.groups_killed += 1;
+                tracing::warn!(job = %job.id, pgid = ?attempt.pgid, members, survivors, "killed a group left running");
+            }
+            Reclaim::NotOurs => {
+                report.not_ours += 1;
+                tracing::warn!(job = %job.id, pid = ?attempt.pid, "stored pid now belongs to another process; not signalled");
+            }
+            other => tracing::info!(job = %job.id, ?other, "attempt left open by the previous run"),
+        }
+        let state = store
+            .finish(Finish {
+                job: job.id,
+                attempt: attempt.id,
+                outcome: AttemptOutcome::Interrupted,
+                consume: true,
+                exit_code: None,
+                signal: None,
+                reason: Some(format!(
+                    "Nightshift stopped unexpectedly during attempt {}",
+                    attempt.number
+                )),
+                now: clock.now_ms(),
+            })
+            .await?;
+        if state == JobState::Queued {
+            report.requeued.push(job.id);
+        } else {
+            report.failed.push(job.id);
+        }
+    }
+    if !report.requeued.is_empty() || !report.failed.is_empty() {
+        tracing::warn!(requeued = report.requeued.len(), failed = report.failed.len(), "recovered after an unclean stop");
+        let _ = events.send(Event::Recovered {
+            requeued: report.requeued.clone(),
+            failed: report.failed.clone(),
+        });
+    }
+    Ok(report)
+}
+
+/// Per-attempt files of the previous run are no longer needed by anyone.
+async fn clear_run_dir(paths: &Paths) {
+    let dir = paths.run_dir.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    })
+    .await;
+}

@@ -1,0 +1,256 @@
+//! One attempt, from claim to recorded outcome. The runner owns the process group for the
+//! attempt's whole life: it spawns it, stores its identity (only then is the attempt running),
+//! waits for the leader, a timeout or a stop request, makes sure the group is gone, and records
+//! what happened.
+
+use crate::Event;
+use crate::scheduler::Command;
+use nightshift_core::{AttemptOutcome, Clock, Config, JobId, Paths};
+use nightshift_store::{Claimed, Finish, Store};
+use nightshift_supervisor::logfile::LogWriter;
+use nightshift_supervisor::{Exit, SpawnRequest, group_alive, spawn, terminate};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// How long output may keep flowing after the group is gone (only a process that left the
+/// group can still hold the pipe).
+const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
+
+/// Environment variables every job receives.
+pub const ENV_JOB_ID: &str = "NIGHTSHIFT_JOB_ID";
+pub const ENV_ATTEMPT: &str = "NIGHTSHIFT_ATTEMPT";
+pub const ENV_PAYLOAD_FILE: &str = "NIGHTSHIFT_PAYLOAD_FILE";
+
+pub(crate) struct Context {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub paths: Arc<Paths>,
+    pub clock: Arc<dyn Clock>,
+    pub events: broadcast::Sender<Event>,
+    pub scheduler: mpsc::UnboundedSender<Command>,
+}
+
+/// Why the runner is asked to stop its group.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Cancel(String),
+    Shutdown,
+}
+
+/// The attempt's result, ready to record.
+struct Outcome {
+    outcome: AttemptOutcome,
+    consume: bool,
+    exit: Option<Exit>,
+    reason: Option<String>,
+}
+
+pub(crate) async fn run(ctx: Arc<Context>, claimed: Claimed, stop: oneshot::Receiver<Stop>) {
+    let id = claimed.job.id;
+    let queue = claimed.job.spec.queue.clone();
+    let notify = claimed.job.spec.notify;
+    let payload_file = ctx.paths.run_dir.join(format!("{id}.json"));
+    let result = attempt(&ctx, &claimed, stop, &payload_file).await;
+    if claimed.job.payload_size.is_some() {
+        let _ = tokio::fs::remove_file(&payload_file).await;
+    }
+    let finish = Finish {
+        job: id,
+        attempt: claimed.attempt_id,
+        outcome: result.outcome,
+        consume: result.consume,
+        exit_code: result.exit.and_then(Exit::code),
+        signal: result.exit.and_then(Exit::signal),
+        reason: result.reason.clone(),
+        now: ctx.clock.now_ms(),
+    };
+    match ctx.store.finish(finish).await {
+        Ok(state) => {
+            let _ = ctx.events.send(Event::Ended {
+                id,
+                state,
+                attempt: Some(claimed.attempt_number),
+                outcome: Some(result.outcome),
+                exit_code: result.exit.and_then(Exit::code),
+                signal: result.exit.and_then(Exit::signal),
+                reason: result.reason,
+                notify: notify && state.is_final(),
+            });
+        }
+        // The row stays 'running'; the next start's recovery will settle it.
+        Err(e) => tracing::error!(job = %id, error = %e, "cannot record the end of an attempt"),
+    }
+    let _ = ctx.scheduler.send(Command::Finished { id, queue });
+}
+
+async fn attempt(
+    ctx: &Context,
+    claimed: &Claimed,
+    mut stop: oneshot::Receiver<Stop>,
+    payload_file: &std::path::Path,
+) -> Outcome {
+    let job = &claimed.job;
+    let spec = &job.spec;
+    let mut env: Vec<(OsString, OsString)> = spec
+        .env
+        .iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    env.push((ENV_JOB_ID.into(), job.id.to_string().into()));
+    env.push((ENV_ATTEMPT.into(), claimed.attempt_number.to_string().into()));
+    if job.payload_size.is_some() {
+        if let Err(e) = write_payload(&ctx.store, job.id, payload_file.to_path_buf()).await {
+            return spawn_failed(format!("cannot prepare the payload: {e}"));
+        }
+        env.push((ENV_PAYLOAD_FILE.into(), payload_file.into()));
+    }
+    let mut log = LogWriter::new(&ctx.paths.logs_dir, job.id.0, ctx.config.jobs.log_max_bytes);
+    if claimed.attempt_number > 1 {
+        log = log.with_header(format!("--- nightshift: attempt {} ---\n", claimed.attempt_number));
+    }
+    let request = SpawnRequest {
+        program: spec.program.clone(),
+        args: spec.args.clone(),
+        env,
+        cwd: spec.cwd.clone(),
+        log,
+    };
+    let mut running = match spawn(request) {
+        Ok(running) => running,
+        Err(e) => return spawn_failed(e.to_string()),
+    };
+    let identity = &running.identity;
+    if let Err(e) = ctx
+        .store
+        .set_identity(claimed.attempt_id, identity.pid, identity.start_ticks, identity.boot_id.clone())
+        .await
+    {
+        // Without a stored identity the attempt must not run: a crash now would orphan it.
+        tracing::error!(job = %job.id, error = %e, "cannot store the attempt's identity; stopping it");
+        terminate(&mut running, false, Duration::ZERO).await;
+        return Outcome {
+            outcome: AttemptOutcome::Interrupted,
+            consume: false,
+            exit: None,
+            reason: Some(format!("could not record the process: {e}")),
+        };
+    }
+    let _ = ctx.events.send(Event::Started {
+        id: job.id,
+        attempt: claimed.attempt_number,
+        pid: running.pgid(),
+    });
+
+    let grace = ctx.config.jobs.kill_grace;
+    let timeout = spec.timeout_ms.map(Duration::from_millis);
+    let deadline = async {
+        match timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    let outcome = tokio::select! {
+        exit = running.wait() => {
+            let exit = exit.ok();
+            // The leader is gone; anything it left behind in its group goes too.
+            if group_alive(running.pgid()) {
+                let end = terminate(&mut running, true, grace).await;
+                tracing::info!(job = %job.id, escalated = end.escalated, "stopped processes the job left behind");
+            }
+            ended(exit)
+        }
+        () = deadline => {
+            let end = terminate(&mut running, false, grace).await;
+            Outcome {
+                outcome: AttemptOutcome::TimedOut,
+                consume: true,
+                exit: end.exit,
+                reason: Some(format!(
+                    "timed out after {}{}",
+                    nightshift_core::duration::format_short(timeout.unwrap_or_default()),
+                    if end.escalated { "; killed after the grace period" } else { "" }
+                )),
+            }
+        }
+        request = &mut stop => {
+            let end = terminate(&mut running, false, grace).await;
+            match request {
+                Ok(Stop::Cancel(reason)) => Outcome {
+                    outcome: AttemptOutcome::Cancelled,
+                    consume: false,
+                    exit: end.exit,
+                    reason: Some(reason),
+                },
+                Ok(Stop::Shutdown) | Err(_) => Outcome {
+                    outcome: AttemptOutcome::Interrupted,
+                    consume: false,
+                    exit: end.exit,
+                    reason: Some("Nightshift was stopped; the job went back to its queue".into()),
+                },
+            }
+        }
+    };
+    running.finish_output(OUTPUT_DRAIN).await;
+    outcome
+}
+
+fn ended(exit: Option<Exit>) -> Outcome {
+    match exit {
+        Some(exit) if exit.success() => Outcome {
+            outcome: AttemptOutcome::Succeeded,
+            consume: false,
+            exit: Some(exit),
+            reason: None,
+        },
+        Some(Exit::Code(code)) => Outcome {
+            outcome: AttemptOutcome::Failed,
+            consume: true,
+            exit,
+            reason: Some(format!("exited with code {code}")),
+        },
+        Some(Exit::Signal(signal)) => Outcome {
+            outcome: AttemptOutcome::Failed,
+            consume: true,
+            exit,
+            reason: Some(format!("killed by signal {signal} ({})", signal_name(signal))),
+        },
+        None => Outcome {
+            outcome: AttemptOutcome::Failed,
+            consume: true,
+            exit: None,
+            reason: Some("lost track of the process".into()),
+        },
+    }
+}
+
+fn spawn_failed(reason: String) -> Outcome {
+    Outcome {
+        outcome: AttemptOutcome::SpawnFailed,
+        consume: true,
+        exit: None,
+        reason: Some(reason),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    nix::sys::signal::Signal::try_from(signal)
+        .map(|s| s.as_str())
+        .unwrap_or("unknown")
+}
+
+/// Decompresses the job's payload into a plain file the job can read.
+async fn write_payload(store: &Store, id: JobId, path: PathBuf) -> Result<(), String> {
+    let bytes = store
+        .payload(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the payload is missing".to_string())?;
+    tokio::task::spawn_blocking(move || std::fs::write(&path, bytes))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+

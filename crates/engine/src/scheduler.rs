@@ -1,0 +1,167 @@
+//! The scheduler: one task that owns "what runs where" and reacts to commands. It never polls:
+//! an enqueue, an attempt's end, a cancel or a shutdown wakes it, and it fills free slots by
+//! claiming from the store.
+
+use crate::runner::{self, Context, Stop};
+use crate::{CancelAck, EngineError, Event};
+use nightshift_core::{JobId, JobState};
+use nightshift_store::CancelResult;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::{mpsc, oneshot};
+
+pub(crate) enum Command {
+    /// These queues may have new queued jobs.
+    Work(Vec<String>),
+    /// An attempt ended; its slot is free.
+    Finished { id: JobId, queue: String },
+    Cancel {
+        id: JobId,
+        reason: String,
+        reply: oneshot::Sender<Result<CancelAck, EngineError>>,
+    },
+    Shutdown { reply: oneshot::Sender<()> },
+}
+
+struct Slot {
+    stop: Option<oneshot::Sender<Stop>>,
+}
+
+pub(crate) struct Scheduler {
+    ctx: Arc<Context>,
+    rx: mpsc::UnboundedReceiver<Command>,
+    running: HashMap<JobId, Slot>,
+    per_queue: HashMap<String, u32>,
+    /// Queues that may have queued jobs. A queue leaves this set when a claim comes back short.
+    dirty: BTreeSet<String>,
+    running_count: Arc<AtomicUsize>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Scheduler {
+    pub(crate) fn new(ctx: Arc<Context>, rx: mpsc::UnboundedReceiver<Command>, running_count: Arc<AtomicUsize>) -> Self {
+        Scheduler {
+            ctx,
+            rx,
+            running: HashMap::new(),
+            per_queue: HashMap::new(),
+            dirty: BTreeSet::new(),
+            running_count,
+            shutdown: None,
+        }
+    }
+
+    pub(crate) async fn run(mut self, initial: Vec<String>) {
+        self.dirty.extend(initial);
+        self.dispatch().await;
+        while let Some(command) = self.rx.recv().await {
+            self.handle(command).await;
+            // Take everything already waiting before dispatching, so a burst of enqueues
+            // becomes one claim per queue.
+            while let Ok(command) = self.rx.try_recv() {
+                self.handle(command).await;
+            }
+            if self.shutdown.is_some() {
+                if self.running.is_empty() {
+                    if let Some(reply) = self.shutdown.take() {
+                        let _ = reply.send(());
+                    }
+                    return;
+                }
+            } else {
+                self.dispatch().await;
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Work(queues) => self.dirty.extend(queues),
+            Command::Finished { id, queue } => {
+                if self.running.remove(&id).is_some()
+                    && let Some(n) = self.per_queue.get_mut(&queue)
+                {
+                    *n = n.saturating_sub(1);
+                }
+                self.running_count.store(self.running.len(), Ordering::Relaxed);
+                // A freed slot may let the next job of this queue start (or the job itself,
+                // if it went back to its queue).
+                self.dirty.insert(queue);
+            }
+            Command::Cancel { id, reason, reply } => {
+                let _ = reply.send(self.cancel(id, reason).await);
+            }
+            Command::Shutdown { reply } => {
+                self.shutdown = Some(reply);
+                for slot in self.running.values_mut() {
+                    if let Some(stop) = slot.stop.take() {
+                        let _ = stop.send(Stop::Shutdown);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn cancel(&mut self, id: JobId, reason: String) -> Result<CancelAck, EngineError> {
+        if let Some(slot) = self.running.get_mut(&id) {
+            if let Some(stop) = slot.stop.take() {
+                let _ = stop.send(Stop::Cancel(reason));
+            }
+            return Ok(CancelAck::Stopping);
+        }
+        let now = self.ctx.clock.now_ms();
+        match self.ctx.store.cancel_queued(id, reason.clone(), now).await? {
+            CancelResult::Cancelled => {
+                let _ = self.ctx.events.send(Event::Ended {
+                    id,
+                    state: JobState::Cancelled,
+                    attempt: None,
+                    outcome: None,
+                    exit_code: None,
+                    signal: None,
+                    reason: Some(reason),
+                    notify: false,
+                });
+                Ok(CancelAck::Cancelled)
+            }
+            CancelResult::NotQueued(state) if state.is_final() => {
+                Err(EngineError::Store(nightshift_store::StoreError::WrongState {
+                    id,
+                    state,
+                    message: "it has already finished".into(),
+                }))
+            }
+            CancelResult::NotQueued(_) => Err(EngineError::NotRunning(id)),
+        }
+    }
+
+    async fn dispatch(&mut self) {
+        let queues: Vec<String> = self.dirty.iter().cloned().collect();
+        for queue in queues {
+            let limit = self.ctx.config.queue_concurrency(&queue);
+            let busy = self.per_queue.get(&queue).copied().unwrap_or(0);
+            if busy >= limit {
+                continue;
+            }
+            let free = limit - busy;
+            let claimed = match self.ctx.store.claim(&queue, free, self.ctx.clock.now_ms()).await {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::error!(queue, error = %e, "cannot claim jobs");
+                    continue;
+                }
+            };
+            if (claimed.len() as u32) < free {
+                self.dirty.remove(&queue);
+            }
+            for job in claimed {
+                let (stop_tx, stop_rx) = oneshot::channel();
+                *self.per_queue.entry(queue.clone()).or_default() += 1;
+                self.running.insert(job.job.id, Slot { stop: Some(stop_tx) });
+                tokio::spawn(runner::run(self.ctx.clone(), job, stop_rx));
+            }
+        }
+        self.running_count.store(self.running.len(), Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,32 @@
+//! The store's errors.
+
+use nightshift_core::{JobId, JobState};
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error(
+        "the database {path} has schema version {found}, newer than this Nightshift understands \
+         (up to {supported}); it was left untouched. Run the newer Nightshift that wrote it, or \
+         point NIGHTSHIFT_HOME elsewhere"
+    )]
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error("no job {0}")]
+    NotFound(JobId),
+    #[error("job {id} is {state}: {message}")]
+    WrongState { id: JobId, state: JobState, message: String },
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("the store is shut down: {0}")]
+    Closed(String),
+}
+
+impl StoreError {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> StoreError {
+        StoreError::Io { context: context.into(), source }
+    }
+}

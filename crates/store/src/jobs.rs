@@ -1,0 +1,328 @@
+//! Queries on jobs and attempts. Every statement here is prepared once per connection.
+
+use crate::payload::{Prepared, Stored};
+use crate::rows::{ATTEMPT_COLUMNS, JOB_COLUMNS, attempt, job};
+use crate::{Result, StoreError};
+use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobSpec, JobState};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A job to store.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub spec: JobSpec,
+    /// The JSON payload's bytes; the caller has checked its size against the configured cap.
+    pub payload: Option<Vec<u8>>,
+}
+
+/// A job just claimed for running, with its new attempt.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub job: Job,
+    pub attempt_id: i64,
+    pub attempt_number: u32,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub job: JobId,
+    pub attempt: i64,
+    pub outcome: AttemptOutcome,
+    /// Whether this attempt counts against the job's max attempts.
+    pub consume: bool,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub reason: Option<String>,
+    pub now: i64,
+}
+
+/// Listing filters, newest first, with keyset pagination on the id.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub state: Option<JobState>,
+    pub queue: Option<String>,
+    /// Only jobs with a smaller id (the last id of the previous page).
+    pub before: Option<JobId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelResult {
+    Cancelled,
+    /// The job was not queued (it is running or already finished).
+    NotQueued(JobState),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueCount {
+    pub queue: String,
+    pub state: JobState,
+    pub count: u64,
+}
+
+pub(crate) fn insert(c: &Connection, jobs: &[Prepared], now: i64) -> Result<Vec<JobId>> {
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO jobs (state, queue, priority, program, args, shell, env, cwd, timeout_ms,
+             max_attempts, notify, payload, payload_file, payload_size, created_at, updated_at)
+         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+    )?;
+    let mut ids = Vec::with_capacity(jobs.len());
+    for p in jobs {
+        let s = &p.spec;
+        let (inline, file, size) = match &p.payload {
+            None => (None, None, None),
+            Some(Stored::Inline(b)) => (Some(b.as_slice()), None, Some(b.len() as i64)),
+            Some(Stored::File { name, size }) => (None, Some(name.as_str()), Some(*size as i64)),
+        };
+        let args = serde_json::to_string(&s.args).expect("strings serialise");
+        let env = serde_json::to_string(&s.env).expect("strings serialise");
+        stmt.execute(params![
+            s.queue,
+            s.priority,
+            s.program,
+            args,
+            s.shell,
+            env,
+            s.cwd.as_ref().map(|p| p.to_string_lossy().to_string()),
+            s.timeout_ms.map(|t| t as i64),
+            s.max_attempts,
+            s.notify,
+            inline,
+            file,
+            size,
+            now,
+        ])?;
+        ids.push(JobId(c.last_insert_rowid()));
+    }
+    Ok(ids)
+}
+
+pub(crate) fn claim(c: &Connection, queue: &str, limit: u32, now: i64) -> Result<Vec<Claimed>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut stmt = c.prepare_cached(&format!(
+        "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = coalesce(started_at, ?3),
+             attempt_count = attempt_count + 1, reason = NULL
+         WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND queue = ?1
+                      ORDER BY priority DESC, id LIMIT ?2)
+         RETURNING {JOB_COLUMNS}"
+    ))?;
+    let mut jobs: Vec<Job> = stmt
+        .query_map(params![queue, limit, now], job)?
+        .collect::<rusqlite::Result<_>>()?;
+    jobs.sort_by_key(|j| (std::cmp::Reverse(j.spec.priority), j.id));
+    let mut open = c.prepare_cached(
+        "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (?1, ?2, ?3, 'starting')",
+    )?;
+    let mut claimed = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        open.execute(params![job.id.0, job.attempt_count, now])?;
+        claimed.push(Claimed {
+            attempt_id: c.last_insert_rowid(),
+            attempt_number: job.attempt_count,
+            job,
+        });
+    }
+    Ok(claimed)
+}
+
+pub(crate) fn set_identity(
+    c: &Connection,
+    attempt: i64,
+    pid: i32,
+    start_ticks: Option<u64>,
+    boot_id: Option<&str>,
+) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE attempts SET pid = ?2, pgid = ?2, start_ticks = ?3, boot_id = ?4, outcome = 'running'
+         WHERE id = ?1",
+    )?
+    .execute(params![attempt, pid, start_ticks.map(|t| t as i64), boot_id])?;
+    Ok(())
+}
+
+pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<JobState> {
+    c.prepare_cached(
+        "UPDATE attempts SET ended_at = ?2, exit_code = ?3, signal = ?4, outcome = ?5 WHERE id = ?1",
+    )?
+    .execute(params![f.attempt, f.now, f.exit_code, f.signal, f.outcome.as_str()])?;
+    let (used, max): (u32, u32) = c
+        .prepare_cached("SELECT attempts_used, max_attempts FROM jobs WHERE id = ?1")?
+        .query_row([f.job.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(StoreError::NotFound(f.job))?;
+    let used = used + u32::from(f.consume);
+    let next = match f.outcome {
+        AttemptOutcome::Succeeded => JobState::Succeeded,
+        AttemptOutcome::Cancelled => JobState::Cancelled,
+        _ if f.consume && used >= max => JobState::Failed,
+        _ => JobState::Queued,
+    };
+    let finished_at = next.is_final().then_some(f.now);
+    c.prepare_cached(
+        "UPDATE jobs SET state = ?2, attempts_used = ?3, updated_at = ?4, finished_at = ?5,
+             exit_code = ?6, signal = ?7, reason = ?8
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        f.job.0,
+        next.as_str(),
+        used,
+        f.now,
+        finished_at,
+        f.exit_code,
+        f.signal,
+        f.reason
+    ])?;
+    Ok(next)
+}
+
+fn state_of(c: &Connection, id: JobId) -> Result<JobState> {
+    let state: String = c
+        .prepare_cached("SELECT state FROM jobs WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::NotFound(id))?;
+    state.parse().map_err(StoreError::Corrupt)
+}
+
+pub(crate) fn cancel_queued(c: &Connection, id: JobId, reason: &str, now: i64) -> Result<CancelResult> {
+    let changed = c
+        .prepare_cached(
+            "UPDATE jobs SET state = 'cancelled', reason = ?2, updated_at = ?3, finished_at = ?3
+             WHERE id = ?1 AND state = 'queued'",
+        )?
+        .execute(params![id.0, reason, now])?;
+    if changed == 1 {
+        Ok(CancelResult::Cancelled)
+    } else {
+        Ok(CancelResult::NotQueued(state_of(c, id)?))
+    }
+}
+
+pub(crate) fn retry(c: &Connection, id: JobId, now: i64) -> Result<Job> {
+    let state = state_of(c, id)?;
+    if !state.is_final() {
+        return Err(StoreError::WrongState {
+            id,
+            state,
+            message: "only a finished job can be retried".into(),
+        });
+    }
+    c.prepare_cached(
+        "UPDATE jobs SET state = 'queued', attempts_used = 0, updated_at = ?2, finished_at = NULL,
+             exit_code = NULL, signal = NULL, reason = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![id.0, now])?;
+    get(c, id)?.ok_or(StoreError::NotFound(id))
+}
+
+pub(crate) fn remove(c: &Connection, id: JobId) -> Result<Option<String>> {
+    let state = state_of(c, id)?;
+    if !state.is_final() {
+        return Err(StoreError::WrongState {
+            id,
+            state,
+            message: "cancel it before removing it".into(),
+        });
+    }
+    let file: Option<String> = c
+        .prepare_cached("DELETE FROM jobs WHERE id = ?1 RETURNING payload_file")?
+        .query_row([id.0], |r| r.get(0))?;
+    Ok(file)
+}
+
+pub(crate) fn get(c: &Connection, id: JobId) -> Result<Option<Job>> {
+    Ok(c
+        .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"))?
+        .query_row([id.0], job)
+        .optional()?)
+}
+
+pub(crate) fn attempts(c: &Connection, id: JobId) -> Result<Vec<Attempt>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE job_id = ?1 ORDER BY number"
+    ))?;
+    Ok(stmt.query_map([id.0], attempt)?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn list(c: &Connection, f: &ListFilter) -> Result<Vec<Job>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs
+         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR queue = ?2) AND (?3 IS NULL OR id < ?3)
+         ORDER BY id DESC LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(
+        params![f.state.map(|s| s.as_str()), f.queue, f.before.map(|b| b.0), f.limit],
+        job,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn states(c: &Connection, ids: &[JobId]) -> Result<Vec<(JobId, JobState)>> {
+    let mut stmt = c.prepare_cached("SELECT state FROM jobs WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(state) = stmt.query_row([id.0], |r| r.get::<_, String>(0)).optional()? {
+            out.push((*id, state.parse().map_err(StoreError::Corrupt)?));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn queue_counts(c: &Connection) -> Result<Vec<QueueCount>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state ORDER BY queue, state",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (queue, state, count) = row?;
+        out.push(QueueCount { queue, state: state.parse().map_err(StoreError::Corrupt)?, count: count as u64 });
+    }
+    Ok(out)
+}
+
+pub(crate) fn queues_with_work(c: &Connection) -> Result<Vec<String>> {
+    let mut stmt = c.prepare_cached("SELECT DISTINCT queue FROM jobs WHERE state = 'queued'")?;
+    Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn open_attempts(c: &Connection) -> Result<Vec<(Attempt, Job)>> {
+    let cols: String = ATTEMPT_COLUMNS.split(", ").map(|col| format!("a.{col}")).collect::<Vec<_>>().join(", ");
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {cols} FROM attempts a WHERE a.outcome IN ('starting', 'running') ORDER BY a.id"
+    ))?;
+    let open: Vec<Attempt> = stmt.query_map([], attempt)?.collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(open.len());
+    for a in open {
+        let job = get(c, a.job_id)?.ok_or(StoreError::NotFound(a.job_id))?;
+        out.push((a, job));
+    }
+    Ok(out)
+}
+
+pub(crate) fn payload_ref(c: &Connection, id: JobId) -> Result<Option<Stored>> {
+    let row: Option<(Option<Vec<u8>>, Option<String>, Option<i64>)> = c
+        .prepare_cached("SELECT payload, payload_file, payload_size FROM jobs WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let (inline, file, size) = row.ok_or(StoreError::NotFound(id))?;
+    Ok(match (inline, file) {
+        (Some(bytes), _) => Some(Stored::Inline(bytes)),
+        (None, Some(name)) => Some(Stored::File { name, size: size.unwrap_or(0) as u64 }),
+        (None, None) => None,
+    })
+}
+
+pub(crate) fn payload_file_exists(c: &Connection, name: &str) -> Result<bool> {
+    Ok(c
+        .prepare_cached("SELECT 1 FROM jobs WHERE payload_file = ?1")?
+        .query_row([name], |_| Ok(()))
+        .optional()?
+        .is_some())
+}

@@ -1,0 +1,199 @@
+//! The job store: one SQLite file in WAL mode, and the only code in Nightshift that talks SQL
+//! (invariant 1). Writes go through one writer thread that commits many requests per
+//! transaction (`BEGIN IMMEDIATE`, one savepoint per request so one bad request cannot undo
+//! the others); reads use their own connections on blocking threads (invariant 4). Large
+//! payloads live in compressed files beside the database, written before their row commits.
+
+mod error;
+mod jobs;
+mod migrate;
+mod open;
+mod payload;
+mod read;
+mod rows;
+mod writer;
+
+use nightshift_core::{Attempt, Job, JobId, JobState, Synchronous};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use error::StoreError;
+pub use jobs::{CancelResult, Claimed, Finish, ListFilter, NewJob, QueueCount};
+pub use migrate::{latest_version, migrate_to};
+pub use payload::INLINE_LIMIT;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A handle to the store; cheap to clone. The writer thread ends when the last clone drops.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.inner.path).finish()
+    }
+}
+
+struct Inner {
+    path: PathBuf,
+    payloads: payload::PayloadDir,
+    writer: writer::Writer,
+    readers: read::ReadPool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date. A database
+    /// written by a newer Nightshift is refused and left untouched.
+    pub fn open(db: &Path, payloads_dir: &Path, sync: Synchronous) -> Result<Store> {
+        let conn = open::writer(db, sync)?;
+        migrate::run(&conn, db)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: db.to_path_buf(),
+                payloads: payload::PayloadDir::new(payloads_dir.to_path_buf()),
+                writer: writer::Writer::start(conn)?,
+                readers: read::ReadPool::new(db.to_path_buf()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in the writer thread's current transaction and waits for the commit.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.inner.writer.submit(f).await
+    }
+
+    /// Runs `f` on a read connection on a blocking thread.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.readers.with(f))
+            .await
+            .map_err(|e| StoreError::Closed(format!("read task failed: {e}")))?
+    }
+
+    /// Stores new jobs in one transaction; all or none. Large payloads are written to files
+    /// first and removed again if the transaction fails.
+    pub async fn insert_jobs(&self, jobs: Vec<NewJob>, now: i64) -> Result<Vec<JobId>> {
+        let inner = self.inner.clone();
+        let (jobs, files) = tokio::task::spawn_blocking(move || inner.payloads.externalise(jobs))
+            .await
+            .map_err(|e| StoreError::Closed(format!("payload task failed: {e}")))??;
+        let result = self.write(move |c| jobs::insert(c, &jobs, now)).await;
+        if result.is_err() && !files.is_empty() {
+            let inner = self.inner.clone();
+            let _ = tokio::task::spawn_blocking(move || inner.payloads.remove_all(&files)).await;
+        }
+        result
+    }
+
+    /// Marks up to `limit` queued jobs of `queue` running and opens an attempt for each.
+    pub async fn claim(&self, queue: &str, limit: u32, now: i64) -> Result<Vec<Claimed>> {
+        let queue = queue.to_string();
+        self.write(move |c| jobs::claim(c, &queue, limit, now)).await
+    }
+
+    /// Records the process identity of an attempt; from then on it counts as running.
+    pub async fn set_identity(
+        &self,
+        attempt: i64,
+        pid: i32,
+        start_ticks: Option<u64>,
+        boot_id: Option<String>,
+    ) -> Result<()> {
+        self.write(move |c| jobs::set_identity(c, attempt, pid, start_ticks, boot_id.as_deref()))
+            .await
+    }
+
+    /// Closes an attempt and moves its job to its next state, which is returned.
+    pub async fn finish(&self, finish: Finish) -> Result<JobState> {
+        self.write(move |c| jobs::finish(c, &finish)).await
+    }
+
+    /// Cancels a job that is still queued.
+    pub async fn cancel_queued(&self, id: JobId, reason: String, now: i64) -> Result<CancelResult> {
+        self.write(move |c| jobs::cancel_queued(c, id, &reason, now)).await
+    }
+
+    /// Puts a finished job back in its queue with a fresh set of attempts.
+    pub async fn retry(&self, id: JobId, now: i64) -> Result<Job> {
+        self.write(move |c| jobs::retry(c, id, now)).await
+    }
+
+    /// Deletes a finished job, its attempts and its payload file.
+    pub async fn remove(&self, id: JobId) -> Result<()> {
+        let file = self.write(move |c| jobs::remove(c, id)).await?;
+        if let Some(file) = file {
+            let inner = self.inner.clone();
+            let _ = tokio::task::spawn_blocking(move || inner.payloads.remove_all(&[file])).await;
+        }
+        Ok(())
+    }
+
+    pub async fn job(&self, id: JobId) -> Result<Option<Job>> {
+        self.read(move |c| jobs::get(c, id)).await
+    }
+
+    pub async fn attempts(&self, id: JobId) -> Result<Vec<Attempt>> {
+        self.read(move |c| jobs::attempts(c, id)).await
+    }
+
+    pub async fn list(&self, filter: ListFilter) -> Result<Vec<Job>> {
+        self.read(move |c| jobs::list(c, &filter)).await
+    }
+
+    /// The states of the given jobs; unknown ids are left out.
+    pub async fn states(&self, ids: Vec<JobId>) -> Result<Vec<(JobId, JobState)>> {
+        self.read(move |c| jobs::states(c, &ids)).await
+    }
+
+    /// Job counts per queue and state.
+    pub async fn queue_counts(&self) -> Result<Vec<QueueCount>> {
+        self.read(jobs::queue_counts).await
+    }
+
+    /// Queues that have at least one queued job.
+    pub async fn queues_with_work(&self) -> Result<Vec<String>> {
+        self.read(jobs::queues_with_work).await
+    }
+
+    /// Attempts a previous instance left open, with their jobs.
+    pub async fn open_attempts(&self) -> Result<Vec<(Attempt, Job)>> {
+        self.read(jobs::open_attempts).await
+    }
+
+    /// The job's payload bytes, if it has one.
+    pub async fn payload(&self, id: JobId) -> Result<Option<Vec<u8>>> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let stored = inner.readers.with(|c| jobs::payload_ref(c, id))?;
+            inner.payloads.load(stored)
+        })
+        .await
+        .map_err(|e| StoreError::Closed(format!("payload task failed: {e}")))?
+    }
+
+    /// Removes payload files that no row refers to (left by a crash between file and commit).
+    /// Call at start-up, before the API accepts work. Returns how many were removed.
+    pub async fn remove_orphan_payloads(&self) -> Result<usize> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            inner
+                .payloads
+                .remove_orphans(|name| inner.readers.with(|c| jobs::payload_file_exists(c, name)))
+        })
+        .await
+        .map_err(|e| StoreError::Closed(format!("payload task failed: {e}")))?
+    }
+}

@@ -1,0 +1,40 @@
+//! Opening connections with the pragmas every connection needs.
+
+use crate::Result;
+use nightshift_core::Synchronous;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a connection waits for a lock held by another before giving up. Only a checkpoint
+/// or an outside tool holds one for long; the writer thread is the only writer.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The writer connection: creates the file, turns on WAL and sets durability.
+pub(crate) fn writer(path: &Path, sync: Synchronous) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(%mode, "SQLite refused WAL mode; continuing in this journal mode");
+    }
+    let sync = match sync {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {sync};
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;"
+    ))?;
+    Ok(conn)
+}
+
+/// A read-only connection for queries on blocking threads.
+pub(crate) fn reader(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+    Ok(conn)
+}

@@ -1,0 +1,127 @@
+//! The writer thread: the only connection that writes, committing many requests at once.
+//!
+//! Requests queue on a channel. The thread takes everything waiting (up to `MAX_BATCH`), opens
+//! one `BEGIN IMMEDIATE` transaction, runs each request inside its own savepoint (a failing
+//! request rolls back only itself), commits once, and only then answers every request. Under
+//! load this turns N fsyncs into one; idle, it blocks on the channel and does nothing.
+
+use crate::{Result, StoreError};
+use rusqlite::Connection;
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+const MAX_BATCH: usize = 512;
+
+/// A request's answer, held back until the transaction it ran in has committed.
+type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+trait Request: Send {
+    /// Runs the request; returns whether it succeeded (else its savepoint is rolled back) and
+    /// how to answer once the commit's result is known.
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Answer);
+    /// Answers without running (the transaction could not even begin).
+    fn refuse(self: Box<Self>, err: &StoreError);
+}
+
+struct Call<T, F> {
+    f: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Request for Call<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Answer) {
+        let Call { f, reply } = *self;
+        let result = f(conn);
+        let ok = result.is_ok();
+        let answer: Answer = Box::new(move |commit_error| {
+            let _ = reply.send(match commit_error {
+                Some(e) => Err(StoreError::Closed(format!("commit failed: {e}"))),
+                None => result,
+            });
+        });
+        (ok, answer)
+    }
+
+    fn refuse(self: Box<Self>, err: &StoreError) {
+        let _ = self.reply.send(Err(StoreError::Closed(format!("cannot begin a transaction: {err}"))));
+    }
+}
+
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Box<dyn Request>>,
+}
+
+impl Writer {
+    pub(crate) fn start(conn: Connection) -> Result<Writer> {
+        let (tx, rx) = mpsc::channel::<Box<dyn Request>>();
+        std::thread::Builder::new()
+            .name("nightshift-store-writer".into())
+            .spawn(move || run(conn, rx))
+            .map_err(|e| StoreError::io("cannot start the store's writer thread", e))?;
+        Ok(Writer { tx })
+    }
+
+    pub(crate) async fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Box::new(Call { f, reply }))
+            .map_err(|_| StoreError::Closed("the writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Closed("the writer thread dropped a request".into()))?
+    }
+}
+
+fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Request>>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = Vec::with_capacity(16);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch);
+    }
+    // Every handle is gone: fold the WAL back so the file is complete on its own.
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let err = StoreError::from(e);
+        batch.into_iter().for_each(|r| r.refuse(&err));
+        return;
+    }
+    let mut answers = Vec::with_capacity(batch.len());
+    for request in batch {
+        let savepoint = conn.execute_batch("SAVEPOINT request");
+        if let Err(e) = savepoint {
+            request.refuse(&StoreError::from(e));
+            continue;
+        }
+        let (ok, answer) = request.run(conn);
+        let end = if ok { "RELEASE request" } else { "ROLLBACK TO request; RELEASE request" };
+        if let Err(e) = conn.execute_batch(end) {
+            tracing::error!(error = %e, "closing a savepoint failed");
+        }
+        answers.push(answer);
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => answers.into_iter().for_each(|a| a(None)),
+        Err(e) => {
+            let err = StoreError::from(e);
+            tracing::error!(error = %err, "commit failed; rolling back the batch");
+            let _ = conn.execute_batch("ROLLBACK");
+            answers.into_iter().for_each(|a| a(Some(&err)));
+        }
+    }
+}

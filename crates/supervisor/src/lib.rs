@@ -1,0 +1,21 @@
+//! Running a job's command as a process group and making sure the whole group ends.
+//!
+//! Every attempt is spawned as the leader of a new process group with `process_group(0)` (no
+//! `pre_exec`, which would push std off the posix_spawn fast path). Its identity (pid, the
+//! leader's start time and the boot id) is what lets a later instance recognise the group after
+//! a crash, and refuse to signal a process that only reuses the pid. Stopping a group is SIGTERM,
+//! a grace period, SIGKILL, then a check that no member is left. Output from stdout and stderr
+//! goes through one pipe into a per-job log file with a size cap that keeps the newest output.
+//!
+//! Platform specifics (reading `/proc`) sit in `platform/`; see the invariants in
+//! `nightshift-core`.
+
+mod group;
+pub mod identity;
+pub mod logfile;
+mod platform;
+mod spawn;
+
+pub use group::{GroupEnd, Reclaim, group_alive, reclaim, terminate};
+pub use identity::Identity;
+pub use spawn::{Exit, Running, SpawnError, SpawnRequest, spawn};

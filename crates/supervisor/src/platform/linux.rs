@@ -1,0 +1,65 @@
+//! Linux: process facts from `/proc`.
+
+use super::ProcInfo;
+
+/// This boot's id; changes on every reboot, so a stored pid from another boot is never trusted.
+pub(crate) fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// Parses `/proc/<pid>/stat`; `None` for a zombie or a process that is gone.
+pub(crate) fn proc_info(pid: i32) -> Option<ProcInfo> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(pid, &text)
+}
+
+fn parse_stat(pid: i32, text: &str) -> Option<ProcInfo> {
+    // The command name (field 2) may contain spaces and parentheses: fields resume after the
+    // last ')'. After it: state (3), ppid (4), pgrp (5), … starttime (22).
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields.first().copied()? == "Z" || fields.first().copied()? == "X" {
+        return None;
+    }
+    Some(ProcInfo {
+        pid,
+        pgrp: fields.get(2)?.parse().ok()?,
+        start_ticks: fields.get(19)?.parse().ok()?,
+    })
+}
+
+/// Live members of the process group `pgid`.
+pub(crate) fn group_members(pgid: i32) -> Vec<ProcInfo> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(proc_info)
+        .filter(|p| p.pgrp == pgid)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_with_spaces_and_parentheses() {
+        let stat = "123 (a b) c) S 1 456 456 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 98765 0 0";
+        let info = parse_stat(123, stat).unwrap();
+        assert_eq!(info.pgrp, 456);
+        assert_eq!(info.start_ticks, 98765);
+        assert!(parse_stat(1, "1 (z) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 0 5 0").is_none());
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let me = std::process::id() as i32;
+        let info = proc_info(me).unwrap();
+        assert!(info.start_ticks > 0);
+        assert!(boot_id().is_some_and(|b| b.len() >= 32));
+    }
+}

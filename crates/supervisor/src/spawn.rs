@@ -1,0 +1,133 @@
+//! Starting an attempt: a new process group, output into the job's log.
+
+use crate::identity::Identity;
+use crate::logfile::LogWriter;
+use std::ffi::OsString;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+
+/// What to start.
+#[derive(Debug)]
+pub struct SpawnRequest {
+    pub program: String,
+    pub args: Vec<String>,
+    /// Added to the inherited environment.
+    pub env: Vec<(OsString, OsString)>,
+    pub cwd: Option<PathBuf>,
+    /// Where stdout and stderr go.
+    pub log: LogWriter,
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+    pub fn code(self) -> Option<i32> {
+        match self {
+            Exit::Code(c) => Some(c),
+            Exit::Signal(_) => None,
+        }
+    }
+    pub fn signal(self) -> Option<i32> {
+        match self {
+            Exit::Signal(s) => Some(s),
+            Exit::Code(_) => None,
+        }
+    }
+    pub(crate) fn from_status(status: std::process::ExitStatus) -> Exit {
+        match status.code() {
+            Some(code) => Exit::Code(code),
+            None => Exit::Signal(status.signal().unwrap_or(0)),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("cannot create the output pipe: {0}")]
+    Pipe(std::io::Error),
+    #[error("cannot start '{program}'{}: {source}", cwd.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default())]
+    Start {
+        program: String,
+        cwd: Option<PathBuf>,
+        source: std::io::Error,
+    },
+}
+
+/// A started attempt: the leader of its own process group.
+#[derive(Debug)]
+pub struct Running {
+    pub child: Child,
+    pub identity: Identity,
+    capture: Option<JoinHandle<std::io::Result<u64>>>,
+}
+
+impl Running {
+    /// The process group id, which is the leader's pid.
+    pub fn pgid(&self) -> i32 {
+        self.identity.pid
+    }
+
+    /// Waits for the leader to exit (and reaps it).
+    pub async fn wait(&mut self) -> std::io::Result<Exit> {
+        self.child.wait().await.map(Exit::from_status)
+    }
+
+    /// Waits for the output to be fully written. A process that escaped the group (setsid) can
+    /// hold the pipe open forever, so this gives up after `limit` and lets the copy finish alone.
+    pub async fn finish_output(&mut self, limit: std::time::Duration) {
+        if let Some(capture) = self.capture.take() {
+            match tokio::time::timeout(limit, capture).await {
+                Ok(Ok(Ok(_))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "writing job output failed"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "output task failed"),
+                Err(_) => tracing::warn!(
+                    pgid = self.identity.pid,
+                    "output pipe still open after the group ended; a process left the group"
+                ),
+            }
+        }
+    }
+}
+
+/// Starts `req` as a new process group leader with stdin closed and stdout and stderr both in
+/// one pipe (so their order is kept) copied into the log on a blocking thread.
+pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
+    let (reader, writer) = std::io::pipe().map_err(SpawnError::Pipe)?;
+    let writer2 = writer.try_clone().map_err(SpawnError::Pipe)?;
+    let child = {
+        let mut cmd = Command::new(&req.program);
+        cmd.args(&req.args)
+            .envs(req.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(writer2)
+            .process_group(0)
+            .kill_on_drop(false);
+        if let Some(cwd) = &req.cwd {
+            cmd.current_dir(cwd);
+        }
+        // `cmd` (holding our copies of the pipe's write end) drops at the end of this block,
+        // so the reader sees end-of-file once the group's processes are gone.
+        cmd.spawn().map_err(|source| SpawnError::Start {
+            program: req.program.clone(),
+            cwd: req.cwd.clone(),
+            source,
+        })?
+    };
+    let pid = child.id().map(|p| p as i32).unwrap_or(0);
+    let identity = Identity::of(pid);
+    let log = req.log;
+    let capture = tokio::task::spawn_blocking(move || log.copy_from(reader));
+    Ok(Running { child, identity, capture: Some(capture) })
+}
