@@ -1,0 +1,140 @@
+//! What goes over the wire: requests and answers of the facade, all serde types.
+
+use nightshift_core::{Attempt, Job, JobId, JobState};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A duration given as a human string ("30m") or as milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DurationValue {
+    Millis(u64),
+    Human(String),
+}
+
+/// One job to enqueue: the body of `POST /api/jobs` and each line of a batch.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnqueueRequest {
+    /// Program and arguments; with `shell`, the words are joined into one `sh -c` line.
+    pub cmd: Vec<String>,
+    #[serde(default)]
+    pub shell: bool,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Absolute working directory.
+    pub cwd: Option<PathBuf>,
+    /// Queue name; "default" when absent.
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub priority: i32,
+    pub timeout: Option<DurationValue>,
+    /// Attempts the job gets; the config's `jobs.max_attempts` when absent.
+    pub max_attempts: Option<u32>,
+    #[serde(default)]
+    pub notify: bool,
+    /// Any JSON value, handed to the job as a file named in `NIGHTSHIFT_PAYLOAD_FILE`.
+    pub payload: Option<Box<RawValue>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Enqueued {
+    pub id: JobId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchEnqueued {
+    pub count: usize,
+    pub ids: Vec<JobId>,
+}
+
+/// Filters and paging for `GET /api/jobs`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub state: Option<JobState>,
+    pub queue: Option<String>,
+    /// Jobs older than this id (the `next_before` of the previous page).
+    pub before: Option<JobId>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// A job as shown to people and scripts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    #[serde(flatten)]
+    pub job: Job,
+    /// The command as a person would type it.
+    pub command: String,
+}
+
+impl From<Job> for JobView {
+    fn from(job: Job) -> JobView {
+        JobView { command: job.spec.display_command(), job }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobPage {
+    pub jobs: Vec<JobView>,
+    /// Pass as `before` to get the next page; absent on the last page.
+    pub next_before: Option<JobId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub job: JobView,
+    pub attempts: Vec<Attempt>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitRequest {
+    pub ids: Vec<JobId>,
+    /// Return as soon as any one of the jobs has finished.
+    #[serde(default)]
+    pub any: bool,
+    /// Give up after this long (milliseconds); wait without limit when absent.
+    pub timeout_ms: Option<u64>,
+}
+
+/// A finished job's outcome, in brief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobBrief {
+    pub id: JobId,
+    pub state: JobState,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WaitResult {
+    pub finished: Vec<JobBrief>,
+    pub pending: Vec<JobId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueueView {
+    pub name: String,
+    pub concurrency: u32,
+    pub counts: BTreeMap<JobState, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub api_version: u32,
+    pub pid: u32,
+    pub uptime_ms: u64,
+    pub running: usize,
+    pub data_dir: String,
+    pub max_payload_bytes: u64,
+    /// Jobs that start-up recovery put back in their queue or failed.
+    pub recovered_requeued: usize,
+    pub recovered_failed: usize,
+}

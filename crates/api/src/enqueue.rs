@@ -1,0 +1,128 @@
+//! Turning enqueue requests into validated jobs, refusing bad input with a message that names
+//! the problem (and, in a batch, the line).
+
+use crate::dto::{DurationValue, EnqueueRequest};
+use crate::error::{ApiError, ErrorKind};
+use nightshift_core::{Config, JobSpec};
+use nightshift_store::NewJob;
+
+pub const DEFAULT_QUEUE: &str = "default";
+
+pub(crate) fn prepare(config: &Config, request: EnqueueRequest) -> Result<NewJob, ApiError> {
+    let EnqueueRequest { cmd, shell, env, cwd, queue, priority, timeout, max_attempts, notify, payload } =
+        request;
+    if cmd.is_empty() || cmd[0].is_empty() {
+        return Err(ApiError::bad_request("cmd is empty: give the program and its arguments"));
+    }
+    let (program, args) = if shell {
+        ("/bin/sh".to_string(), vec!["-c".to_string(), cmd.join(" ")])
+    } else {
+        (cmd[0].clone(), cmd[1..].to_vec())
+    };
+    let timeout_ms = match timeout {
+        None => None,
+        Some(DurationValue::Millis(ms)) => Some(ms),
+        Some(DurationValue::Human(text)) => Some(
+            nightshift_core::duration::parse(&text)
+                .map_err(|e| ApiError::bad_request(format!("timeout: {e}")))?
+                .as_millis() as u64,
+        ),
+    };
+    let spec = JobSpec {
+        program,
+        args,
+        shell,
+        env,
+        cwd,
+        queue: queue.unwrap_or_else(|| DEFAULT_QUEUE.to_string()),
+        priority,
+        timeout_ms,
+        max_attempts: max_attempts.unwrap_or(config.jobs.max_attempts),
+        notify,
+    };
+    spec.validate().map_err(|e| ApiError::bad_request(e.0))?;
+    let payload = match payload {
+        None => None,
+        Some(raw) => {
+            let bytes = raw.get().as_bytes();
+            let cap = config.jobs.max_payload_bytes;
+            if bytes.len() as u64 > cap {
+                return Err(payload_too_large(bytes.len() as u64, cap));
+            }
+            Some(bytes.to_vec())
+        }
+    };
+    Ok(NewJob { spec, payload })
+}
+
+pub(crate) fn payload_too_large(size: u64, cap: u64) -> ApiError {
+    ApiError::new(
+        ErrorKind::PayloadTooLarge,
+        format!(
+            "the payload is {size} bytes ({}), over the limit of {cap} bytes ({}); nothing was \
+             stored. Raise jobs.max_payload_bytes in the config file to allow it",
+            human_bytes(size),
+            human_bytes(cap)
+        ),
+    )
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// Parses and validates every line of a JSON Lines body; blank lines are skipped.
+pub(crate) fn prepare_lines(config: &Config, body: &[u8]) -> Result<Vec<NewJob>, ApiError> {
+    let mut jobs = Vec::new();
+    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let at = |e: ApiError| ApiError::new(e.code, format!("line {}: {}", index + 1, e.message));
+        let request: EnqueueRequest = serde_json::from_slice(line)
+            .map_err(|e| at(ApiError::bad_request(e.to_string())))?;
+        jobs.push(prepare(config, request).map_err(at)?);
+    }
+    Ok(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_lines_become_sh_dash_c() {
+        let req = EnqueueRequest { cmd: vec!["echo hi |".into(), "wc -l".into()], shell: true, ..Default::default() };
+        let job = prepare(&Config::default(), req).unwrap();
+        assert_eq!(job.spec.program, "/bin/sh");
+        assert_eq!(job.spec.args, vec!["-c", "echo hi | wc -l"]);
+    }
+
+    #[test]
+    fn oversize_payload_names_both_sizes() {
+        let mut config = Config::default();
+        config.jobs.max_payload_bytes = 10;
+        let payload = serde_json::value::RawValue::from_string("\"0123456789abc\"".into()).unwrap();
+        let req = EnqueueRequest { cmd: vec!["true".into()], payload: Some(payload), ..Default::default() };
+        let err = prepare(&config, req).unwrap_err();
+        assert_eq!(err.code, ErrorKind::PayloadTooLarge);
+        assert!(err.message.contains("15 bytes") && err.message.contains("10 bytes"), "{}", err.message);
+    }
+
+    #[test]
+    fn batch_errors_name_the_line_and_store_nothing() {
+        let body = b"{\"cmd\":[\"true\"]}\n\n{\"cmd\":[\"true\"],\"queu\":\"x\"}\n";
+        let err = prepare_lines(&Config::default(), body).unwrap_err();
+        assert!(err.message.starts_with("line 3:") && err.message.contains("queu"), "{}", err.message);
+        let err = prepare_lines(&Config::default(), b"{\"cmd\":[\"true\"],\"timeout\":\"5\"}").unwrap_err();
+        assert!(err.message.contains("line 1: timeout"), "{}", err.message);
+    }
+}

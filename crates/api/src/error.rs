@@ -1,0 +1,83 @@
+//! Errors every front door can render: a kind (which maps to an HTTP status or an exit code)
+//! and a message for a person.
+
+use nightshift_core::JobId;
+use nightshift_engine::EngineError;
+use nightshift_store::StoreError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    MisdirectedRequest,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::MisdirectedRequest => "misdirected_request",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// `{code, message}` on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorKind,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorKind, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorKind::BadRequest, message)
+    }
+    pub fn no_job(id: JobId) -> ApiError {
+        ApiError::new(ErrorKind::NotFound, format!("no job {id}"))
+    }
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        ApiError::new(ErrorKind::Internal, e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        let kind = match &e {
+            StoreError::NotFound(_) => ErrorKind::NotFound,
+            StoreError::WrongState { .. } => ErrorKind::Conflict,
+            StoreError::Closed(_) => ErrorKind::Unavailable,
+            _ => ErrorKind::Internal,
+        };
+        ApiError::new(kind, e.to_string())
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        match e {
+            EngineError::Store(e) => e.into(),
+            EngineError::NotRunning(_) => ApiError::new(ErrorKind::Conflict, e.to_string()),
+            EngineError::ShuttingDown => ApiError::new(ErrorKind::Unavailable, e.to_string()),
+            other => ApiError::internal(other),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Routes: each parses its input, makes one call onto the facade, and renders the answer.
+
+use crate::error::{HttpError, error};
+use crate::guard::{Guard, check};
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+use nightshift_api::{Api, ApiError, ErrorKind, ListQuery};
+use nightshift_core::JobId;
+use serde::Deserialize;
+
+/// Body limit of a wait request (100,000 ids fit).
+const WAIT_BODY: usize = 8 << 20;
+/// Body limit of a batch enqueue.
+const BATCH_BODY: usize = 256 << 20;
+
+type Reply<T> = Result<T, HttpError>;
+
+pub(crate) fn router(api: Api, guard: Guard) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/jobs", post(enqueue).get(list))
+        .route("/api/jobs/batch", post(enqueue_batch))
+        .route("/api/jobs/wait", post(wait))
+        .route("/api/jobs/{id}", get(show).delete(remove))
+        .route("/api/jobs/{id}/cancel", post(cancel))
+        .route("/api/jobs/{id}/retry", post(retry))
+        .route("/api/jobs/{id}/logs", get(logs))
+        .route("/api/queues", get(queues))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(api)
+        .layer(middleware::from_fn_with_state(guard, check))
+}
+
+async fn not_found() -> Response {
+    error(ErrorKind::NotFound, "no such route; the API lives under /api")
+}
+
+async fn method_not_allowed() -> Response {
+    let mut response = error(ErrorKind::BadRequest, "this method is not allowed on this route");
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+/// Reads a whole body up to `limit` bytes: 413 past it.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, HttpError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            || e.to_string().contains("length limit");
+        if too_large {
+            HttpError(ApiError::new(
+                ErrorKind::PayloadTooLarge,
+                format!("the request body is over the limit of {limit} bytes"),
+            ))
+        } else {
+            HttpError(ApiError::bad_request(format!("cannot read the request body: {e}")))
+        }
+    })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| HttpError(ApiError::bad_request(format!("invalid JSON body: {e}"))))
+}
+
+fn job_id(path: Result<Path<String>, PathRejection>) -> Result<JobId, HttpError> {
+    let Path(raw) = path.map_err(|e| HttpError(ApiError::bad_request(e.body_text())))?;
+    raw.parse().map_err(|e: String| HttpError(ApiError::bad_request(e)))
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| HttpError(ApiError::bad_request(e.body_text())))
+}
+
+async fn health(State(api): State<Api>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.health().await?))
+}
+
+async fn enqueue(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
+    let bytes = read_body(body, api.max_enqueue_body()).await?;
+    let request = parse_json(&bytes)?;
+    Ok((StatusCode::CREATED, Json(api.enqueue(request).await?)))
+}
+
+async fn enqueue_batch(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
+    let bytes = read_body(body, BATCH_BODY).await?;
+    Ok((StatusCode::CREATED, Json(api.enqueue_batch(&bytes).await?)))
+}
+
+async fn list(State(api): State<Api>, q: Result<Query<ListQuery>, QueryRejection>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.list(query(q)?).await?))
+}
+
+async fn show(State(api): State<Api>, id: Result<Path<String>, PathRejection>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.show(job_id(id)?).await?))
+}
+
+async fn cancel(State(api): State<Api>, id: Result<Path<String>, PathRejection>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.cancel(job_id(id)?).await?))
+}
+
+async fn retry(State(api): State<Api>, id: Result<Path<String>, PathRejection>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.retry(job_id(id)?).await?))
+}
+
+async fn remove(State(api): State<Api>, id: Result<Path<String>, PathRejection>) -> Reply<impl IntoResponse> {
+    api.remove(job_id(id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogsQuery {
+    /// Only the last N lines.
+    tail: Option<usize>,
+    /// Keep the response open and stream output until the job finishes.
+    #[serde(default)]
+    follow: bool,
+}
+
+async fn logs(
+    State(api): State<Api>,
+    id: Result<Path<String>, PathRejection>,
+    q: Result<Query<LogsQuery>, QueryRejection>,
+) -> Reply<Response> {
+    let id = job_id(id)?;
+    let q = query(q)?;
+    let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    if !q.follow {
+        return Ok((text, api.logs(id, q.tail).await?).into_response());
+    }
+    let stream = api.follow_logs(id, q.tail).await?.into_receiver();
+    let body = futures_util::stream::unfold(stream, |mut rx| async move {
+        let item = rx.recv().await?;
+        Some((item.map(Bytes::from).map_err(std::io::Error::other), rx))
+    });
+    Ok((text, Body::from_stream(body)).into_response())
+}
+
+async fn wait(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
+    let bytes = read_body(body, WAIT_BODY).await?;
+    Ok(Json(api.wait(parse_json(&bytes)?).await?))
+}
+
+async fn queues(State(api): State<Api>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.queues().await?))
+}
