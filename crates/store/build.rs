@@ -22,8 +22,17 @@ fn main() {
             .next()
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("migration {name} must start with its number"));
-        assert_eq!(number, index as i64 + 1, "migrations must be numbered 1, 2, 3… without gaps");
-        writeln!(out, "    ({number}, {name:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+        assert_eq!(
+            number,
+            index as i64 + 1,
+            "migrations must be numbered 1, 2, 3… without gaps"
+        );
+        writeln!(
+            out,
+            "    ({number}, {name:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join("migrations.rs");

@@ -73,7 +73,10 @@ pub struct JobView {
 
 impl From<Job> for JobView {
     fn from(job: Job) -> JobView {
-        JobView { command: job.spec.display_command(), job }
+        JobView {
+            command: job.spec.display_command(),
+            job,
+        }
     }
 }
 

@@ -9,10 +9,22 @@ use nightshift_store::NewJob;
 pub const DEFAULT_QUEUE: &str = "default";
 
 pub(crate) fn prepare(config: &Config, request: EnqueueRequest) -> Result<NewJob, ApiError> {
-    let EnqueueRequest { cmd, shell, env, cwd, queue, priority, timeout, max_attempts, notify, payload } =
-        request;
+    let EnqueueRequest {
+        cmd,
+        shell,
+        env,
+        cwd,
+        queue,
+        priority,
+        timeout,
+        max_attempts,
+        notify,
+        payload,
+    } = request;
     if cmd.is_empty() || cmd[0].is_empty() {
-        return Err(ApiError::bad_request("cmd is empty: give the program and its arguments"));
+        return Err(ApiError::bad_request(
+            "cmd is empty: give the program and its arguments",
+        ));
     }
     let (program, args) = if shell {
         ("/bin/sh".to_string(), vec!["-c".to_string(), cmd.join(" ")])
@@ -75,11 +87,19 @@ pub fn human_bytes(n: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Parses and validates every line of a JSON Lines body; blank lines are skipped.
-pub(crate) fn prepare_lines(config: &Config, body: &[u8]) -> Result<Vec<NewJob>, ApiError> {
+pub(crate) fn prepare_lines(
+    config: &Config,
+    body: &[u8],
+    default_cwd: Option<std::path::PathBuf>,
+) -> Result<Vec<NewJob>, ApiError> {
     let mut jobs = Vec::new();
     for (index, line) in body.split(|b| *b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -87,8 +107,11 @@ pub(crate) fn prepare_lines(config: &Config, body: &[u8]) -> Result<Vec<NewJob>,
             continue;
         }
         let at = |e: ApiError| ApiError::new(e.code, format!("line {}: {}", index + 1, e.message));
-        let request: EnqueueRequest = serde_json::from_slice(line)
-            .map_err(|e| at(ApiError::bad_request(e.to_string())))?;
+        let mut request: EnqueueRequest =
+            serde_json::from_slice(line).map_err(|e| at(ApiError::bad_request(e.to_string())))?;
+        if request.cwd.is_none() {
+            request.cwd.clone_from(&default_cwd);
+        }
         jobs.push(prepare(config, request).map_err(at)?);
     }
     Ok(jobs)
@@ -100,7 +123,11 @@ mod tests {
 
     #[test]
     fn shell_lines_become_sh_dash_c() {
-        let req = EnqueueRequest { cmd: vec!["echo hi |".into(), "wc -l".into()], shell: true, ..Default::default() };
+        let req = EnqueueRequest {
+            cmd: vec!["echo hi |".into(), "wc -l".into()],
+            shell: true,
+            ..Default::default()
+        };
         let job = prepare(&Config::default(), req).unwrap();
         assert_eq!(job.spec.program, "/bin/sh");
         assert_eq!(job.spec.args, vec!["-c", "echo hi | wc -l"]);
@@ -111,18 +138,35 @@ mod tests {
         let mut config = Config::default();
         config.jobs.max_payload_bytes = 10;
         let payload = serde_json::value::RawValue::from_string("\"0123456789abc\"".into()).unwrap();
-        let req = EnqueueRequest { cmd: vec!["true".into()], payload: Some(payload), ..Default::default() };
+        let req = EnqueueRequest {
+            cmd: vec!["true".into()],
+            payload: Some(payload),
+            ..Default::default()
+        };
         let err = prepare(&config, req).unwrap_err();
         assert_eq!(err.code, ErrorKind::PayloadTooLarge);
-        assert!(err.message.contains("15 bytes") && err.message.contains("10 bytes"), "{}", err.message);
+        assert!(
+            err.message.contains("15 bytes") && err.message.contains("10 bytes"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn batch_errors_name_the_line_and_store_nothing() {
         let body = b"{\"cmd\":[\"true\"]}\n\n{\"cmd\":[\"true\"],\"queu\":\"x\"}\n";
-        let err = prepare_lines(&Config::default(), body).unwrap_err();
-        assert!(err.message.starts_with("line 3:") && err.message.contains("queu"), "{}", err.message);
-        let err = prepare_lines(&Config::default(), b"{\"cmd\":[\"true\"],\"timeout\":\"5\"}").unwrap_err();
+        let err = prepare_lines(&Config::default(), body, None).unwrap_err();
+        assert!(
+            err.message.starts_with("line 3:") && err.message.contains("queu"),
+            "{}",
+            err.message
+        );
+        let err = prepare_lines(
+            &Config::default(),
+            b"{\"cmd\":[\"true\"],\"timeout\":\"5\"}",
+            None,
+        )
+        .unwrap_err();
         assert!(err.message.contains("line 1: timeout"), "{}", err.message);
     }
 }

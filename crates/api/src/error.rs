@@ -46,7 +46,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorKind, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into() }
+        ApiError {
+            code,
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(ErrorKind::BadRequest, message)

@@ -15,6 +15,7 @@ use nightshift_store::ListFilter;
 use std::collections::BTreeMap;
 
 pub use dto::*;
+pub use enqueue::human_bytes;
 pub use error::{ApiError, ErrorKind};
 pub use logs::LogStream;
 
@@ -70,33 +71,62 @@ impl Api {
 
     /// Enqueues every line of a JSON Lines body (one `EnqueueRequest` per line) in one
     /// transaction, or none of them if any line is invalid; the error names the line.
-    pub async fn enqueue_batch(&self, body: &[u8]) -> Result<BatchEnqueued, ApiError> {
-        let jobs = enqueue::prepare_lines(self.engine.config(), body)?;
+    /// Lines without a `cwd` run in `default_cwd` (the directory the batch was sent from).
+    pub async fn enqueue_batch(
+        &self,
+        body: &[u8],
+        default_cwd: Option<std::path::PathBuf>,
+    ) -> Result<BatchEnqueued, ApiError> {
+        let jobs = enqueue::prepare_lines(self.engine.config(), body, default_cwd)?;
         if jobs.is_empty() {
-            return Err(ApiError::bad_request("the batch is empty: send one job per line"));
+            return Err(ApiError::bad_request(
+                "the batch is empty: send one job per line",
+            ));
         }
         let ids = self.engine.enqueue(jobs).await?;
-        Ok(BatchEnqueued { count: ids.len(), ids })
+        Ok(BatchEnqueued {
+            count: ids.len(),
+            ids,
+        })
     }
 
     pub async fn list(&self, query: ListQuery) -> Result<JobPage, ApiError> {
         let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
         if let Some(queue) = &query.queue {
-            nightshift_core::job::validate_queue_name(queue).map_err(|e| ApiError::bad_request(e.0))?;
+            nightshift_core::job::validate_queue_name(queue)
+                .map_err(|e| ApiError::bad_request(e.0))?;
         }
         let jobs = self
             .engine
             .store()
-            .list(ListFilter { state: query.state, queue: query.queue, before: query.before, limit })
+            .list(ListFilter {
+                state: query.state,
+                queue: query.queue,
+                before: query.before,
+                limit,
+            })
             .await?;
-        let next_before = (jobs.len() as u32 == limit).then(|| jobs.last().map(|j| j.id)).flatten();
-        Ok(JobPage { jobs: jobs.into_iter().map(JobView::from).collect(), next_before })
+        let next_before = (jobs.len() as u32 == limit)
+            .then(|| jobs.last().map(|j| j.id))
+            .flatten();
+        Ok(JobPage {
+            jobs: jobs.into_iter().map(JobView::from).collect(),
+            next_before,
+        })
     }
 
     pub async fn show(&self, id: JobId) -> Result<JobDetail, ApiError> {
-        let job = self.engine.store().job(id).await?.ok_or(ApiError::no_job(id))?;
+        let job = self
+            .engine
+            .store()
+            .job(id)
+            .await?
+            .ok_or(ApiError::no_job(id))?;
         let attempts = self.engine.store().attempts(id).await?;
-        Ok(JobDetail { job: JobView::from(job), attempts })
+        Ok(JobDetail {
+            job: JobView::from(job),
+            attempts,
+        })
     }
 
     /// Cancels a job; for a running one, returns once its whole group is gone.
@@ -178,7 +208,12 @@ impl Api {
     }
 
     async fn view(&self, id: JobId) -> Result<JobView, ApiError> {
-        let job = self.engine.store().job(id).await?.ok_or(ApiError::no_job(id))?;
+        let job = self
+            .engine
+            .store()
+            .job(id)
+            .await?
+            .ok_or(ApiError::no_job(id))?;
         Ok(JobView::from(job))
     }
 }

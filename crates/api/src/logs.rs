@@ -37,13 +37,15 @@ pub(crate) fn follow(engine: EngineHandle, id: JobId, tail: Option<usize>) -> Lo
             (follower, chunk)
         })
         .await;
-        let Ok((mut follower, chunk)) = first else { return };
+        let Ok((mut follower, chunk)) = first else {
+            return;
+        };
         if !send(&tx, chunk).await {
             return;
         }
         loop {
             // Read the state before the output, so output written just before the end is read.
-            let finished = matches!(engine.state(id).await, Ok(Some(s)) if s.is_final()) ;
+            let finished = matches!(engine.state(id).await, Ok(Some(s)) if s.is_final());
             let read = tokio::task::spawn_blocking(move || {
                 let chunk = follower.read_new();
                 (follower, chunk)

@@ -13,20 +13,33 @@ use tokio::time::Instant;
 /// Most ids one wait may name.
 pub const MAX_WAIT_IDS: usize = 100_000;
 
-pub(crate) async fn wait(engine: &EngineHandle, request: WaitRequest) -> Result<WaitResult, ApiError> {
+pub(crate) async fn wait(
+    engine: &EngineHandle,
+    request: WaitRequest,
+) -> Result<WaitResult, ApiError> {
     if request.ids.is_empty() {
-        return Err(ApiError::bad_request("give at least one job id to wait for"));
+        return Err(ApiError::bad_request(
+            "give at least one job id to wait for",
+        ));
     }
     if request.ids.len() > MAX_WAIT_IDS {
-        return Err(ApiError::bad_request(format!("wait for at most {MAX_WAIT_IDS} jobs at once")));
+        return Err(ApiError::bad_request(format!(
+            "wait for at most {MAX_WAIT_IDS} jobs at once"
+        )));
     }
     // Subscribe before reading states, so an ending between the two is not lost.
     let mut events = engine.subscribe();
     let mut pending: BTreeSet<JobId> = request.ids.iter().copied().collect();
-    let known = engine.store().states(pending.iter().copied().collect()).await?;
+    let known = engine
+        .store()
+        .states(pending.iter().copied().collect())
+        .await?;
     if known.len() < pending.len() {
         let known: BTreeSet<JobId> = known.iter().map(|(id, _)| *id).collect();
-        let missing: Vec<String> = pending.difference(&known).map(|id| id.to_string()).collect();
+        let missing: Vec<String> = pending
+            .difference(&known)
+            .map(|id| id.to_string())
+            .collect();
         return Err(ApiError::new(
             crate::ErrorKind::NotFound,
             format!("no job {}", missing.join(", ")),
@@ -34,7 +47,9 @@ pub(crate) async fn wait(engine: &EngineHandle, request: WaitRequest) -> Result<
     }
     let mut finished: BTreeSet<JobId> = BTreeSet::new();
     settle(&mut pending, &mut finished, known);
-    let deadline = request.timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms));
+    let deadline = request
+        .timeout_ms
+        .map(|ms| Instant::now() + Duration::from_millis(ms));
     let done = |pending: &BTreeSet<JobId>, finished: &BTreeSet<JobId>| {
         pending.is_empty() || (request.any && !finished.is_empty())
     };
@@ -52,11 +67,17 @@ pub(crate) async fn wait(engine: &EngineHandle, request: WaitRequest) -> Result<
             }
             Some(Ok(_)) => {}
             Some(Err(RecvError::Lagged(_))) => {
-                let states = engine.store().states(pending.iter().copied().collect()).await?;
+                let states = engine
+                    .store()
+                    .states(pending.iter().copied().collect())
+                    .await?;
                 settle(&mut pending, &mut finished, states);
             }
             Some(Err(RecvError::Closed)) => {
-                return Err(ApiError::new(crate::ErrorKind::Unavailable, "Nightshift is shutting down"));
+                return Err(ApiError::new(
+                    crate::ErrorKind::Unavailable,
+                    "Nightshift is shutting down",
+                ));
             }
         }
     }
@@ -72,7 +93,10 @@ pub(crate) async fn wait(engine: &EngineHandle, request: WaitRequest) -> Result<
             });
         }
     }
-    Ok(WaitResult { finished: briefs, pending: pending.into_iter().collect() })
+    Ok(WaitResult {
+        finished: briefs,
+        pending: pending.into_iter().collect(),
+    })
 }
 
 fn settle(
@@ -98,10 +122,15 @@ pub(crate) async fn until_final(
             return Ok(());
         }
         match events.recv().await {
-            Ok(Event::Ended { id: ended, state, .. }) if ended == id && state.is_final() => return Ok(()),
+            Ok(Event::Ended {
+                id: ended, state, ..
+            }) if ended == id && state.is_final() => return Ok(()),
             Ok(_) | Err(RecvError::Lagged(_)) => {}
             Err(RecvError::Closed) => {
-                return Err(ApiError::new(crate::ErrorKind::Unavailable, "Nightshift is shutting down"));
+                return Err(ApiError::new(
+                    crate::ErrorKind::Unavailable,
+                    "Nightshift is shutting down",
+                ));
             }
         }
     }

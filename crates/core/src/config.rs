@@ -95,9 +95,15 @@ pub struct QueueConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write the default config file {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config file {path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -117,7 +123,10 @@ impl Config {
                 })?;
                 Ok(Config::default())
             }
-            Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
         }
     }
 
@@ -153,7 +162,9 @@ impl Config {
         if self.jobs.concurrency > 0 {
             self.jobs.concurrency
         } else {
-            std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1)
+            std::thread::available_parallelism()
+                .map(|n| n.get() as u32)
+                .unwrap_or(1)
         }
     }
 }
@@ -163,7 +174,11 @@ fn write_default(path: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     // create_new: two first runs racing must not clobber each other's (identical) file.
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
         Ok(mut file) => std::io::Write::write_all(&mut file, DEFAULT_CONFIG.as_bytes()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
@@ -190,9 +205,12 @@ mod tests {
     fn the_commented_default_documents_exactly_the_defaults() {
         assert_eq!(Config::parse(DEFAULT_CONFIG).unwrap(), Config::default());
         let mut expected = Config::default();
-        expected
-            .queues
-            .insert("index".into(), QueueConfig { concurrency: Some(2) });
+        expected.queues.insert(
+            "index".into(),
+            QueueConfig {
+                concurrency: Some(2),
+            },
+        );
         assert_eq!(Config::parse(&uncommented_default()).unwrap(), expected);
     }
 
@@ -216,7 +234,8 @@ mod tests {
 
     #[test]
     fn queue_concurrency_falls_back_to_the_default() {
-        let config = Config::parse("[jobs]\nconcurrency = 3\n[queues.gpu]\nconcurrency = 1\n").unwrap();
+        let config =
+            Config::parse("[jobs]\nconcurrency = 3\n[queues.gpu]\nconcurrency = 1\n").unwrap();
         assert_eq!(config.queue_concurrency("gpu"), 1);
         assert_eq!(config.queue_concurrency("other"), 3);
     }

@@ -15,7 +15,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         ));
     }
     humantime::parse_duration(trimmed).map_err(|e| {
-        format!("invalid duration '{trimmed}': {e}; expected a number with a unit, e.g. 90s, 30m, 1h30m")
+        format!(
+            "invalid duration '{trimmed}': {e}; expected a number with a unit, e.g. 90s, 30m, 1h30m"
+        )
     })
 }
 

@@ -22,7 +22,10 @@ impl FromStr for JobId {
     /// Only plain positive decimal numbers are ids, so a path segment like `../x` never becomes one.
     fn from_str(s: &str) -> Result<Self, String> {
         if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("job id must be a positive whole number, got '{}'", s.escape_debug()));
+            return Err(format!(
+                "job id must be a positive whole number, got '{}'",
+                s.escape_debug()
+            ));
         }
         match s.parse::<i64>() {
             Ok(n) if n > 0 => Ok(JobId(n)),
@@ -62,7 +65,10 @@ impl JobState {
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+        matches!(
+            self,
+            JobState::Succeeded | JobState::Failed | JobState::Cancelled
+        )
     }
 }
 
@@ -183,7 +189,9 @@ pub const MAX_ATTEMPTS_LIMIT: u32 = 1000;
 pub fn validate_queue_name(name: &str) -> Result<(), SpecError> {
     let ok = !name.is_empty()
         && name.len() <= MAX_QUEUE_NAME
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if ok {
         Ok(())
     } else {
@@ -215,11 +223,15 @@ impl JobSpec {
     /// input is refused when it is submitted rather than failing later.
     pub fn validate(&self) -> Result<(), SpecError> {
         if self.program.is_empty() {
-            return Err(SpecError("the command is empty: give a program to run".into()));
+            return Err(SpecError(
+                "the command is empty: give a program to run".into(),
+            ));
         }
         let nul = |s: &str| s.contains('\0');
         if nul(&self.program) || self.args.iter().any(|a| nul(a)) {
-            return Err(SpecError("the command contains a NUL byte, which no program can receive".into()));
+            return Err(SpecError(
+                "the command contains a NUL byte, which no program can receive".into(),
+            ));
         }
         for (key, value) in &self.env {
             if key.is_empty() || key.contains('=') || nul(key) || nul(value) {
@@ -325,7 +337,15 @@ mod tests {
     #[test]
     fn job_ids_are_plain_positive_numbers() {
         assert_eq!("42".parse::<JobId>().unwrap(), JobId(42));
-        for bad in ["", "0", "-1", "../etc", "4 2", "1e3", "99999999999999999999"] {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "../etc",
+            "4 2",
+            "1e3",
+            "99999999999999999999",
+        ] {
             assert!(bad.parse::<JobId>().is_err(), "{bad} accepted");
         }
     }

@@ -74,7 +74,12 @@ impl Paths {
 
     /// Creates the folders (private to the user), so later writes need no checks.
     pub fn ensure_dirs(&self) -> std::io::Result<()> {
-        let mut dirs: Vec<&Path> = vec![&self.data_dir, &self.logs_dir, &self.payloads_dir, &self.run_dir];
+        let mut dirs: Vec<&Path> = vec![
+            &self.data_dir,
+            &self.logs_dir,
+            &self.payloads_dir,
+            &self.run_dir,
+        ];
         if let Some(parent) = self.config_file.parent() {
             dirs.push(parent);
         }

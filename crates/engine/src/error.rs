@@ -10,7 +10,10 @@ pub enum EngineError {
     #[error("{0}")]
     AlreadyRunning(crate::instance::RunningInstance),
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     #[error("job {0} is not running here")]
     NotRunning(JobId),
     #[error("Nightshift is shutting down")]
@@ -21,6 +24,9 @@ pub enum EngineError {
 
 impl EngineError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> EngineError {
-        EngineError::Io { context: context.into(), source }
+        EngineError::Io {
+            context: context.into(),
+            source,
+        }
     }
 }

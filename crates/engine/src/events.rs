@@ -25,5 +25,8 @@ pub enum Event {
         notify: bool,
     },
     /// Start-up found attempts left running by an instance that did not stop cleanly.
-    Recovered { requeued: Vec<JobId>, failed: Vec<JobId> },
+    Recovered {
+        requeued: Vec<JobId>,
+        failed: Vec<JobId>,
+    },
 }

@@ -25,7 +25,11 @@ pub struct RunningInstance {
 
 impl std::fmt::Display for RunningInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Nightshift is already running for {}", self.data_dir.display())?;
+        write!(
+            f,
+            "Nightshift is already running for {}",
+            self.data_dir.display()
+        )?;
         if let Some(pid) = self.pid {
             write!(f, " (pid {pid}")?;
             if let Some(addr) = &self.address {
@@ -33,7 +37,10 @@ impl std::fmt::Display for RunningInstance {
             }
             write!(f, ")")?;
         }
-        write!(f, "; stop it first, or set NIGHTSHIFT_HOME to use another data folder")
+        write!(
+            f,
+            "; stop it first, or set NIGHTSHIFT_HOME to use another data folder"
+        )
     }
 }
 
@@ -45,7 +52,9 @@ impl InstanceLock {
             .create(true)
             .truncate(false)
             .open(&paths.lock_file)
-            .map_err(|e| EngineError::io(format!("cannot open {}", paths.lock_file.display()), e))?;
+            .map_err(|e| {
+                EngineError::io(format!("cannot open {}", paths.lock_file.display()), e)
+            })?;
         match file.try_lock() {
             Ok(()) => {
                 file.set_len(0)

@@ -41,15 +41,23 @@ pub struct Engine;
 impl Engine {
     /// Takes the instance lock, opens the store, recovers, and starts dispatching.
     pub async fn start(options: EngineOptions) -> Result<EngineHandle, EngineError> {
-        let EngineOptions { paths, config, clock } = options;
-        paths.ensure_dirs().map_err(|e| EngineError::io("cannot create the data folders", e))?;
+        let EngineOptions {
+            paths,
+            config,
+            clock,
+        } = options;
+        paths
+            .ensure_dirs()
+            .map_err(|e| EngineError::io("cannot create the data folders", e))?;
         let lock = InstanceLock::acquire(&paths)?;
         let store = {
             let paths = paths.clone();
             let sync = config.store.synchronous;
-            tokio::task::spawn_blocking(move || Store::open(&paths.db_file, &paths.payloads_dir, sync))
-                .await
-                .map_err(|e| EngineError::Internal(e.to_string()))??
+            tokio::task::spawn_blocking(move || {
+                Store::open(&paths.db_file, &paths.payloads_dir, sync)
+            })
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))??
         };
         let config = Arc::new(config);
         let paths = Arc::new(paths);
@@ -93,7 +101,9 @@ pub struct EngineHandle {
 
 impl std::fmt::Debug for EngineHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineHandle").field("data", &self.inner.paths.data_dir).finish()
+        f.debug_struct("EngineHandle")
+            .field("data", &self.inner.paths.data_dir)
+            .finish()
     }
 }
 
@@ -179,7 +189,10 @@ impl EngineHandle {
     /// Puts a finished job back in its queue.
     pub async fn retry(&self, id: JobId) -> Result<Job, EngineError> {
         let job = self.inner.store.retry(id, self.now_ms()).await?;
-        let _ = self.inner.tx.send(scheduler::Command::Work(vec![job.spec.queue.clone()]));
+        let _ = self
+            .inner
+            .tx
+            .send(scheduler::Command::Work(vec![job.spec.queue.clone()]));
         let _ = self.inner.events.send(Event::Queued { ids: vec![id] });
         Ok(job)
     }
@@ -188,10 +201,20 @@ impl EngineHandle {
     /// grace period; their jobs go back to the queue without using up an attempt.
     pub async fn shutdown(&self) {
         let (reply, done) = oneshot::channel();
-        if self.inner.tx.send(scheduler::Command::Shutdown { reply }).is_ok() {
+        if self
+            .inner
+            .tx
+            .send(scheduler::Command::Shutdown { reply })
+            .is_ok()
+        {
             let _ = done.await;
         }
-        let task = self.inner.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let task = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }
@@ -199,6 +222,12 @@ impl EngineHandle {
 
     /// A job's current state, if it exists.
     pub async fn state(&self, id: JobId) -> Result<Option<JobState>, EngineError> {
-        Ok(self.inner.store.states(vec![id]).await?.first().map(|(_, s)| *s))
+        Ok(self
+            .inner
+            .store
+            .states(vec![id])
+            .await?
+            .first()
+            .map(|(_, s)| *s))
     }
 }

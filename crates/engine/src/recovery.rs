@@ -35,7 +35,11 @@ pub(crate) async fn run(
     for (attempt, job) in store.open_attempts().await? {
         let what = match (attempt.pid, attempt.outcome) {
             (Some(pid), AttemptOutcome::Running) => {
-                let stored = Identity { pid, start_ticks: attempt.start_ticks, boot_id: attempt.boot_id.clone() };
+                let stored = Identity {
+                    pid,
+                    start_ticks: attempt.start_ticks,
+                    boot_id: attempt.boot_id.clone(),
+                };
                 reclaim(&stored).await
             }
             _ => Reclaim::Unknown,
@@ -73,7 +77,11 @@ pub(crate) async fn run(
         }
     }
     if !report.requeued.is_empty() || !report.failed.is_empty() {
-        tracing::warn!(requeued = report.requeued.len(), failed = report.failed.len(), "recovered after an unclean stop");
+        tracing::warn!(
+            requeued = report.requeued.len(),
+            failed = report.failed.len(),
+            "recovered after an unclean stop"
+        );
         let _ = events.send(Event::Recovered {
             requeued: report.requeued.clone(),
             failed: report.failed.clone(),

@@ -94,13 +94,13 @@ async fn attempt(
 ) -> Outcome {
     let job = &claimed.job;
     let spec = &job.spec;
-    let mut env: Vec<(OsString, OsString)> = spec
-        .env
-        .iter()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect();
+    let mut env: Vec<(OsString, OsString)> =
+        spec.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     env.push((ENV_JOB_ID.into(), job.id.to_string().into()));
-    env.push((ENV_ATTEMPT.into(), claimed.attempt_number.to_string().into()));
+    env.push((
+        ENV_ATTEMPT.into(),
+        claimed.attempt_number.to_string().into(),
+    ));
     if job.payload_size.is_some() {
         if let Err(e) = write_payload(&ctx.store, job.id, payload_file.to_path_buf()).await {
             return spawn_failed(format!("cannot prepare the payload: {e}"));
@@ -109,7 +109,10 @@ async fn attempt(
     }
     let mut log = LogWriter::new(&ctx.paths.logs_dir, job.id.0, ctx.config.jobs.log_max_bytes);
     if claimed.attempt_number > 1 {
-        log = log.with_header(format!("--- nightshift: attempt {} ---\n", claimed.attempt_number));
+        log = log.with_header(format!(
+            "--- nightshift: attempt {} ---\n",
+            claimed.attempt_number
+        ));
     }
     let request = SpawnRequest {
         program: spec.program.clone(),
@@ -125,7 +128,12 @@ async fn attempt(
     let identity = &running.identity;
     if let Err(e) = ctx
         .store
-        .set_identity(claimed.attempt_id, identity.pid, identity.start_ticks, identity.boot_id.clone())
+        .set_identity(
+            claimed.attempt_id,
+            identity.pid,
+            identity.start_ticks,
+            identity.boot_id.clone(),
+        )
         .await
     {
         // Without a stored identity the attempt must not run: a crash now would orphan it.
@@ -215,7 +223,10 @@ fn ended(exit: Option<Exit>) -> Outcome {
             outcome: AttemptOutcome::Failed,
             consume: true,
             exit,
-            reason: Some(format!("killed by signal {signal} ({})", signal_name(signal))),
+            reason: Some(format!(
+                "killed by signal {signal} ({})",
+                signal_name(signal)
+            )),
         },
         None => Outcome {
             outcome: AttemptOutcome::Failed,
@@ -253,4 +264,3 @@ async fn write_payload(store: &Store, id: JobId, path: PathBuf) -> Result<(), St
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
 }
-

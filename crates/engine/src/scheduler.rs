@@ -15,13 +15,18 @@ pub(crate) enum Command {
     /// These queues may have new queued jobs.
     Work(Vec<String>),
     /// An attempt ended; its slot is free.
-    Finished { id: JobId, queue: String },
+    Finished {
+        id: JobId,
+        queue: String,
+    },
     Cancel {
         id: JobId,
         reason: String,
         reply: oneshot::Sender<Result<CancelAck, EngineError>>,
     },
-    Shutdown { reply: oneshot::Sender<()> },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 struct Slot {
@@ -40,7 +45,11 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    pub(crate) fn new(ctx: Arc<Context>, rx: mpsc::UnboundedReceiver<Command>, running_count: Arc<AtomicUsize>) -> Self {
+    pub(crate) fn new(
+        ctx: Arc<Context>,
+        rx: mpsc::UnboundedReceiver<Command>,
+        running_count: Arc<AtomicUsize>,
+    ) -> Self {
         Scheduler {
             ctx,
             rx,
@@ -84,7 +93,8 @@ impl Scheduler {
                 {
                     *n = n.saturating_sub(1);
                 }
-                self.running_count.store(self.running.len(), Ordering::Relaxed);
+                self.running_count
+                    .store(self.running.len(), Ordering::Relaxed);
                 // A freed slot may let the next job of this queue start (or the job itself,
                 // if it went back to its queue).
                 self.dirty.insert(queue);
@@ -111,7 +121,12 @@ impl Scheduler {
             return Ok(CancelAck::Stopping);
         }
         let now = self.ctx.clock.now_ms();
-        match self.ctx.store.cancel_queued(id, reason.clone(), now).await? {
+        match self
+            .ctx
+            .store
+            .cancel_queued(id, reason.clone(), now)
+            .await?
+        {
             CancelResult::Cancelled => {
                 let _ = self.ctx.events.send(Event::Ended {
                     id,
@@ -125,13 +140,13 @@ impl Scheduler {
                 });
                 Ok(CancelAck::Cancelled)
             }
-            CancelResult::NotQueued(state) if state.is_final() => {
-                Err(EngineError::Store(nightshift_store::StoreError::WrongState {
+            CancelResult::NotQueued(state) if state.is_final() => Err(EngineError::Store(
+                nightshift_store::StoreError::WrongState {
                     id,
                     state,
                     message: "it has already finished".into(),
-                }))
-            }
+                },
+            )),
             CancelResult::NotQueued(_) => Err(EngineError::NotRunning(id)),
         }
     }
@@ -145,7 +160,12 @@ impl Scheduler {
                 continue;
             }
             let free = limit - busy;
-            let claimed = match self.ctx.store.claim(&queue, free, self.ctx.clock.now_ms()).await {
+            let claimed = match self
+                .ctx
+                .store
+                .claim(&queue, free, self.ctx.clock.now_ms())
+                .await
+            {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     tracing::error!(queue, error = %e, "cannot claim jobs");
@@ -158,10 +178,16 @@ impl Scheduler {
             for job in claimed {
                 let (stop_tx, stop_rx) = oneshot::channel();
                 *self.per_queue.entry(queue.clone()).or_default() += 1;
-                self.running.insert(job.job.id, Slot { stop: Some(stop_tx) });
+                self.running.insert(
+                    job.job.id,
+                    Slot {
+                        stop: Some(stop_tx),
+                    },
+                );
                 tokio::spawn(runner::run(self.ctx.clone(), job, stop_rx));
             }
         }
-        self.running_count.store(self.running.len(), Ordering::Relaxed);
+        self.running_count
+            .store(self.running.len(), Ordering::Relaxed);
     }
 }

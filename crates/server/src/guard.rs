@@ -25,7 +25,10 @@ impl Guard {
         Guard {
             inner: Arc::new(GuardInner {
                 hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
-                origins: [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")],
+                origins: [
+                    format!("http://127.0.0.1:{port}"),
+                    format!("http://localhost:{port}"),
+                ],
                 bearer: format!("Bearer {token}"),
             }),
         }
@@ -50,19 +53,29 @@ pub(crate) async fn check(State(guard): State<Guard>, request: Request, next: Ne
     if !g.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
         return error(
             ErrorKind::MisdirectedRequest,
-            format!("this server answers only to {} or {}", g.hosts[0], g.hosts[1]),
+            format!(
+                "this server answers only to {} or {}",
+                g.hosts[0], g.hosts[1]
+            ),
         );
     }
     // 2. Origin: a browser page elsewhere may send a request but not read the answer; refuse
     //    it anything that changes state.
-    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if changes_state {
         if let Some(origin) = header(headers, header::ORIGIN)
             && !g.origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
         {
-            return error(ErrorKind::Forbidden, format!("requests from origin {origin} are not allowed"));
+            return error(
+                ErrorKind::Forbidden,
+                format!("requests from origin {origin} are not allowed"),
+            );
         }
-        if header(headers, header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+        if header(headers, header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site")
+        {
             return error(ErrorKind::Forbidden, "cross-site requests are not allowed");
         }
     }

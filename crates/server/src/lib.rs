@@ -23,9 +23,15 @@ pub enum ServerError {
     #[error("cannot listen on 127.0.0.1:{port}: {source}{}", if source.kind() == std::io::ErrorKind::AddrInUse { " (another program uses this port; set server.port in the config file, or 0 for any free port)" } else { "" })]
     Bind { port: u16, source: std::io::Error },
     #[error("cannot use the token file {path}: {source}")]
-    Token { path: PathBuf, source: std::io::Error },
+    Token {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write {path}: {source}")]
-    AddressFile { path: PathBuf, source: std::io::Error },
+    AddressFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -41,14 +47,22 @@ pub struct Server {
 impl Server {
     /// Binds 127.0.0.1:`port` (0 picks a free port) and loads or creates the token.
     pub async fn bind(api: Api, paths: &Paths, port: u16) -> Result<Server, ServerError> {
-        let token = ensure_token(&paths.token_file)
-            .map_err(|source| ServerError::Token { path: paths.token_file.clone(), source })?;
+        let token = ensure_token(&paths.token_file).map_err(|source| ServerError::Token {
+            path: paths.token_file.clone(),
+            source,
+        })?;
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .map_err(|source| ServerError::Bind { port, source })?;
-        let addr = listener.local_addr().map_err(|source| ServerError::Bind { port, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { port, source })?;
         let router = routes::router(api, guard::Guard::new(addr.port(), token));
-        Ok(Server { listener, addr, router })
+        Ok(Server {
+            listener,
+            addr,
+            router,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -60,7 +74,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -74,7 +91,10 @@ pub fn write_address_file(paths: &Paths, url: &str) -> Result<(), ServerError> {
     let tmp = paths.address_file.with_extension("json.tmp");
     std::fs::write(&tmp, body)
         .and_then(|()| std::fs::rename(&tmp, &paths.address_file))
-        .map_err(|source| ServerError::AddressFile { path: paths.address_file.clone(), source })
+        .map_err(|source| ServerError::AddressFile {
+            path: paths.address_file.clone(),
+            source,
+        })
 }
 
 /// Removes the address file on a clean stop.

@@ -39,11 +39,17 @@ pub(crate) fn router(api: Api, guard: Guard) -> Router {
 }
 
 async fn not_found() -> Response {
-    error(ErrorKind::NotFound, "no such route; the API lives under /api")
+    error(
+        ErrorKind::NotFound,
+        "no such route; the API lives under /api",
+    )
 }
 
 async fn method_not_allowed() -> Response {
-    let mut response = error(ErrorKind::BadRequest, "this method is not allowed on this route");
+    let mut response = error(
+        ErrorKind::BadRequest,
+        "this method is not allowed on this route",
+    );
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response
 }
@@ -60,7 +66,9 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, HttpError> {
                 format!("the request body is over the limit of {limit} bytes"),
             ))
         } else {
-            HttpError(ApiError::bad_request(format!("cannot read the request body: {e}")))
+            HttpError(ApiError::bad_request(format!(
+                "cannot read the request body: {e}"
+            )))
         }
     })
 }
@@ -72,7 +80,8 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpErr
 
 fn job_id(path: Result<Path<String>, PathRejection>) -> Result<JobId, HttpError> {
     let Path(raw) = path.map_err(|e| HttpError(ApiError::bad_request(e.body_text())))?;
-    raw.parse().map_err(|e: String| HttpError(ApiError::bad_request(e)))
+    raw.parse()
+        .map_err(|e: String| HttpError(ApiError::bad_request(e)))
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
@@ -90,28 +99,58 @@ async fn enqueue(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse>
     Ok((StatusCode::CREATED, Json(api.enqueue(request).await?)))
 }
 
-async fn enqueue_batch(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
-    let bytes = read_body(body, BATCH_BODY).await?;
-    Ok((StatusCode::CREATED, Json(api.enqueue_batch(&bytes).await?)))
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchQuery {
+    /// Working directory of lines that give none.
+    cwd: Option<std::path::PathBuf>,
 }
 
-async fn list(State(api): State<Api>, q: Result<Query<ListQuery>, QueryRejection>) -> Reply<impl IntoResponse> {
+async fn enqueue_batch(
+    State(api): State<Api>,
+    q: Result<Query<BatchQuery>, QueryRejection>,
+    body: Body,
+) -> Reply<impl IntoResponse> {
+    let q = query(q)?;
+    let bytes = read_body(body, BATCH_BODY).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(api.enqueue_batch(&bytes, q.cwd).await?),
+    ))
+}
+
+async fn list(
+    State(api): State<Api>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Reply<impl IntoResponse> {
     Ok(Json(api.list(query(q)?).await?))
 }
 
-async fn show(State(api): State<Api>, id: Result<Path<String>, PathRejection>) -> Reply<impl IntoResponse> {
+async fn show(
+    State(api): State<Api>,
+    id: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
     Ok(Json(api.show(job_id(id)?).await?))
 }
 
-async fn cancel(State(api): State<Api>, id: Result<Path<String>, PathRejection>) -> Reply<impl IntoResponse> {
+async fn cancel(
+    State(api): State<Api>,
+    id: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
     Ok(Json(api.cancel(job_id(id)?).await?))
 }
 
-async fn retry(State(api): State<Api>, id: Result<Path<String>, PathRejection>) -> Reply<impl IntoResponse> {
+async fn retry(
+    State(api): State<Api>,
+    id: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
     Ok(Json(api.retry(job_id(id)?).await?))
 }
 
-async fn remove(State(api): State<Api>, id: Result<Path<String>, PathRejection>) -> Reply<impl IntoResponse> {
+async fn remove(
+    State(api): State<Api>,
+    id: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
     api.remove(job_id(id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

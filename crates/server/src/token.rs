@@ -22,7 +22,12 @@ pub fn ensure_token(path: &Path) -> io::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| io::Error::other(e.to_string()))?;
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
         Ok(mut file) => {
             file.write_all(token.as_bytes())?;
             file.sync_all()?;
@@ -38,7 +43,10 @@ pub fn ensure_token(path: &Path) -> io::Result<String> {
 pub fn read_token(path: &Path) -> io::Result<String> {
     let token = std::fs::read_to_string(path)?.trim().to_string();
     if token.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "the token file is empty"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the token file is empty",
+        ));
     }
     Ok(token)
 }
@@ -53,10 +61,16 @@ mod tests {
         let path = dir.path().join("token");
         let first = ensure_token(&path).unwrap();
         assert_eq!(first.len(), 64);
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(ensure_token(&path).unwrap(), first);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert_eq!(ensure_token(&path).unwrap(), first);
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

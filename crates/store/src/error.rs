@@ -8,17 +8,28 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     #[error(
         "the database {path} has schema version {found}, newer than this Nightshift understands \
          (up to {supported}); it was left untouched. Run the newer Nightshift that wrote it, or \
          point NIGHTSHIFT_HOME elsewhere"
     )]
-    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("no job {0}")]
     NotFound(JobId),
     #[error("job {id} is {state}: {message}")]
-    WrongState { id: JobId, state: JobState, message: String },
+    WrongState {
+        id: JobId,
+        state: JobState,
+        message: String,
+    },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("the store is shut down: {0}")]
@@ -27,6 +38,9 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> StoreError {
-        StoreError::Io { context: context.into(), source }
+        StoreError::Io {
+            context: context.into(),
+            source,
+        }
     }
 }

@@ -187,7 +187,12 @@ fn state_of(c: &Connection, id: JobId) -> Result<JobState> {
     state.parse().map_err(StoreError::Corrupt)
 }
 
-pub(crate) fn cancel_queued(c: &Connection, id: JobId, reason: &str, now: i64) -> Result<CancelResult> {
+pub(crate) fn cancel_queued(
+    c: &Connection,
+    id: JobId,
+    reason: &str,
+    now: i64,
+) -> Result<CancelResult> {
     let changed = c
         .prepare_cached(
             "UPDATE jobs SET state = 'cancelled', reason = ?2, updated_at = ?3, finished_at = ?3
@@ -235,17 +240,20 @@ pub(crate) fn remove(c: &Connection, id: JobId) -> Result<Option<String>> {
 }
 
 pub(crate) fn get(c: &Connection, id: JobId) -> Result<Option<Job>> {
-    Ok(c
-        .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"))?
-        .query_row([id.0], job)
-        .optional()?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"))?
+            .query_row([id.0], job)
+            .optional()?,
+    )
 }
 
 pub(crate) fn attempts(c: &Connection, id: JobId) -> Result<Vec<Attempt>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE job_id = ?1 ORDER BY number"
     ))?;
-    Ok(stmt.query_map([id.0], attempt)?.collect::<rusqlite::Result<_>>()?)
+    Ok(stmt
+        .query_map([id.0], attempt)?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 pub(crate) fn list(c: &Connection, f: &ListFilter) -> Result<Vec<Job>> {
@@ -255,7 +263,12 @@ pub(crate) fn list(c: &Connection, f: &ListFilter) -> Result<Vec<Job>> {
          ORDER BY id DESC LIMIT ?4"
     ))?;
     let rows = stmt.query_map(
-        params![f.state.map(|s| s.as_str()), f.queue, f.before.map(|b| b.0), f.limit],
+        params![
+            f.state.map(|s| s.as_str()),
+            f.queue,
+            f.before.map(|b| b.0),
+            f.limit
+        ],
         job,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -265,7 +278,10 @@ pub(crate) fn states(c: &Connection, ids: &[JobId]) -> Result<Vec<(JobId, JobSta
     let mut stmt = c.prepare_cached("SELECT state FROM jobs WHERE id = ?1")?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(state) = stmt.query_row([id.0], |r| r.get::<_, String>(0)).optional()? {
+        if let Some(state) = stmt
+            .query_row([id.0], |r| r.get::<_, String>(0))
+            .optional()?
+        {
             out.push((*id, state.parse().map_err(StoreError::Corrupt)?));
         }
     }
@@ -277,27 +293,43 @@ pub(crate) fn queue_counts(c: &Connection) -> Result<Vec<QueueCount>> {
         "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state ORDER BY queue, state",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (queue, state, count) = row?;
-        out.push(QueueCount { queue, state: state.parse().map_err(StoreError::Corrupt)?, count: count as u64 });
+        out.push(QueueCount {
+            queue,
+            state: state.parse().map_err(StoreError::Corrupt)?,
+            count: count as u64,
+        });
     }
     Ok(out)
 }
 
 pub(crate) fn queues_with_work(c: &Connection) -> Result<Vec<String>> {
     let mut stmt = c.prepare_cached("SELECT DISTINCT queue FROM jobs WHERE state = 'queued'")?;
-    Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    Ok(stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 pub(crate) fn open_attempts(c: &Connection) -> Result<Vec<(Attempt, Job)>> {
-    let cols: String = ATTEMPT_COLUMNS.split(", ").map(|col| format!("a.{col}")).collect::<Vec<_>>().join(", ");
+    let cols: String = ATTEMPT_COLUMNS
+        .split(", ")
+        .map(|col| format!("a.{col}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {cols} FROM attempts a WHERE a.outcome IN ('starting', 'running') ORDER BY a.id"
     ))?;
-    let open: Vec<Attempt> = stmt.query_map([], attempt)?.collect::<rusqlite::Result<_>>()?;
+    let open: Vec<Attempt> = stmt
+        .query_map([], attempt)?
+        .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::with_capacity(open.len());
     for a in open {
         let job = get(c, a.job_id)?.ok_or(StoreError::NotFound(a.job_id))?;
@@ -314,15 +346,19 @@ pub(crate) fn payload_ref(c: &Connection, id: JobId) -> Result<Option<Stored>> {
     let (inline, file, size) = row.ok_or(StoreError::NotFound(id))?;
     Ok(match (inline, file) {
         (Some(bytes), _) => Some(Stored::Inline(bytes)),
-        (None, Some(name)) => Some(Stored::File { name, size: size.unwrap_or(0) as u64 }),
+        (None, Some(name)) => Some(Stored::File {
+            name,
+            size: size.unwrap_or(0) as u64,
+        }),
         (None, None) => None,
     })
 }
 
 pub(crate) fn payload_file_exists(c: &Connection, name: &str) -> Result<bool> {
-    Ok(c
-        .prepare_cached("SELECT 1 FROM jobs WHERE payload_file = ?1")?
-        .query_row([name], |_| Ok(()))
-        .optional()?
-        .is_some())
+    Ok(
+        c.prepare_cached("SELECT 1 FROM jobs WHERE payload_file = ?1")?
+            .query_row([name], |_| Ok(()))
+            .optional()?
+            .is_some(),
+    )
 }

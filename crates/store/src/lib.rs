@@ -33,7 +33,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.inner.path).finish()
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -101,7 +103,8 @@ impl Store {
     /// Marks up to `limit` queued jobs of `queue` running and opens an attempt for each.
     pub async fn claim(&self, queue: &str, limit: u32, now: i64) -> Result<Vec<Claimed>> {
         let queue = queue.to_string();
-        self.write(move |c| jobs::claim(c, &queue, limit, now)).await
+        self.write(move |c| jobs::claim(c, &queue, limit, now))
+            .await
     }
 
     /// Records the process identity of an attempt; from then on it counts as running.
@@ -123,7 +126,8 @@ impl Store {
 
     /// Cancels a job that is still queued.
     pub async fn cancel_queued(&self, id: JobId, reason: String, now: i64) -> Result<CancelResult> {
-        self.write(move |c| jobs::cancel_queued(c, id, &reason, now)).await
+        self.write(move |c| jobs::cancel_queued(c, id, &reason, now))
+            .await
     }
 
     /// Puts a finished job back in its queue with a fresh set of attempts.

@@ -38,7 +38,10 @@ pub(crate) struct PayloadDir {
 
 impl PayloadDir {
     pub(crate) fn new(dir: PathBuf) -> PayloadDir {
-        PayloadDir { dir, counter: AtomicU64::new(0) }
+        PayloadDir {
+            dir,
+            counter: AtomicU64::new(0),
+        }
     }
 
     /// Writes the large payloads of `jobs` to files. Returns the prepared jobs and the names
@@ -53,7 +56,10 @@ impl PayloadDir {
                 Some(bytes) => match self.write_file(&bytes) {
                     Ok(name) => {
                         written.push(name.clone());
-                        Some(Stored::File { name, size: bytes.len() as u64 })
+                        Some(Stored::File {
+                            name,
+                            size: bytes.len() as u64,
+                        })
                     }
                     Err(e) => {
                         self.remove_all(&written);
@@ -61,7 +67,10 @@ impl PayloadDir {
                     }
                 },
             };
-            prepared.push(Prepared { spec: job.spec, payload });
+            prepared.push(Prepared {
+                spec: job.spec,
+                payload,
+            });
         }
         Ok((prepared, written))
     }
@@ -99,10 +108,13 @@ impl PayloadDir {
             Some(Stored::Inline(bytes)) => Ok(Some(bytes)),
             Some(Stored::File { name, size }) => {
                 if name.contains('/') || name.starts_with('.') {
-                    return Err(StoreError::Corrupt(format!("bad payload file name '{name}'")));
+                    return Err(StoreError::Corrupt(format!(
+                        "bad payload file name '{name}'"
+                    )));
                 }
                 let path = self.dir.join(&name);
-                let io = |e| StoreError::io(format!("cannot read payload file {}", path.display()), e);
+                let io =
+                    |e| StoreError::io(format!("cannot read payload file {}", path.display()), e);
                 let file = std::fs::File::open(&path).map_err(io)?;
                 let mut bytes = Vec::with_capacity(size as usize);
                 GzDecoder::new(std::io::BufReader::new(file))

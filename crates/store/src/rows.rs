@@ -27,7 +27,9 @@ pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
     let env: String = row.get(7)?;
     Ok(Job {
         id: JobId(row.get(0)?),
-        state: state.parse::<JobState>().map_err(|e| corrupt("job state", e))?,
+        state: state
+            .parse::<JobState>()
+            .map_err(|e| corrupt("job state", e))?,
         spec: JobSpec {
             queue: row.get(2)?,
             priority: row.get(3)?,

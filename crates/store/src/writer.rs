@@ -47,7 +47,9 @@ where
     }
 
     fn refuse(self: Box<Self>, err: &StoreError) {
-        let _ = self.reply.send(Err(StoreError::Closed(format!("cannot begin a transaction: {err}"))));
+        let _ = self.reply.send(Err(StoreError::Closed(format!(
+            "cannot begin a transaction: {err}"
+        ))));
     }
 }
 
@@ -109,7 +111,11 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
             continue;
         }
         let (ok, answer) = request.run(conn);
-        let end = if ok { "RELEASE request" } else { "ROLLBACK TO request; RELEASE request" };
+        let end = if ok {
+            "RELEASE request"
+        } else {
+            "ROLLBACK TO request; RELEASE request"
+        };
         if let Err(e) = conn.execute_batch(end) {
             tracing::error!(error = %e, "closing a savepoint failed");
         }

@@ -90,7 +90,11 @@ pub async fn terminate(running: &mut Running, leader_reaped: bool, grace: Durati
         tracing::error!(pgid, left, "processes survived SIGKILL");
         left
     };
-    GroupEnd { exit, escalated, survivors }
+    GroupEnd {
+        exit,
+        escalated,
+        survivors,
+    }
 }
 
 /// What start-up recovery did with a group a previous instance left running.

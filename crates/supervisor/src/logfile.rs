@@ -66,7 +66,10 @@ impl LogWriter {
 
     fn rotate(&mut self) -> io::Result<()> {
         self.file = None;
-        std::fs::rename(current_path(&self.dir, self.id), older_path(&self.dir, self.id))?;
+        std::fs::rename(
+            current_path(&self.dir, self.id),
+            older_path(&self.dir, self.id),
+        )?;
         self.open()?;
         Ok(())
     }
@@ -169,7 +172,11 @@ pub struct Follower {
 
 impl Follower {
     pub fn new(dir: &Path, id: i64) -> Follower {
-        Follower { dir: dir.to_path_buf(), id, file: None }
+        Follower {
+            dir: dir.to_path_buf(),
+            id,
+            file: None,
+        }
     }
 
     /// Starts at the last `lines` lines (or the whole log) and returns them.
@@ -270,7 +277,12 @@ mod tests {
             w.write_all(format!("{i}23456789\n").as_bytes()).unwrap();
             seen.extend(f.read_new().unwrap());
         }
-        let expected: Vec<u8> = (0..10).flat_map(|i| format!("{i}23456789\n").into_bytes()).collect();
-        assert_eq!(String::from_utf8(seen).unwrap(), String::from_utf8(expected).unwrap());
+        let expected: Vec<u8> = (0..10)
+            .flat_map(|i| format!("{i}23456789\n").into_bytes())
+            .collect();
+        assert_eq!(
+            String::from_utf8(seen).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 }

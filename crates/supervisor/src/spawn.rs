@@ -129,5 +129,9 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
     let identity = Identity::of(pid);
     let log = req.log;
     let capture = tokio::task::spawn_blocking(move || log.copy_from(reader));
-    Ok(Running { child, identity, capture: Some(capture) })
+    Ok(Running {
+        child,
+        identity,
+        capture: Some(capture),
+    })
 }

@@ -1,0 +1,172 @@
+//! The command line, as clap derives it. Every flag is documented here; `nightshift help
+//! <command>` prints it.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nightshift",
+    version,
+    about = "Run and supervise background jobs on this machine"
+)]
+#[command(
+    after_help = "Data folder: NIGHTSHIFT_HOME, or the platform's data folder. \
+Exit codes: 0 ok, 1 failed or refused, 2 usage, 3 no daemon running, 4 no such job, 5 wait timed out."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Queue a job (or a batch of jobs) and print its id.
+    Add(AddArgs),
+    /// List jobs, newest first.
+    #[command(alias = "list")]
+    Ls(LsArgs),
+    /// Show one job and its attempts.
+    Show(ShowArgs),
+    /// Print a job's output.
+    Logs(LogsArgs),
+    /// Cancel jobs: queued ones never run, running ones are stopped (SIGTERM, then SIGKILL).
+    Cancel(IdsArgs),
+    /// Queue finished jobs again, with a fresh set of attempts.
+    Retry(IdsArgs),
+    /// Delete finished jobs with their logs and payloads.
+    Rm(IdsArgs),
+    /// Wait until jobs finish; exits with the job's code when waiting for one.
+    Wait(WaitArgs),
+    /// List queues with their limits and job counts.
+    Queues(JsonArgs),
+    /// Show whether Nightshift is running, and its address.
+    Status(JsonArgs),
+    /// Run the engine and the local API without a window, until SIGINT or SIGTERM.
+    Daemon(DaemonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Queue to put the job in.
+    #[arg(short, long, default_value = "default")]
+    pub queue: String,
+    /// Higher runs first within a queue.
+    #[arg(short, long, default_value_t = 0, allow_negative_numbers = true)]
+    pub priority: i32,
+    /// Stop the job after this long (e.g. 90s, 30m, 2h); it counts as a failed attempt.
+    #[arg(short, long, value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Attempts in all (failures and timeouts use one; cancels do not). Default from config.
+    #[arg(short = 'a', long)]
+    pub attempts: Option<u32>,
+    /// JSON payload: inline JSON, @FILE, or @- for stdin. The job reads it from the file named
+    /// in $NIGHTSHIFT_PAYLOAD_FILE.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub payload: Option<String>,
+    /// Extra environment variable for the job (repeatable).
+    #[arg(short, long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Working directory (default: the current one).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Run the words as one line through /bin/sh -c (pipes, globs, &&).
+    #[arg(long)]
+    pub shell: bool,
+    /// Ask for a desktop notification when the job ends.
+    #[arg(long)]
+    pub notify: bool,
+    /// Wait for the job and exit with its exit code.
+    #[arg(short, long, conflicts_with = "batch")]
+    pub wait: bool,
+    /// Queue every line of a JSON Lines file (or - for stdin) in one request; each line is a
+    /// job like {"cmd": ["prog", "arg"], "queue": "q", "timeout": "5m", "payload": {...}}.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["command", "payload", "env", "shell"])]
+    pub batch: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The program and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Only jobs in this state: queued, running, succeeded, failed or cancelled.
+    #[arg(short, long)]
+    pub state: Option<nightshift_core::JobState>,
+    /// Only jobs of this queue.
+    #[arg(short, long)]
+    pub queue: Option<String>,
+    /// How many jobs to show (1 to 1000).
+    #[arg(short = 'n', long, default_value_t = 50)]
+    pub limit: u32,
+    /// Show jobs older than this id (for paging).
+    #[arg(long)]
+    pub before: Option<i64>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    pub id: String,
+    /// Keep printing output as it arrives, until the job finishes.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only the last N lines.
+    #[arg(short = 'n', long)]
+    pub tail: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct IdsArgs {
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// Give up after this long (exit code 5).
+    #[arg(short, long, value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Port on 127.0.0.1 for the API (0: any free port). Overrides server.port in the config.
+    #[arg(long)]
+    pub port: Option<u16>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    nightshift_core::duration::parse(s)
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("'{s}' is not KEY=VALUE")),
+    }
+}

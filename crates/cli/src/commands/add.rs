@@ -1,0 +1,125 @@
+//! `nightshift add`: one job from the command line, or a batch from a JSON Lines file.
+
+use crate::args::AddArgs;
+use crate::client::{Client, encode};
+use crate::commands::wait::{self, exit_code_of};
+use anyhow::{Context, bail};
+use nightshift_api::{BatchEnqueued, DurationValue, EnqueueRequest, Enqueued, Health};
+use serde_json::value::RawValue;
+use std::io::Read;
+use std::process::ExitCode;
+
+pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
+    if let Some(file) = &args.batch {
+        return batch(file, args.json);
+    }
+    if args.command.is_empty() {
+        bail!("give the command to run after `--`, e.g. nightshift add -- make test");
+    }
+    let client = Client::connect()?;
+    let cwd = match &args.cwd {
+        Some(dir) => {
+            std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?
+        }
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let payload = match &args.payload {
+        None => None,
+        Some(arg) => Some(read_payload(&client, arg)?),
+    };
+    let request = EnqueueRequest {
+        cmd: args.command.clone(),
+        shell: args.shell,
+        env: args.env.iter().cloned().collect(),
+        cwd: Some(cwd),
+        queue: Some(args.queue.clone()),
+        priority: args.priority,
+        timeout: args
+            .timeout
+            .map(|t| DurationValue::Millis(t.as_millis() as u64)),
+        max_attempts: args.attempts,
+        notify: args.notify,
+        payload,
+    };
+    let Enqueued { id } = client.post("/api/jobs", &request)?;
+    if !args.wait {
+        if args.json {
+            crate::format::print_json(&serde_json::json!({ "id": id }))?;
+        } else {
+            println!("{id}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = wait::wait_all(&client, &[id], None, false)?;
+    let brief = result.finished.first().context("the job did not finish")?;
+    if args.json {
+        crate::format::print_json(brief)?;
+    }
+    Ok(ExitCode::from(exit_code_of(brief)))
+}
+
+/// Reads `--payload`: inline JSON, `@file`, or `@-`. Refuses, before sending, invalid JSON and
+/// a payload over the running instance's cap (naming both sizes).
+fn read_payload(client: &Client, arg: &str) -> anyhow::Result<Box<RawValue>> {
+    let text = match arg.strip_prefix('@') {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read the payload from stdin")?;
+            s
+        }
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read payload file {path}"))?,
+        None => arg.to_string(),
+    };
+    let health: Health = client.get("/api/health")?;
+    let size = text.trim().len() as u64;
+    if size > health.max_payload_bytes {
+        bail!(
+            "the payload is {size} bytes ({}), over the limit of {} bytes ({}); nothing was sent. \
+             Raise jobs.max_payload_bytes in the config file to allow it",
+            nightshift_api::human_bytes(size),
+            health.max_payload_bytes,
+            nightshift_api::human_bytes(health.max_payload_bytes)
+        );
+    }
+    RawValue::from_string(text.trim().to_string())
+        .map_err(|e| anyhow::anyhow!("--payload is not valid JSON: {e}"))
+}
+
+fn batch(file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    let client = Client::connect()?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let path = format!("/api/jobs/batch?cwd={}", encode(&cwd.to_string_lossy()));
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} ({eta})")
+            .expect("valid template"),
+    );
+    bar.set_message("sending");
+    let answer: BatchEnqueued = if file.as_os_str() == "-" {
+        client.post_stream(
+            &path,
+            "application/x-ndjson",
+            bar.wrap_read(std::io::stdin()),
+        )?
+    } else {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        bar.set_length(f.metadata().map(|m| m.len()).unwrap_or(0));
+        client.post_stream(&path, "application/x-ndjson", bar.wrap_read(f))?
+    };
+    bar.finish_and_clear();
+    if json {
+        crate::format::print_json(&answer)?;
+    } else {
+        match (answer.ids.first(), answer.ids.last()) {
+            (Some(first), Some(last)) if answer.count > 1 => {
+                println!("added {} jobs, ids {first} to {last}", answer.count)
+            }
+            (Some(first), _) => println!("added 1 job, id {first}"),
+            _ => println!("added no jobs"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,35 @@
+//! One module per subcommand.
+
+mod add;
+mod ids;
+mod logs;
+mod ls;
+mod queues;
+mod show;
+mod status;
+mod wait;
+
+use crate::args::{Cli, Command};
+use nightshift_core::JobId;
+use std::process::ExitCode;
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Add(args) => add::run(args),
+        Command::Ls(args) => ls::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Logs(args) => logs::run(args),
+        Command::Cancel(args) => ids::cancel(args),
+        Command::Retry(args) => ids::retry(args),
+        Command::Rm(args) => ids::remove(args),
+        Command::Wait(args) => wait::run(args),
+        Command::Queues(args) => queues::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Daemon(args) => crate::daemon::run(args).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Parses a job id argument, with the accepted form in the error.
+pub fn parse_id(text: &str) -> anyhow::Result<JobId> {
+    text.parse::<JobId>().map_err(anyhow::Error::msg)
+}

@@ -1,0 +1,92 @@
+//! `nightshift show`: one job and its attempts.
+
+use crate::args::ShowArgs;
+use crate::client::Client;
+use crate::commands::parse_id;
+use crate::format::{age, exit, run_time, table};
+use nightshift_api::JobDetail;
+use std::process::ExitCode;
+
+pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let id = parse_id(&args.id)?;
+    let client = Client::connect()?;
+    let detail: JobDetail = client.get(&format!("/api/jobs/{id}"))?;
+    if args.json {
+        crate::format::print_json(&detail)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let v = &detail.job;
+    let j = &v.job;
+    let field = |k: &str, val: String| println!("{k:<10} {val}");
+    field("id", j.id.to_string());
+    field("state", j.state.to_string());
+    if let Some(reason) = &j.reason {
+        field("reason", reason.clone());
+    }
+    field("command", v.command.clone());
+    field("queue", j.spec.queue.clone());
+    field("priority", j.spec.priority.to_string());
+    field(
+        "cwd",
+        j.spec
+            .cwd
+            .as_ref()
+            .map(|c| c.display().to_string())
+            .unwrap_or("-".into()),
+    );
+    if !j.spec.env.is_empty() {
+        let env: Vec<String> = j.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        field("env", env.join(" "));
+    }
+    field(
+        "timeout",
+        j.spec
+            .timeout_ms
+            .map(|t| humantime::format_duration(std::time::Duration::from_millis(t)).to_string())
+            .unwrap_or("-".into()),
+    );
+    field(
+        "attempts",
+        format!(
+            "{} of {} used ({} made)",
+            j.attempts_used, j.spec.max_attempts, j.attempt_count
+        ),
+    );
+    if let Some(size) = j.payload_size {
+        field("payload", nightshift_api::human_bytes(size));
+    }
+    field("created", age(j.created_at));
+    field("ran for", run_time(v));
+    field("exit", exit(v));
+    if !detail.attempts.is_empty() {
+        println!();
+        let rows: Vec<Vec<String>> = detail
+            .attempts
+            .iter()
+            .map(|a| {
+                let took = a.ended_at.map(|e| {
+                    nightshift_core::duration::format_short(std::time::Duration::from_millis(
+                        (e - a.started_at).max(0) as u64,
+                    ))
+                });
+                vec![
+                    a.number.to_string(),
+                    a.outcome.to_string(),
+                    a.pid.map(|p| p.to_string()).unwrap_or("-".into()),
+                    age(a.started_at),
+                    took.unwrap_or("-".into()),
+                    match (a.exit_code, a.signal) {
+                        (Some(c), _) => c.to_string(),
+                        (None, Some(s)) => format!("sig {s}"),
+                        _ => "-".into(),
+                    },
+                ]
+            })
+            .collect();
+        table(
+            &["ATTEMPT", "OUTCOME", "PID", "STARTED", "TOOK", "EXIT"],
+            &rows,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

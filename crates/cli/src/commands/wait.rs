@@ -1,0 +1,121 @@
+//! `nightshift wait`: until jobs finish, with a progress bar for many.
+
+use crate::args::WaitArgs;
+use crate::client::Client;
+use crate::commands::parse_id;
+use crate::exit;
+use nightshift_api::{JobBrief, WaitRequest, WaitResult};
+use nightshift_core::{JobId, JobState};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Each request waits at most this long, so a progress bar keeps moving and a restarted daemon
+/// is noticed.
+const ROUND: Duration = Duration::from_secs(30);
+
+pub fn run(args: WaitArgs) -> anyhow::Result<ExitCode> {
+    let ids: Vec<JobId> = args
+        .ids
+        .iter()
+        .map(|s| parse_id(s))
+        .collect::<Result<_, _>>()?;
+    let client = Client::connect()?;
+    let result = wait_all(&client, &ids, args.timeout, ids.len() > 1)?;
+    if args.json {
+        crate::format::print_json(&result)?;
+    } else if ids.len() > 1 || !result.pending.is_empty() {
+        for b in &result.finished {
+            println!(
+                "{}\t{}\t{}",
+                b.id,
+                b.state,
+                b.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if !result.pending.is_empty() {
+        eprintln!("{} job(s) still not finished", result.pending.len());
+        return Ok(ExitCode::from(exit::WAIT_TIMEOUT));
+    }
+    if let [one] = result.finished.as_slice() {
+        return Ok(ExitCode::from(exit_code_of(one)));
+    }
+    let all_ok = result
+        .finished
+        .iter()
+        .all(|b| b.state == JobState::Succeeded);
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::FAILED)
+    })
+}
+
+/// Waits for every job, in rounds; shows a bar when `progress` and stderr is a terminal.
+pub fn wait_all(
+    client: &Client,
+    ids: &[JobId],
+    timeout: Option<Duration>,
+    progress: bool,
+) -> anyhow::Result<WaitResult> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let bar = if progress {
+        indicatif::ProgressBar::new(ids.len() as u64).with_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({elapsed})")
+                .expect("valid template"),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_message("waiting");
+    let mut pending: Vec<JobId> = ids.to_vec();
+    let mut finished: Vec<JobBrief> = Vec::new();
+    while !pending.is_empty() {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left == Some(Duration::ZERO) {
+            break;
+        }
+        let round = left.map_or(ROUND, |l| l.min(ROUND));
+        let answer: WaitResult = client.post(
+            "/api/jobs/wait",
+            &WaitRequest {
+                ids: pending.clone(),
+                any: true,
+                timeout_ms: Some(round.as_millis() as u64),
+            },
+        )?;
+        bar.inc(answer.finished.len() as u64);
+        finished.extend(answer.finished);
+        pending = answer.pending;
+    }
+    bar.finish_and_clear();
+    finished.sort_by_key(|b| b.id);
+    Ok(WaitResult { finished, pending })
+}
+
+/// The exit code that stands for one finished job.
+pub fn exit_code_of(job: &JobBrief) -> u8 {
+    match job.state {
+        JobState::Succeeded => 0,
+        JobState::Cancelled => exit::JOB_CANCELLED,
+        _ => match (job.exit_code, job.signal) {
+            (Some(code), _) => u8::try_from(code).unwrap_or(exit::FAILED).max(1),
+            (None, Some(sig)) => 128u8.saturating_add(sig as u8),
+            _ if job
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("timed out")) =>
+            {
+                exit::JOB_TIMED_OUT
+            }
+            _ if job
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("cannot start")) =>
+            {
+                exit::JOB_NOT_STARTED
+            }
+            _ => exit::FAILED,
+        },
+    }
+}
