@@ -50,8 +50,10 @@ impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date. A database
     /// written by a newer Nightshift is refused and left untouched.
     pub fn open(db: &Path, payloads_dir: &Path, sync: Synchronous) -> Result<Store> {
-        let conn = open::writer(db, sync)?;
-        migrate::run(&conn, db)?;
+        let conn = open::writer(db)?;
+        migrate::refuse_newer(&conn, db)?;
+        open::configure_writer(&conn, sync)?;
+        migrate::migrate_to(&conn, latest_version())?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: db.to_path_buf(),

@@ -16,8 +16,8 @@ fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
-/// Brings the schema up to date, or refuses a database from a newer version without writing.
-pub(crate) fn run(conn: &Connection, path: &Path) -> Result<()> {
+/// Refuses a database from a newer version. Runs before anything writes to the file.
+pub(crate) fn refuse_newer(conn: &Connection, path: &Path) -> Result<()> {
     let found = version(conn)?;
     if found > latest_version() {
         return Err(StoreError::NewerSchema {
@@ -26,7 +26,7 @@ pub(crate) fn run(conn: &Connection, path: &Path) -> Result<()> {
             supported: latest_version(),
         });
     }
-    migrate_to(conn, latest_version())
+    Ok(())
 }
 
 /// Applies the migrations after the current version up to `target`, all in one transaction so

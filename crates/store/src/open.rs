@@ -10,10 +10,16 @@ use std::time::Duration;
 /// or an outside tool holds one for long; the writer thread is the only writer.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The writer connection: creates the file, turns on WAL and sets durability.
-pub(crate) fn writer(path: &Path, sync: Synchronous) -> Result<Connection> {
+/// The writer connection, creating the file if needed, with nothing written yet (so a
+/// database from a newer version can be refused untouched).
+pub(crate) fn writer(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// Turns on WAL and sets durability; these write to the file.
+pub(crate) fn configure_writer(conn: &Connection, sync: Synchronous) -> Result<()> {
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(%mode, "SQLite refused WAL mode; continuing in this journal mode");
@@ -27,7 +33,7 @@ pub(crate) fn writer(path: &Path, sync: Synchronous) -> Result<Connection> {
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;"
     ))?;
-    Ok(conn)
+    Ok(())
 }
 
 /// A read-only connection for queries on blocking threads.

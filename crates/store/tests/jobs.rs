@@ -1,0 +1,284 @@
+//! Job life cycle in the store: claim, identity, finish, cancel, retry, remove, payloads.
+
+use nightshift_core::{AttemptOutcome, JobId, JobSpec, JobState, Synchronous};
+use nightshift_store::{CancelResult, Finish, INLINE_LIMIT, ListFilter, NewJob, Store, StoreError};
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("payloads")).unwrap();
+    let store = Store::open(
+        &dir.path().join("n.db"),
+        &dir.path().join("payloads"),
+        Synchronous::Normal,
+    )
+    .unwrap();
+    (dir, store)
+}
+
+fn job(queue: &str, attempts: u32) -> NewJob {
+    let mut spec = JobSpec::command(&["true"], queue);
+    spec.max_attempts = attempts;
+    NewJob {
+        spec,
+        payload: None,
+    }
+}
+
+fn finish(job: JobId, attempt: i64, outcome: AttemptOutcome) -> Finish {
+    Finish {
+        job,
+        attempt,
+        outcome,
+        consume: outcome.consumes_attempt(),
+        exit_code: Some(1),
+        signal: None,
+        reason: None,
+        now: 10,
+    }
+}
+
+#[tokio::test]
+async fn claim_takes_priority_then_age_and_only_its_queue() {
+    let (_dir, store) = open();
+    let mut high = job("a", 1);
+    high.spec.priority = 5;
+    store
+        .insert_jobs(vec![job("a", 1), job("b", 1), high, job("a", 1)], 1)
+        .await
+        .unwrap();
+    let claimed = store.claim("a", 2, 2).await.unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|c| c.job.id.0).collect();
+    assert_eq!(ids, vec![3, 1]);
+    assert!(
+        claimed
+            .iter()
+            .all(|c| c.job.state == JobState::Running && c.attempt_number == 1)
+    );
+    let rest = store.claim("a", 5, 3).await.unwrap();
+    assert_eq!(rest.iter().map(|c| c.job.id.0).collect::<Vec<_>>(), vec![4]);
+    assert!(store.claim("a", 5, 3).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn failures_use_attempts_and_cancels_do_not() {
+    let (_dir, store) = open();
+    let id = store.insert_jobs(vec![job("q", 2)], 1).await.unwrap()[0];
+    let c = &store.claim("q", 1, 2).await.unwrap()[0];
+    store
+        .set_identity(c.attempt_id, 4242, Some(7), Some("boot".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .finish(finish(id, c.attempt_id, AttemptOutcome::Failed))
+            .await
+            .unwrap(),
+        JobState::Queued
+    );
+    let c = &store.claim("q", 1, 3).await.unwrap()[0];
+    assert_eq!(c.attempt_number, 2);
+    // A graceful stop re-queues without using an attempt.
+    let interrupted = Finish {
+        consume: false,
+        ..finish(id, c.attempt_id, AttemptOutcome::Interrupted)
+    };
+    assert_eq!(store.finish(interrupted).await.unwrap(), JobState::Queued);
+    let c = &store.claim("q", 1, 4).await.unwrap()[0];
+    assert_eq!(
+        store
+            .finish(finish(id, c.attempt_id, AttemptOutcome::TimedOut))
+            .await
+            .unwrap(),
+        JobState::Failed
+    );
+    let job = store.job(id).await.unwrap().unwrap();
+    assert_eq!((job.attempts_used, job.attempt_count), (2, 3));
+    let attempts = store.attempts(id).await.unwrap();
+    let outcomes: Vec<_> = attempts.iter().map(|a| a.outcome).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            AttemptOutcome::Failed,
+            AttemptOutcome::Interrupted,
+            AttemptOutcome::TimedOut
+        ]
+    );
+    assert_eq!(attempts[0].pid, Some(4242));
+    assert_eq!(attempts[0].boot_id.as_deref(), Some("boot"));
+
+    // Retry gives a fresh set of attempts and keeps the history.
+    let retried = store.retry(id, 20).await.unwrap();
+    assert_eq!(
+        (retried.state, retried.attempts_used),
+        (JobState::Queued, 0)
+    );
+    assert_eq!(store.attempts(id).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn cancel_retry_and_remove_check_the_state() {
+    let (_dir, store) = open();
+    let ids = store
+        .insert_jobs(vec![job("q", 1), job("q", 1)], 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cancel_queued(ids[0], "no".into(), 2).await.unwrap(),
+        CancelResult::Cancelled
+    );
+    assert_eq!(
+        store.cancel_queued(ids[0], "no".into(), 2).await.unwrap(),
+        CancelResult::NotQueued(JobState::Cancelled)
+    );
+    assert!(matches!(
+        store.cancel_queued(JobId(99), "no".into(), 2).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.retry(ids[1], 3).await,
+        Err(StoreError::WrongState { .. })
+    ));
+    assert!(matches!(
+        store.remove(ids[1]).await,
+        Err(StoreError::WrongState { .. })
+    ));
+    store.remove(ids[0]).await.unwrap();
+    assert!(store.job(ids[0]).await.unwrap().is_none());
+    let left = store
+        .list(ListFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(left.iter().map(|j| j.id).collect::<Vec<_>>(), vec![ids[1]]);
+}
+
+#[tokio::test]
+async fn listing_filters_and_pages() {
+    let (_dir, store) = open();
+    let jobs: Vec<NewJob> = (0..25)
+        .map(|i| job(if i % 2 == 0 { "even" } else { "odd" }, 1))
+        .collect();
+    store.insert_jobs(jobs, 1).await.unwrap();
+    let page = store
+        .list(ListFilter {
+            queue: Some("even".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|j| j.id.0).collect::<Vec<_>>(),
+        vec![25, 23, 21, 19, 17]
+    );
+    let next = store
+        .list(ListFilter {
+            queue: Some("even".into()),
+            limit: 5,
+            before: Some(JobId(17)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(next[0].id, JobId(15));
+    let running = store
+        .list(ListFilter {
+            state: Some(JobState::Running),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(running.is_empty());
+}
+
+#[tokio::test]
+async fn large_payloads_live_in_files_and_round_trip() {
+    let (dir, store) = open();
+    let small = br#"{"small":true}"#.to_vec();
+    let large: Vec<u8> = format!("\"{}\"", "x".repeat(INLINE_LIMIT * 3)).into_bytes();
+    let mut a = job("q", 1);
+    a.payload = Some(small.clone());
+    let mut b = job("q", 1);
+    b.payload = Some(large.clone());
+    let ids = store.insert_jobs(vec![a, b], 1).await.unwrap();
+    assert_eq!(store.payload(ids[0]).await.unwrap(), Some(small));
+    assert_eq!(store.payload(ids[1]).await.unwrap(), Some(large.clone()));
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("payloads"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1, "only the large payload is a file");
+    assert_eq!(
+        store.job(ids[1]).await.unwrap().unwrap().payload_size,
+        Some(large.len() as u64)
+    );
+
+    // A file with no row (a crash between file and commit) is removed at start-up; the
+    // referenced one stays.
+    std::fs::write(dir.path().join("payloads").join("stray.json.gz"), b"x").unwrap();
+    std::fs::write(dir.path().join("payloads").join(".tmp-half"), b"x").unwrap();
+    assert_eq!(store.remove_orphan_payloads().await.unwrap(), 2);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("payloads"))
+            .unwrap()
+            .count(),
+        1
+    );
+
+    // Removing the job removes its file.
+    let c = store.claim("q", 2, 2).await.unwrap();
+    for c in &c {
+        store
+            .finish(finish(c.job.id, c.attempt_id, AttemptOutcome::Succeeded))
+            .await
+            .unwrap();
+    }
+    store.remove(ids[1]).await.unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("payloads"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_failing_request_in_a_batch_does_not_undo_the_others() {
+    let (_dir, store) = open();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 10 == 0 {
+                // Fails inside the writer: no such job.
+                store
+                    .finish(finish(JobId(1_000_000 + i), 1, AttemptOutcome::Failed))
+                    .await
+                    .map(|_| ())
+            } else {
+                store.insert_jobs(vec![job("q", 1)], 1).await.map(|_| ())
+            }
+        }));
+    }
+    let mut ok = 0;
+    let mut failed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(StoreError::NotFound(_)) => failed += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((ok, failed), (180, 20));
+    let all = store
+        .list(ListFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 180);
+}

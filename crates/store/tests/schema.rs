@@ -1,0 +1,137 @@
+//! Migrations: a fresh database, a database at every earlier version, and a newer one.
+
+use nightshift_core::{JobId, JobSpec, Synchronous};
+use nightshift_store::{NewJob, Store, StoreError, latest_version, migrate_to};
+use rusqlite::Connection;
+
+fn version(path: &std::path::Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_fresh_database_gets_the_latest_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let store = Store::open(&db, dir.path(), Synchronous::Normal).unwrap();
+    assert_eq!(version(&db), latest_version());
+    let mode: String = Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let ids = store
+        .insert_jobs(
+            vec![NewJob {
+                spec: JobSpec::command(&["true"], "q"),
+                payload: None,
+            }],
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids, vec![JobId(1)]);
+}
+
+#[tokio::test]
+async fn every_earlier_version_opens_and_keeps_its_data() {
+    assert!(
+        latest_version() >= 2,
+        "this test needs at least two migrations to mean something"
+    );
+    for earlier in 0..latest_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("n.db");
+        {
+            let conn = Connection::open(&db).unwrap();
+            migrate_to(&conn, earlier).unwrap();
+            if earlier >= 1 {
+                conn.execute(
+                    "INSERT INTO jobs (state, queue, program, created_at, updated_at)
+                     VALUES ('queued', 'old', 'true', 5, 5)",
+                    [],
+                )
+                .unwrap();
+            }
+        }
+        assert_eq!(version(&db), earlier);
+        let store = Store::open(&db, dir.path(), Synchronous::Normal).unwrap();
+        assert_eq!(version(&db), latest_version(), "from version {earlier}");
+        if earlier >= 1 {
+            let job = store.job(JobId(1)).await.unwrap().expect("old row kept");
+            assert_eq!(job.spec.queue, "old");
+            assert!(store.attempts(JobId(1)).await.unwrap().is_empty());
+        }
+    }
+}
+
+#[test]
+fn a_newer_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    {
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE future (x); PRAGMA user_version = {};",
+            latest_version() + 1
+        ))
+        .unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let err = Store::open(&db, dir.path(), Synchronous::Normal).unwrap_err();
+    match &err {
+        StoreError::NewerSchema {
+            found, supported, ..
+        } => {
+            assert_eq!(*found, latest_version() + 1);
+            assert_eq!(*supported, latest_version());
+        }
+        other => panic!("expected NewerSchema, got {other}"),
+    }
+    assert!(err.to_string().contains("left untouched"), "{err}");
+    assert!(std::fs::read(&db).unwrap() == before, "the file changed");
+    assert!(
+        !dir.path().join("n.db-wal").exists(),
+        "a WAL file was created"
+    );
+    assert_eq!(version(&db), latest_version() + 1);
+}
+
+/// Claim and listing must use their indexes, or they degrade to full scans as the table grows.
+#[test]
+fn claim_and_listing_use_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    drop(Store::open(&db, dir.path(), Synchronous::Normal).unwrap());
+    let conn = Connection::open(&db).unwrap();
+    let plan = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.join(" | ")
+    };
+    let claim = plan(
+        "SELECT id FROM jobs WHERE state = 'queued' AND queue = 'q' ORDER BY priority DESC, id LIMIT 4",
+    );
+    assert!(
+        claim.contains("jobs_claim") && !claim.contains("TEMP B-TREE"),
+        "claim plan: {claim}"
+    );
+    let by_state = plan("SELECT id FROM jobs WHERE state = 'failed' ORDER BY id DESC LIMIT 50");
+    assert!(
+        by_state.contains("jobs_state") && !by_state.contains("TEMP B-TREE"),
+        "list plan: {by_state}"
+    );
+    let by_queue = plan("SELECT id FROM jobs WHERE queue = 'q' ORDER BY id DESC LIMIT 50");
+    assert!(
+        by_queue.contains("jobs_queue") && !by_queue.contains("TEMP B-TREE"),
+        "list plan: {by_queue}"
+    );
+    let open = plan("SELECT id FROM attempts WHERE outcome IN ('starting', 'running')");
+    assert!(open.contains("attempts_open"), "recovery plan: {open}");
+}
