@@ -338,8 +338,11 @@ pub(crate) fn open_attempts(c: &Connection) -> Result<Vec<(Attempt, Job)>> {
     Ok(out)
 }
 
+/// A row's payload columns: inline bytes, file name, size.
+type PayloadColumns = (Option<Vec<u8>>, Option<String>, Option<i64>);
+
 pub(crate) fn payload_ref(c: &Connection, id: JobId) -> Result<Option<Stored>> {
-    let row: Option<(Option<Vec<u8>>, Option<String>, Option<i64>)> = c
+    let row: Option<PayloadColumns> = c
         .prepare_cached("SELECT payload, payload_file, payload_size FROM jobs WHERE id = ?1")?
         .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;

@@ -16,7 +16,7 @@ impl Identity {
     pub fn of(pid: i32) -> Identity {
         Identity {
             pid,
-            start_ticks: platform::proc_info(pid).map(|p| p.start_ticks),
+            start_ticks: platform::start_ticks(pid),
             boot_id: platform::boot_id(),
         }
     }

@@ -13,21 +13,30 @@ pub(crate) fn boot_id() -> Option<String> {
 pub(crate) fn proc_info(pid: i32) -> Option<ProcInfo> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_stat(pid, &text)
+        .filter(|(_, zombie)| !zombie)
+        .map(|(info, _)| info)
 }
 
-fn parse_stat(pid: i32, text: &str) -> Option<ProcInfo> {
+/// The start time of `pid`, even if it has already exited and awaits reaping (a job that
+/// ends within microseconds is a zombie by the time its identity is read).
+pub(crate) fn start_ticks(pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(pid, &text).map(|(info, _)| info.start_ticks)
+}
+
+/// The process's facts, and whether it is a zombie.
+fn parse_stat(pid: i32, text: &str) -> Option<(ProcInfo, bool)> {
     // The command name (field 2) may contain spaces and parentheses: fields resume after the
     // last ')'. After it: state (3), ppid (4), pgrp (5), … starttime (22).
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    if fields.first().copied()? == "Z" || fields.first().copied()? == "X" {
-        return None;
-    }
-    Some(ProcInfo {
+    let zombie = matches!(fields.first().copied()?, "Z" | "X");
+    let info = ProcInfo {
         pid,
         pgrp: fields.get(2)?.parse().ok()?,
         start_ticks: fields.get(19)?.parse().ok()?,
-    })
+    };
+    Some((info, zombie))
 }
 
 /// Live members of the process group `pgid`.
@@ -49,10 +58,11 @@ mod tests {
     #[test]
     fn parses_names_with_spaces_and_parentheses() {
         let stat = "123 (a b) c) S 1 456 456 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 98765 0 0";
-        let info = parse_stat(123, stat).unwrap();
-        assert_eq!(info.pgrp, 456);
-        assert_eq!(info.start_ticks, 98765);
-        assert!(parse_stat(1, "1 (z) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 0 5 0").is_none());
+        let (info, zombie) = parse_stat(123, stat).unwrap();
+        assert_eq!((info.pgrp, info.start_ticks, zombie), (456, 98765, false));
+        let (info, zombie) =
+            parse_stat(1, "1 (z) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 0 5 0").unwrap();
+        assert_eq!((info.start_ticks, zombie), (5, true));
     }
 
     #[test]

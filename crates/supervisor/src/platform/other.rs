@@ -12,6 +12,10 @@ pub(crate) fn proc_info(_pid: i32) -> Option<ProcInfo> {
     None
 }
 
+pub(crate) fn start_ticks(_pid: i32) -> Option<u64> {
+    None
+}
+
 pub(crate) fn group_members(_pgid: i32) -> Vec<ProcInfo> {
     Vec::new()
 }

@@ -1,0 +1,200 @@
+//! Engine behaviour end to end in one process: dispatch, limits, cancel, timeout, retries,
+//! shutdown, payloads.
+
+mod support;
+
+use nightshift_core::{AttemptOutcome, JobState, QueueConfig};
+use nightshift_engine::{CancelAck, Event};
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_runs_and_its_output_is_kept() {
+    let mut f = start(config()).await;
+    let id = f
+        .add(sh("echo hello from $NIGHTSHIFT_JOB_ID; exit 0", "q"))
+        .await;
+    assert_eq!(f.finished(id).await, JobState::Succeeded);
+    let log = std::fs::read_to_string(f.dir.path().join("logs").join(format!("{id}.log"))).unwrap();
+    assert_eq!(log, format!("hello from {id}\n"));
+    let attempts = f.engine.store().attempts(id).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].outcome, AttemptOutcome::Succeeded);
+    assert!(
+        attempts[0].pid.is_some()
+            && attempts[0].start_ticks.is_some()
+            && attempts[0].boot_id.is_some()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_limit_holds_and_freed_slots_fill_at_once() {
+    let mut cfg = config();
+    cfg.queues.insert(
+        "two".into(),
+        QueueConfig {
+            concurrency: Some(2),
+        },
+    );
+    let mut f = start(cfg).await;
+    let jobs: Vec<_> = (0..6).map(|_| sh("sleep 0.05", "two")).collect();
+    let ids = f.engine.enqueue(jobs).await.unwrap();
+    let (mut running, mut most, mut done) = (0i32, 0i32, 0);
+    while done < ids.len() {
+        f.next("job events", |e| match e {
+            Event::Started { .. } => {
+                running += 1;
+                Some(())
+            }
+            Event::Ended { state, .. } if state.is_final() => {
+                running -= 1;
+                done += 1;
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+        most = most.max(running);
+    }
+    assert_eq!(most, 2, "at most two ran at once, and two did");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_the_whole_group_and_keeps_attempts() {
+    let mut f = start(config()).await;
+    let mut job = sh("sleep 300 & sleep 300 & wait", "q");
+    job.spec.max_attempts = 3;
+    let id = f.add(job).await;
+    let pgid = f.started(id).await;
+    eventually("the group to have three members", || members(pgid) == 3).await;
+    assert_eq!(
+        f.engine.cancel(id, "test".into()).await.unwrap(),
+        CancelAck::Stopping
+    );
+    assert_eq!(f.finished(id).await, JobState::Cancelled);
+    assert_eq!(members(pgid), 0, "no process of the group is left");
+    let job = f.engine.store().job(id).await.unwrap().unwrap();
+    assert_eq!(job.attempts_used, 0, "a cancel does not use an attempt");
+    assert_eq!(job.reason.as_deref(), Some("test"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_job_is_cancelled_without_running() {
+    let mut cfg = config();
+    cfg.queues.insert(
+        "held".into(),
+        QueueConfig {
+            concurrency: Some(0),
+        },
+    );
+    let f = start(cfg).await;
+    let id = f.add(sh("exit 0", "held")).await;
+    assert_eq!(
+        f.engine.cancel(id, "no".into()).await.unwrap(),
+        CancelAck::Cancelled
+    );
+    assert_eq!(f.engine.state(id).await.unwrap(), Some(JobState::Cancelled));
+    assert!(f.engine.store().attempts(id).await.unwrap().is_empty());
+    assert!(
+        f.engine.cancel(id, "again".into()).await.is_err(),
+        "a finished job cannot be cancelled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_use_attempts_until_none_are_left() {
+    let mut f = start(config()).await;
+    let mut job = sh("sleep 300 & sleep 300 & wait", "q");
+    job.spec.timeout_ms = Some(200);
+    job.spec.max_attempts = 2;
+    let id = f.add(job).await;
+    let first = f.started(id).await;
+    let second = f.started(id).await;
+    assert_eq!(members(first), 0, "the first group ended before the retry");
+    assert_eq!(f.finished(id).await, JobState::Failed);
+    assert_eq!(members(second), 0);
+    let attempts = f.engine.store().attempts(id).await.unwrap();
+    let outcomes: Vec<_> = attempts.iter().map(|a| a.outcome).collect();
+    assert_eq!(
+        outcomes,
+        vec![AttemptOutcome::TimedOut, AttemptOutcome::TimedOut]
+    );
+    let job = f.engine.store().job(id).await.unwrap().unwrap();
+    assert!(
+        job.reason.unwrap().starts_with("timed out after"),
+        "reason names the timeout"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_retry_and_exit_codes_are_kept() {
+    let mut f = start(config()).await;
+    let mut job = sh("echo try $NIGHTSHIFT_ATTEMPT; exit 3", "q");
+    job.spec.max_attempts = 3;
+    let id = f.add(job).await;
+    assert_eq!(f.finished(id).await, JobState::Failed);
+    let job = f.engine.store().job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.exit_code, job.attempts_used, job.attempt_count),
+        (Some(3), 3, 3)
+    );
+    let log = std::fs::read_to_string(f.dir.path().join("logs").join(format!("{id}.log"))).unwrap();
+    assert!(
+        log.starts_with("try 1\n") && log.contains("attempt 3 ---\ntry 3\n"),
+        "{log}"
+    );
+    // A retry starts over.
+    f.engine.retry(id).await.unwrap();
+    assert_eq!(f.finished(id).await, JobState::Failed);
+    assert_eq!(f.engine.store().attempts(id).await.unwrap().len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_stops_groups_and_requeues_without_using_an_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = start_in(dir, config()).await;
+    let id = f.add(sh("sleep 300 & sleep 300 & wait", "q")).await;
+    let pgid = f.started(id).await;
+    eventually("the group to have three members", || members(pgid) == 3).await;
+    f.engine.shutdown().await;
+    assert_eq!(members(pgid), 0);
+    let job = f.engine.store().job(id).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts_used), (JobState::Queued, 0));
+    let attempts = f.engine.store().attempts(id).await.unwrap();
+    assert_eq!(attempts[0].outcome, AttemptOutcome::Interrupted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payload_reaches_the_job_as_a_file() {
+    let mut f = start(config()).await;
+    let out = f.dir.path().join("got.json");
+    let payload = format!("{{\"data\":\"{}\"}}", "z".repeat(50_000)).into_bytes();
+    let mut job = sh(
+        &format!("cp \"$NIGHTSHIFT_PAYLOAD_FILE\" {}", out.display()),
+        "q",
+    );
+    job.payload = Some(payload.clone());
+    let id = f.add(job).await;
+    assert_eq!(f.finished(id).await, JobState::Succeeded);
+    assert!(std::fs::read(&out).unwrap() == payload, "payload differs");
+    assert!(
+        !f.dir.path().join("run").join(format!("{id}.json")).exists(),
+        "the per-attempt copy is removed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_engine_on_the_same_folder_is_refused() {
+    let f = start(config()).await;
+    let err = nightshift_engine::Engine::start(nightshift_engine::EngineOptions {
+        paths: paths(&f.dir),
+        config: config(),
+        clock: nightshift_core::clock::system(),
+    })
+    .await
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("already running") && message.contains(&std::process::id().to_string()),
+        "{message}"
+    );
+}

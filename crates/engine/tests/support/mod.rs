@@ -1,0 +1,120 @@
+//! The in-process engine fixture: a temp data folder with every path inside it, an engine on
+//! it, and helpers that wait on events with deadlines instead of sleeping.
+
+#![allow(dead_code)]
+
+use nightshift_core::{Config, JobId, JobSpec, JobState, Paths};
+use nightshift_engine::{Engine, EngineHandle, EngineOptions, Event};
+use nightshift_store::NewJob;
+use std::time::Duration;
+use tokio::sync::broadcast::Receiver;
+
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub engine: EngineHandle,
+    pub events: Receiver<Event>,
+}
+
+pub fn paths(dir: &tempfile::TempDir) -> Paths {
+    Paths::under(dir.path())
+}
+
+pub fn config() -> Config {
+    let mut config = Config::default();
+    config.jobs.kill_grace = Duration::from_secs(2);
+    config.jobs.concurrency = 4;
+    config
+}
+
+pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Fixture {
+    let engine = Engine::start(EngineOptions {
+        paths: paths(&dir),
+        config,
+        clock: nightshift_core::clock::system(),
+    })
+    .await
+    .expect("engine starts");
+    let events = engine.subscribe();
+    Fixture {
+        dir,
+        engine,
+        events,
+    }
+}
+
+pub async fn start(config: Config) -> Fixture {
+    start_in(tempfile::tempdir().unwrap(), config).await
+}
+
+pub fn sh(script: &str, queue: &str) -> NewJob {
+    NewJob {
+        spec: JobSpec::command(&["/bin/sh", "-c", script], queue),
+        payload: None,
+    }
+}
+
+impl Fixture {
+    pub async fn add(&self, job: NewJob) -> JobId {
+        self.engine.enqueue(vec![job]).await.unwrap()[0]
+    }
+
+    /// The next event matching `pick`, or a panic after the deadline.
+    pub async fn next<T>(&mut self, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+                .expect("event bus open");
+            if let Some(found) = pick(&event) {
+                return found;
+            }
+        }
+    }
+
+    pub async fn started(&mut self, id: JobId) -> i32 {
+        self.next(&format!("job {id} to start"), |e| match e {
+            Event::Started { id: i, pid, .. } if *i == id => Some(*pid),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits until the job reaches a final state.
+    pub async fn finished(&mut self, id: JobId) -> JobState {
+        self.next(&format!("job {id} to finish"), |e| match e {
+            Event::Ended { id: i, state, .. } if *i == id && state.is_final() => Some(*state),
+            _ => None,
+        })
+        .await
+    }
+}
+
+/// Live members of a process group, from /proc.
+pub fn members(pgid: i32) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter(|stat| {
+            let rest = &stat[stat.rfind(')').unwrap() + 1..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            f[0] != "Z" && f[2].parse::<i32>().unwrap() == pgid
+        })
+        .count()
+}
+
+/// Polls `cond` until it holds or the deadline passes.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
