@@ -116,17 +116,9 @@ impl Api {
     }
 
     pub async fn show(&self, id: JobId) -> Result<JobDetail, ApiError> {
-        let job = self
-            .engine
-            .store()
-            .job(id)
-            .await?
-            .ok_or(ApiError::no_job(id))?;
+        let job = self.view(id).await?;
         let attempts = self.engine.store().attempts(id).await?;
-        Ok(JobDetail {
-            job: JobView::from(job),
-            attempts,
-        })
+        Ok(JobDetail { job, attempts })
     }
 
     /// Cancels a job; for a running one, returns once its whole group is gone.

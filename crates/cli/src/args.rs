@@ -87,7 +87,7 @@ pub struct AddArgs {
     #[arg(long)]
     pub json: bool,
     /// The program and its arguments, after `--`.
-    #[arg(last = true, value_name = "COMMAND")]
+    #[arg(last = true, value_name = "COMMAND", required_unless_present = "batch")]
     pub command: Vec<String>,
 }
 

@@ -13,9 +13,6 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
     if let Some(file) = &args.batch {
         return batch(file, args.json);
     }
-    if args.command.is_empty() {
-        bail!("give the command to run after `--`, e.g. nightshift add -- make test");
-    }
     let client = Client::connect()?;
     let cwd = match &args.cwd {
         Some(dir) => {
@@ -54,6 +51,9 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
     let brief = result.finished.first().context("the job did not finish")?;
     if args.json {
         crate::format::print_json(brief)?;
+    } else {
+        let reason = brief.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        eprintln!("job {id} {}{reason}", brief.state);
     }
     Ok(ExitCode::from(exit_code_of(brief)))
 }
