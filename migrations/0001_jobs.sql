@@ -1,6 +1,6 @@
 -- Jobs: what to run, where it stands, and how it ended.
 CREATE TABLE jobs (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: ids are handles scripts keep
     state         TEXT    NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
     queue         TEXT    NOT NULL,
     priority      INTEGER NOT NULL DEFAULT 0,

@@ -1,6 +1,6 @@
 //! What goes over the wire: requests and answers of the facade, all serde types.
 
-use nightshift_core::{Attempt, Job, JobId, JobState};
+use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobState};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -109,6 +109,8 @@ pub struct WaitRequest {
 pub struct JobBrief {
     pub id: JobId,
     pub state: JobState,
+    /// How the last attempt ended (absent if the job never ran).
+    pub outcome: Option<AttemptOutcome>,
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub reason: Option<String>,

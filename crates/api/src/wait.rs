@@ -84,9 +84,11 @@ pub(crate) async fn wait(
     let mut briefs = Vec::with_capacity(finished.len());
     for id in finished {
         if let Some(job) = engine.store().job(id).await? {
+            let attempts = engine.store().attempts(id).await?;
             briefs.push(JobBrief {
                 id,
                 state: job.state,
+                outcome: attempts.last().map(|a| a.outcome),
                 exit_code: job.exit_code,
                 signal: job.signal,
                 reason: job.reason,

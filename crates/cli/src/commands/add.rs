@@ -52,7 +52,11 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         crate::format::print_json(brief)?;
     } else {
-        let reason = brief.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        let reason = brief
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
         eprintln!("job {id} {}{reason}", brief.state);
     }
     Ok(ExitCode::from(exit_code_of(brief)))

@@ -5,7 +5,7 @@ use crate::client::Client;
 use crate::commands::parse_id;
 use crate::exit;
 use nightshift_api::{JobBrief, WaitRequest, WaitResult};
-use nightshift_core::{JobId, JobState};
+use nightshift_core::{AttemptOutcome, JobId, JobState};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -95,26 +95,15 @@ pub fn wait_all(
 
 /// The exit code that stands for one finished job.
 pub fn exit_code_of(job: &JobBrief) -> u8 {
-    match job.state {
-        JobState::Succeeded => 0,
-        JobState::Cancelled => exit::JOB_CANCELLED,
+    match (job.state, job.outcome) {
+        (JobState::Succeeded, _) => 0,
+        (JobState::Cancelled, _) => exit::JOB_CANCELLED,
+        // The timeout's own SIGTERM or SIGKILL ended it: report the timeout, as timeout(1) does.
+        (_, Some(AttemptOutcome::TimedOut)) => exit::JOB_TIMED_OUT,
+        (_, Some(AttemptOutcome::SpawnFailed)) => exit::JOB_NOT_STARTED,
         _ => match (job.exit_code, job.signal) {
             (Some(code), _) => u8::try_from(code).unwrap_or(exit::FAILED).max(1),
             (None, Some(sig)) => 128u8.saturating_add(sig as u8),
-            _ if job
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.starts_with("timed out")) =>
-            {
-                exit::JOB_TIMED_OUT
-            }
-            _ if job
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.starts_with("cannot start")) =>
-            {
-                exit::JOB_NOT_STARTED
-            }
             _ => exit::FAILED,
         },
     }

@@ -1,0 +1,100 @@
+//! Queues: the concurrency limit holds, higher priority runs first, a held queue holds, and a
+//! queued job can be cancelled before it ever runs.
+
+use crate::{Gate, outcomes, sh};
+use nightshift_e2e::{Daemon, JOB_TIMEOUT, describe, lines, wait_for};
+
+fn running_in(d: &Daemon, queue: &str) -> Vec<i64> {
+    let page = d.api(
+        "GET",
+        &format!("/api/jobs?state=running&queue={queue}"),
+        None,
+    );
+    crate::listed_ids(&page)
+}
+
+#[test]
+fn a_queue_never_runs_more_than_its_limit() {
+    let d = Daemon::with_config("[queues.two]\nconcurrency = 2\n");
+    let gates: Vec<Gate> = (0..3)
+        .map(|n| Gate::new(d.scratch(), &format!("gate-{n}")))
+        .collect();
+    let ids: Vec<i64> = gates
+        .iter()
+        .map(|g| {
+            let mut args = vec!["--queue", "two"];
+            args.extend(sh("read x < \"$1\"", &[g.path()]));
+            d.add(&args)
+        })
+        .collect();
+    wait_for(JOB_TIMEOUT, "two jobs of queue two running", || {
+        running_in(&d, "two").len() == 2
+    });
+    // The first two block on their gates, so the third cannot have started.
+    assert_eq!(running_in(&d, "two"), [ids[1], ids[0]]);
+    let third = d.show(ids[2]);
+    assert_eq!(third["job"]["state"], "queued", "{third}");
+    assert_eq!(outcomes(&third), Vec::<String>::new());
+
+    gates[0].open();
+    d.wait_running(ids[2]);
+    gates[1].open();
+    gates[2].open();
+    for detail in d.wait_jobs(&ids, JOB_TIMEOUT) {
+        assert_eq!(detail["job"]["state"], "succeeded", "{detail}");
+    }
+}
+
+#[test]
+fn higher_priority_runs_first() {
+    let d = Daemon::with_config("[queues.serial]\nconcurrency = 1\n");
+    let gate = Gate::new(d.scratch(), "gate");
+    let mut args = vec!["--queue", "serial"];
+    args.extend(sh("read x < \"$1\"", &[gate.path()]));
+    let first = d.add(&args);
+    d.wait_running(first);
+
+    let order = d.scratch().join("order");
+    let order_arg = order.to_str().unwrap();
+    let mut ids = vec![first];
+    for (name, priority) in [
+        ("low", "0"),
+        ("high", "10"),
+        ("negative", "-3"),
+        ("mid", "5"),
+    ] {
+        let mut args = vec!["--queue", "serial", "--priority", priority];
+        args.extend(sh("echo \"$2\" >> \"$1\"", &[order_arg, name]));
+        ids.push(d.add(&args));
+    }
+    gate.open();
+    d.wait_jobs(&ids, JOB_TIMEOUT);
+    assert_eq!(lines(&order), ["high", "mid", "low", "negative"]);
+}
+
+#[test]
+fn a_queued_job_can_be_cancelled_and_never_runs() {
+    let d = Daemon::with_config("[queues.held]\nconcurrency = 0\n");
+    let marker = d.scratch().join("ran");
+    let mut args = vec!["--queue", "held"];
+    args.extend(sh("touch \"$1\"", &[marker.to_str().unwrap()]));
+    let id = d.add(&args);
+    let queued = d.show(id);
+    assert_eq!(
+        queued["job"]["state"], "queued",
+        "a held queue runs nothing: {queued}"
+    );
+
+    let out = d.cli_ok(&["cancel", &id.to_string()]);
+    assert!(out.contains("cancelled"), "{out}");
+    let out = d.cli(&["wait", &id.to_string()]);
+    assert_eq!(out.status.code(), Some(130), "{}", describe(&out));
+    let detail = d.show(id);
+    assert_eq!(detail["job"]["state"], "cancelled", "{detail}");
+    assert_eq!(outcomes(&detail), Vec::<String>::new());
+    assert!(!marker.exists(), "a cancelled queued job ran");
+
+    // Cancelling it again is refused.
+    let out = d.cli(&["cancel", &id.to_string()]);
+    assert!(!out.status.success(), "{}", describe(&out));
+}
