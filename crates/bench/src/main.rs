@@ -1,0 +1,123 @@
+//! `nightshift-bench`, run by `cargo xtask bench`: measures Nightshift's performance figures
+//! (DESIGN.md, "Performance") and prints each beside a raw baseline measured in the same run
+//! on the same machine, with their ratio and the target from the issue. Dispatch latency,
+//! throughput of trivial jobs, batched enqueue (in-process and over HTTP), single enqueues over
+//! HTTP, claim+complete cost against table size, and the idle daemon's memory and wake-ups.
+//! Everything but the idle daemon runs in this process through Nightshift's own crates, each
+//! measurement on a fresh temporary data folder. It reports and does not gate: a missed target
+//! still exits 0; only a measurement that cannot be taken makes the exit code non-zero.
+//! `--quick` shrinks every count about 10x for a smoke run; `--json PATH` also writes the
+//! figures as JSON.
+
+mod claim;
+mod enqueue;
+mod harness;
+mod http;
+mod idle;
+mod latency;
+mod options;
+mod report;
+mod stats;
+mod throughput;
+
+use anyhow::{Context, bail};
+use options::{Options, Parsed};
+use report::Figure;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let options = match options::parse(std::env::args().skip(1))? {
+        Parsed::Run(options) => options,
+        Parsed::Help => {
+            println!("{}", options::USAGE);
+            return Ok(());
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("nightshift-bench")
+        .build()
+        .context("cannot start the async runtime")?;
+    let (figures, errors) = measure(&options, &runtime);
+    println!();
+    report::print_table(&figures, &errors);
+    if let Some(path) = &options.json {
+        report::write_json(path, options.quick, &figures, &errors)?;
+        println!("figures written to {}", path.display());
+    }
+    if !errors.is_empty() {
+        bail!("{} measurement(s) could not be taken", errors.len());
+    }
+    Ok(())
+}
+
+/// Takes every measurement in turn; one that fails is reported and the others still run.
+fn measure(
+    options: &Options,
+    runtime: &tokio::runtime::Runtime,
+) -> (Vec<Figure>, Vec<(String, String)>) {
+    let sizes = options.sizes;
+    let mut figures = Vec::new();
+    let mut errors = Vec::new();
+    let mut take = |name: &str, measurement: &dyn Fn() -> anyhow::Result<Vec<Figure>>| {
+        eprintln!("measuring {name} ...");
+        let started = std::time::Instant::now();
+        match measurement() {
+            Ok(taken) => {
+                eprintln!("  done in {:.1}s", started.elapsed().as_secs_f64());
+                figures.extend(taken);
+            }
+            Err(e) => {
+                eprintln!("  failed: {e:#}");
+                errors.push((name.to_string(), format!("{e:#}")));
+            }
+        }
+    };
+    take(
+        &format!("dispatch latency ({} jobs)", sizes.latency_jobs),
+        &|| runtime.block_on(latency::run(sizes.latency_jobs)),
+    );
+    take(
+        &format!("throughput ({} jobs)", sizes.throughput_jobs),
+        &|| runtime.block_on(throughput::run(sizes.throughput_jobs)),
+    );
+    take(
+        &format!("batched enqueue ({} jobs)", sizes.enqueue_jobs),
+        &|| runtime.block_on(enqueue::run(sizes.enqueue_jobs)),
+    );
+    take(
+        &format!(
+            "single enqueues over HTTP ({} requests)",
+            sizes.http_requests
+        ),
+        &|| runtime.block_on(http::run(sizes.http_requests)),
+    );
+    take(
+        &format!(
+            "claim+complete ({} and {} finished rows)",
+            sizes.claim_small_rows, sizes.claim_large_rows
+        ),
+        &|| {
+            runtime.block_on(claim::run(
+                sizes.claim_iterations,
+                sizes.claim_small_rows,
+                sizes.claim_large_rows,
+            ))
+        },
+    );
+    take(
+        &format!("idle daemon ({}s window)", sizes.idle_window.as_secs()),
+        &|| idle::run(&options.bin, sizes.idle_window),
+    );
+    (figures, errors)
+}

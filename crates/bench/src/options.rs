@@ -1,0 +1,110 @@
+//! Command-line flags and the sizes of each measurement (full, or `--quick` for a smoke run).
+
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+usage: nightshift-bench [--quick] [--json PATH] [--bin PATH]
+
+  --quick      shrink every count about 10x (a smoke run of under a minute)
+  --json PATH  also write every figure as JSON to PATH
+  --bin PATH   the nightshift binary for the idle-daemon figure
+               (default: `nightshift` beside this program)";
+
+/// What the user asked for.
+#[derive(Debug)]
+pub struct Options {
+    pub quick: bool,
+    pub json: Option<PathBuf>,
+    pub bin: PathBuf,
+    pub sizes: Sizes,
+}
+
+/// How much work each measurement does.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// Jobs run one after another for the dispatch latency.
+    pub latency_jobs: usize,
+    /// `/bin/true` jobs in the throughput batch.
+    pub throughput_jobs: usize,
+    /// Jobs in one batched enqueue (in-process and over HTTP).
+    pub enqueue_jobs: usize,
+    /// Sequential single-job requests over HTTP.
+    pub http_requests: usize,
+    /// Claim+complete cycles timed at each table size.
+    pub claim_iterations: usize,
+    /// Finished rows in the small and the large table.
+    pub claim_small_rows: usize,
+    pub claim_large_rows: usize,
+    /// How long the idle daemon's wake-ups are counted.
+    pub idle_window: Duration,
+}
+
+impl Sizes {
+    pub fn full() -> Sizes {
+        Sizes {
+            latency_jobs: 500,
+            throughput_jobs: 5_000,
+            enqueue_jobs: 20_000,
+            http_requests: 5_000,
+            claim_iterations: 1_000,
+            claim_small_rows: 1_000,
+            claim_large_rows: 1_000_000,
+            idle_window: Duration::from_secs(10),
+        }
+    }
+
+    pub fn quick() -> Sizes {
+        Sizes {
+            latency_jobs: 100,
+            throughput_jobs: 500,
+            enqueue_jobs: 2_000,
+            http_requests: 500,
+            claim_iterations: 1_000,
+            claim_small_rows: 1_000,
+            claim_large_rows: 100_000,
+            idle_window: Duration::from_secs(3),
+        }
+    }
+}
+
+/// What `parse` found: options to run with, or a request for the usage text.
+#[derive(Debug)]
+pub enum Parsed {
+    Run(Options),
+    Help,
+}
+
+pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Parsed> {
+    let mut quick = false;
+    let mut json = None;
+    let mut bin = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| {
+            args.next()
+                .map(PathBuf::from)
+                .with_context(|| format!("{flag} needs a path\n\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--json" => json = Some(value("--json")?),
+            "--bin" => bin = Some(value("--bin")?),
+            "-h" | "--help" => return Ok(Parsed::Help),
+            other => bail!("unknown argument '{other}'\n\n{USAGE}"),
+        }
+    }
+    let bin = match bin {
+        Some(bin) => bin,
+        None => std::env::current_exe()
+            .context("cannot find this program's own path; pass --bin")?
+            .with_file_name("nightshift"),
+    };
+    Ok(Parsed::Run(Options {
+        quick,
+        json,
+        bin,
+        sizes: if quick { Sizes::quick() } else { Sizes::full() },
+    }))
+}
