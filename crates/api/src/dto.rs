@@ -139,7 +139,18 @@ pub struct Health {
     pub running: usize,
     pub data_dir: String,
     pub max_payload_bytes: u64,
+    /// Every queue is held (`nightshift pause`).
+    pub paused: bool,
     /// Jobs that start-up recovery put back in their queue or failed.
     pub recovered_requeued: usize,
     pub recovered_failed: usize,
+}
+
+/// Counts per state and whether dispatch is held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub counts: BTreeMap<JobState, u64>,
+    /// Attempts running right now.
+    pub running: usize,
+    pub paused: bool,
 }

@@ -58,6 +58,7 @@ impl Api {
             running: self.engine.running(),
             data_dir: self.engine.paths().data_dir.display().to_string(),
             max_payload_bytes: self.engine.config().jobs.max_payload_bytes,
+            paused: self.engine.is_paused(),
             recovered_requeued: recovery.requeued.len(),
             recovered_failed: recovery.failed.len(),
         })
@@ -192,6 +193,33 @@ impl Api {
             }
         }
         Ok(queues.into_values().collect())
+    }
+
+    /// Holds every queue (running jobs go on) and returns the new summary.
+    pub async fn pause_all(&self) -> Result<Summary, ApiError> {
+        self.engine.pause_all();
+        self.summary_with(Some(true)).await
+    }
+
+    /// Releases every queue and returns the new summary.
+    pub async fn resume_all(&self) -> Result<Summary, ApiError> {
+        self.engine.resume_all();
+        self.summary_with(Some(false)).await
+    }
+
+    /// Counts per state and whether dispatch is held: what a tray or a status line shows.
+    pub async fn summary(&self) -> Result<Summary, ApiError> {
+        self.summary_with(None).await
+    }
+
+    /// `paused` overrides the engine's flag when a pause was just requested (the scheduler
+    /// applies it on its next turn).
+    async fn summary_with(&self, paused: Option<bool>) -> Result<Summary, ApiError> {
+        Ok(Summary {
+            counts: self.engine.counts().await?,
+            running: self.engine.running(),
+            paused: paused.unwrap_or_else(|| self.engine.is_paused()),
+        })
     }
 
     /// Engine events, for live views (SSE, the desktop shell).

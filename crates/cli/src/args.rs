@@ -38,6 +38,10 @@ pub enum Command {
     Rm(IdsArgs),
     /// Wait until jobs finish; exits with the job's code when waiting for one.
     Wait(WaitArgs),
+    /// Hold every queue: nothing new starts until `resume`; running jobs go on.
+    Pause(JsonArgs),
+    /// Release every queue held by `pause`.
+    Resume(JsonArgs),
     /// List queues with their limits and job counts.
     Queues(JsonArgs),
     /// Show whether Nightshift is running, and its address.

@@ -24,6 +24,8 @@ pub enum Event {
         /// The job asked for a notification when it ends.
         notify: bool,
     },
+    /// Dispatch in every queue was held (`paused`) or released.
+    Paused { paused: bool },
     /// Start-up found attempts left running by an instance that did not stop cleanly.
     Recovered {
         requeued: Vec<JobId>,

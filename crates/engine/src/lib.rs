@@ -18,7 +18,7 @@ mod scheduler;
 use nightshift_core::{Clock, Config, Job, JobId, JobState, Paths};
 use nightshift_store::{NewJob, Store};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use error::EngineError;
@@ -64,6 +64,7 @@ impl Engine {
         let (events, _) = broadcast::channel(4096);
         let recovery = recovery::run(&store, &paths, &*clock, &events).await?;
         let running = Arc::new(AtomicUsize::new(0));
+        let paused = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::unbounded_channel();
         let initial = store.queues_with_work().await?;
         let ctx = Arc::new(runner::Context {
@@ -74,7 +75,9 @@ impl Engine {
             events: events.clone(),
             scheduler: tx.clone(),
         });
-        let task = tokio::spawn(scheduler::Scheduler::new(ctx, rx, running.clone()).run(initial));
+        let task = tokio::spawn(
+            scheduler::Scheduler::new(ctx, rx, running.clone(), paused.clone()).run(initial),
+        );
         Ok(EngineHandle {
             inner: Arc::new(Inner {
                 tx,
@@ -84,6 +87,7 @@ impl Engine {
                 paths,
                 clock,
                 running,
+                paused,
                 recovery,
                 started_at: std::time::Instant::now(),
                 task: std::sync::Mutex::new(Some(task)),
@@ -115,6 +119,7 @@ struct Inner {
     paths: Arc<Paths>,
     clock: Arc<dyn Clock>,
     running: Arc<AtomicUsize>,
+    paused: Arc<AtomicBool>,
     recovery: RecoveryReport,
     started_at: std::time::Instant,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -197,6 +202,21 @@ impl EngineHandle {
         Ok(job)
     }
 
+    /// Holds every queue: nothing new starts until `resume_all`. Running jobs go on.
+    pub fn pause_all(&self) {
+        let _ = self.inner.tx.send(scheduler::Command::Pause(true));
+    }
+
+    /// Releases every queue; waiting jobs start at once.
+    pub fn resume_all(&self) {
+        let _ = self.inner.tx.send(scheduler::Command::Pause(false));
+    }
+
+    /// Whether all queues are held.
+    pub fn is_paused(&self) -> bool {
+        self.inner.paused.load(Ordering::Relaxed)
+    }
+
     /// Stops gracefully: no new dispatch; running groups get SIGTERM, then SIGKILL after the
     /// grace period; their jobs go back to the queue without using up an attempt.
     pub async fn shutdown(&self) {
@@ -218,6 +238,11 @@ impl EngineHandle {
         if let Some(task) = task {
             let _ = task.await;
         }
+    }
+
+    /// How many jobs are in each state.
+    pub async fn counts(&self) -> Result<std::collections::BTreeMap<JobState, u64>, EngineError> {
+        Ok(self.inner.store.state_counts().await?)
     }
 
     /// A job's current state, if it exists.

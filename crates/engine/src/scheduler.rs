@@ -8,7 +8,7 @@ use nightshift_core::{JobId, JobState};
 use nightshift_store::CancelResult;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) enum Command {
@@ -24,6 +24,8 @@ pub(crate) enum Command {
         reason: String,
         reply: oneshot::Sender<Result<CancelAck, EngineError>>,
     },
+    /// Hold (true) or release (false) dispatch in every queue. Running jobs go on.
+    Pause(bool),
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -41,6 +43,7 @@ pub(crate) struct Scheduler {
     /// Queues that may have queued jobs. A queue leaves this set when a claim comes back short.
     dirty: BTreeSet<String>,
     running_count: Arc<AtomicUsize>,
+    paused: Arc<AtomicBool>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -49,6 +52,7 @@ impl Scheduler {
         ctx: Arc<Context>,
         rx: mpsc::UnboundedReceiver<Command>,
         running_count: Arc<AtomicUsize>,
+        paused: Arc<AtomicBool>,
     ) -> Self {
         Scheduler {
             ctx,
@@ -57,6 +61,7 @@ impl Scheduler {
             per_queue: HashMap::new(),
             dirty: BTreeSet::new(),
             running_count,
+            paused,
             shutdown: None,
         }
     }
@@ -101,6 +106,11 @@ impl Scheduler {
             }
             Command::Cancel { id, reason, reply } => {
                 let _ = reply.send(self.cancel(id, reason).await);
+            }
+            Command::Pause(paused) => {
+                if self.paused.swap(paused, Ordering::Relaxed) != paused {
+                    let _ = self.ctx.events.send(Event::Paused { paused });
+                }
             }
             Command::Shutdown { reply } => {
                 self.shutdown = Some(reply);
@@ -152,6 +162,9 @@ impl Scheduler {
     }
 
     async fn dispatch(&mut self) {
+        if self.paused.load(Ordering::Relaxed) {
+            return;
+        }
         let queues: Vec<String> = self.dirty.iter().cloned().collect();
         for queue in queues {
             let limit = self.ctx.config.queue_concurrency(&queue);

@@ -198,3 +198,25 @@ async fn a_second_engine_on_the_same_folder_is_refused() {
         "{message}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_all_holds_new_work_and_resume_releases_it() {
+    let mut f = start(config()).await;
+    f.engine.pause_all();
+    f.next("the pause", |e| {
+        matches!(e, Event::Paused { paused: true }).then_some(())
+    })
+    .await;
+    assert!(f.engine.is_paused());
+    let id = f.add(sh("exit 0", "q")).await;
+    // The enqueue's own event arrives after the scheduler has seen it; still queued.
+    f.next("the enqueue", |e| {
+        matches!(e, Event::Queued { .. }).then_some(())
+    })
+    .await;
+    assert_eq!(f.engine.state(id).await.unwrap(), Some(JobState::Queued));
+    assert_eq!(f.engine.counts().await.unwrap()[&JobState::Queued], 1);
+    f.engine.resume_all();
+    assert_eq!(f.finished(id).await, JobState::Succeeded);
+    assert!(!f.engine.is_paused());
+}

@@ -32,6 +32,9 @@ pub(crate) fn router(api: Api, guard: Guard) -> Router {
         .route("/api/jobs/{id}/retry", post(retry))
         .route("/api/jobs/{id}/logs", get(logs))
         .route("/api/queues", get(queues))
+        .route("/api/summary", get(summary))
+        .route("/api/pause", post(pause))
+        .route("/api/resume", post(resume))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(api)
@@ -191,4 +194,16 @@ async fn wait(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
 
 async fn queues(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.queues().await?))
+}
+
+async fn summary(State(api): State<Api>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.summary().await?))
+}
+
+async fn pause(State(api): State<Api>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.pause_all().await?))
+}
+
+async fn resume(State(api): State<Api>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.resume_all().await?))
 }

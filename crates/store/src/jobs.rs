@@ -311,6 +311,18 @@ pub(crate) fn queue_counts(c: &Connection) -> Result<Vec<QueueCount>> {
     Ok(out)
 }
 
+pub(crate) fn state_counts(c: &Connection) -> Result<std::collections::BTreeMap<JobState, u64>> {
+    let mut counts: std::collections::BTreeMap<JobState, u64> =
+        JobState::ALL.into_iter().map(|s| (s, 0)).collect();
+    let mut stmt = c.prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (state, n) = row?;
+        counts.insert(state.parse().map_err(StoreError::Corrupt)?, n as u64);
+    }
+    Ok(counts)
+}
+
 pub(crate) fn queues_with_work(c: &Connection) -> Result<Vec<String>> {
     let mut stmt = c.prepare_cached("SELECT DISTINCT queue FROM jobs WHERE state = 'queued'")?;
     Ok(stmt

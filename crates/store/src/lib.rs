@@ -178,6 +178,11 @@ impl Store {
         self.read(jobs::queue_counts).await
     }
 
+    /// Job counts per state (all states present, zero or not). Walks the state index.
+    pub async fn state_counts(&self) -> Result<std::collections::BTreeMap<JobState, u64>> {
+        self.read(jobs::state_counts).await
+    }
+
     /// Queues that have at least one queued job.
     pub async fn queues_with_work(&self) -> Result<Vec<String>> {
         self.read(jobs::queues_with_work).await

@@ -4,6 +4,7 @@ mod add;
 mod ids;
 mod logs;
 mod ls;
+mod pause;
 mod queues;
 mod show;
 mod status;
@@ -23,6 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retry(args) => ids::retry(args),
         Command::Rm(args) => ids::remove(args),
         Command::Wait(args) => wait::run(args),
+        Command::Pause(args) => pause::run(args, true),
+        Command::Resume(args) => pause::run(args, false),
         Command::Queues(args) => queues::run(args),
         Command::Status(args) => status::run(args),
         Command::Daemon(args) => crate::daemon::run(args).map(|()| ExitCode::SUCCESS),
