@@ -3,6 +3,7 @@
 //! store calls, and answers with serialisable DTOs or an `ApiError` that names the problem.
 //! It knows nothing of HTTP, Tauri or terminals.
 
+mod changes;
 mod dto;
 mod enqueue;
 mod error;
@@ -14,6 +15,7 @@ use nightshift_engine::{CancelAck, EngineHandle, Event};
 use nightshift_store::ListFilter;
 use std::collections::BTreeMap;
 
+pub use changes::{Changes, TICK_EVERY};
 pub use dto::*;
 pub use enqueue::human_bytes;
 pub use error::{ApiError, ErrorKind};
@@ -220,6 +222,11 @@ impl Api {
             running: self.engine.running(),
             paused: paused.unwrap_or_else(|| self.engine.is_paused()),
         })
+    }
+
+    /// Coalesced "something changed" ticks, for views that refetch what they show.
+    pub fn changes(&self) -> Changes {
+        changes::watch(&self.engine)
     }
 
     /// Engine events, for live views (SSE, the desktop shell).

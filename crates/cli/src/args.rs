@@ -45,7 +45,7 @@ pub enum Command {
     /// List queues with their limits and job counts.
     Queues(JsonArgs),
     /// Show whether Nightshift is running, and its address.
-    Status(JsonArgs),
+    Status(StatusArgs),
     /// Run the engine and the local API without a window, until SIGINT or SIGTERM.
     Daemon(DaemonArgs),
 }
@@ -153,6 +153,16 @@ pub struct WaitArgs {
 
 #[derive(Debug, Args)]
 pub struct JsonArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print only the link that opens the web UI in a browser (it carries the API token: keep
+    /// it to yourself).
+    #[arg(long, conflicts_with = "json")]
+    pub url: bool,
     #[arg(long)]
     pub json: bool,
 }

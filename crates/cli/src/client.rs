@@ -84,6 +84,13 @@ impl Client {
         &self.base
     }
 
+    /// The web UI's address with the token in the fragment (never sent to the server, read by
+    /// the page once and then removed from the address bar).
+    pub fn ui_link(&self) -> String {
+        let token = self.auth.trim_start_matches("Bearer ");
+        format!("{}/#token={token}", self.base)
+    }
+
     fn request(&self, method: &str, path: &str) -> ureq::Request {
         self.agent
             .request(method, &format!("{}{path}", self.base))

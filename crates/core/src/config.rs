@@ -24,6 +24,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub jobs: JobsConfig,
+    pub desktop: DesktopConfig,
     /// Per-queue settings by queue name. Queues not listed here use the `[jobs]` defaults.
     pub queues: BTreeMap<String, QueueConfig>,
 }
@@ -81,6 +82,27 @@ impl Default for JobsConfig {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD,
             log_max_bytes: DEFAULT_LOG_MAX,
             max_attempts: 1,
+        }
+    }
+}
+
+/// The desktop app's settings (the headless daemon ignores them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DesktopConfig {
+    /// Desktop notifications: a job failed for good, a `--notify` job finished, jobs were
+    /// recovered after an unclean stop.
+    pub notifications: bool,
+    /// Start at login: true or false is applied at every start; unset leaves it to the tray
+    /// menu's checkbox.
+    pub autostart: Option<bool>,
+}
+
+impl Default for DesktopConfig {
+    fn default() -> Self {
+        DesktopConfig {
+            notifications: true,
+            autostart: None,
         }
     }
 }
@@ -205,6 +227,7 @@ mod tests {
     fn the_commented_default_documents_exactly_the_defaults() {
         assert_eq!(Config::parse(DEFAULT_CONFIG).unwrap(), Config::default());
         let mut expected = Config::default();
+        expected.desktop.autostart = Some(false);
         expected.queues.insert(
             "index".into(),
             QueueConfig {

@@ -9,6 +9,9 @@ mod error;
 mod guard;
 mod routes;
 mod token;
+mod ui;
+
+pub use ui::CSP;
 
 use nightshift_api::Api;
 use nightshift_core::Paths;

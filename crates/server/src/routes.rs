@@ -35,17 +35,40 @@ pub(crate) fn router(api: Api, guard: Guard) -> Router {
         .route("/api/summary", get(summary))
         .route("/api/pause", post(pause))
         .route("/api/resume", post(resume))
-        .fallback(not_found)
+        .route("/api/events", get(events))
+        .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(api)
         .layer(middleware::from_fn_with_state(guard, check))
 }
 
-async fn not_found() -> Response {
-    error(
-        ErrorKind::NotFound,
-        "no such route; the API lives under /api",
-    )
+/// Unknown `/api` routes are JSON 404s; everything else is the web UI.
+async fn fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api") {
+        error(ErrorKind::NotFound, "no such route; see docs/api.md")
+    } else {
+        crate::ui::serve(uri).await
+    }
+}
+
+const CHANGED: &[u8] = b"event: changed\ndata: {}\n\n";
+
+/// Server-sent events: `changed` when the stream opens and whenever something happened
+/// (coalesced to a few a second); the page refetches what it shows.
+async fn events(State(api): State<Api>) -> Response {
+    let changes = api.changes();
+    let first =
+        futures_util::stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(CHANGED)) });
+    let rest = futures_util::stream::unfold(changes, |mut changes| async move {
+        changes.next().await?;
+        Some((Ok(Bytes::from_static(CHANGED)), changes))
+    });
+    let body = Body::from_stream(futures_util::StreamExt::chain(first, rest));
+    let headers = [
+        (header::CONTENT_TYPE, "text/event-stream"),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    (headers, body).into_response()
 }
 
 async fn method_not_allowed() -> Response {

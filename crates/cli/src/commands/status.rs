@@ -1,12 +1,16 @@
 //! `nightshift status`: is it running, and where.
 
-use crate::args::JsonArgs;
+use crate::args::StatusArgs;
 use crate::client::Client;
 use nightshift_api::Health;
 use std::process::ExitCode;
 
-pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let client = Client::connect()?;
+    if args.url {
+        println!("{}", client.ui_link());
+        return Ok(ExitCode::SUCCESS);
+    }
     let health: Health = client.get("/api/health")?;
     if args.json {
         crate::format::print_json(&health)?;
@@ -18,7 +22,12 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
             health.pid
         );
         println!("data folder: {}", health.data_dir);
-        println!("running jobs: {}", health.running);
+        println!(
+            "running jobs: {}{}",
+            health.running,
+            if health.paused { " (paused)" } else { "" }
+        );
+        println!("web UI: nightshift status --url prints its link");
     }
     Ok(ExitCode::SUCCESS)
 }
