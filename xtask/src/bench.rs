@@ -4,7 +4,8 @@
 use crate::{setup, sh};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    setup::build_tools()?;
+    setup::packages()?;
+    setup::ui(false)?;
     sh(
         "cargo",
         &[
@@ -14,6 +15,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "nightshift-cli",
             "-p",
             "nightshift-bench",
+            "-p",
+            "nightshift-desktop",
         ],
     )?;
     let bench = crate::root().join("target/release/nightshift-bench");

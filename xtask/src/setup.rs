@@ -1,18 +1,48 @@
 //! Installing what a fresh Debian machine lacks: only what is missing, and only through the
-//! system's package manager or cargo.
+//! system's package manager, npm or cargo.
 
 use crate::{sh, works};
+use std::path::Path;
+use std::process::Command;
 
-/// Debian packages needed to build the headless engine (rusqlite builds SQLite from source).
-const BUILD_PACKAGES: &[(&str, &str)] = &[("cc", "gcc"), ("pkg-config", "pkg-config")];
+/// Debian packages to build and test everything, the desktop app included.
+const PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    // The desktop app (Tauri 2 on WebKitGTK, tray through libayatana-appindicator).
+    "libwebkit2gtk-4.1-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "libsoup-3.0-dev",
+    "libgtk-3-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libdbus-1-dev",
+    // Its tests: a virtual display, a session bus, WebDriver for WebKitGTK.
+    "xvfb",
+    "xauth",
+    "x11-utils",
+    "dbus",
+    "dbus-x11",
+    "webkit2gtk-driver",
+];
 
-/// Installs missing build tools with apt-get, when running as root on a Debian-like system.
-pub fn build_tools() -> anyhow::Result<()> {
-    let missing: Vec<&str> = BUILD_PACKAGES
-        .iter()
-        .filter(|(cmd, _)| !works("sh", &["-c", &format!("command -v {cmd}")]))
-        .map(|(_, pkg)| *pkg)
-        .collect();
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+/// Installs the missing Debian packages with apt-get (as root, or through sudo).
+pub fn packages() -> anyhow::Result<()> {
+    if !works("sh", &["-c", "command -v dpkg-query"]) {
+        eprintln!(
+            "not a Debian-like system: make sure these are installed: {}",
+            PACKAGES.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
     apt(&missing)
 }
 
@@ -20,14 +50,13 @@ pub fn apt(packages: &[&str]) -> anyhow::Result<()> {
     if packages.is_empty() {
         return Ok(());
     }
-    if !works("sh", &["-c", "command -v apt-get"]) {
-        anyhow::bail!("please install: {} (no apt-get here)", packages.join(" "));
-    }
     let root = works("sh", &["-c", "[ \"$(id -u)\" = 0 ]"]);
+    // Through `env`, so apt-get never stops to ask a question on a fresh machine.
+    let base = ["DEBIAN_FRONTEND=noninteractive", "apt-get"];
     let (program, prefix): (&str, Vec<&str>) = if root {
-        ("apt-get", vec![])
+        ("env", base.to_vec())
     } else {
-        ("sudo", vec!["apt-get"])
+        ("sudo", base.to_vec())
     };
     let run = |args: &[&str]| {
         let mut all = prefix.clone();
@@ -46,4 +75,48 @@ pub fn nextest() -> anyhow::Result<()> {
         return Ok(());
     }
     sh("cargo", &["install", "cargo-nextest", "--locked"])
+}
+
+/// Installs tauri-driver (WebDriver for Tauri apps) if it is missing.
+pub fn tauri_driver() -> anyhow::Result<()> {
+    if works("tauri-driver", &["--help"]) {
+        return Ok(());
+    }
+    sh(
+        "cargo",
+        &["install", "tauri-driver", "--locked", "--version", "^2"],
+    )
+}
+
+/// Builds the web UI into ui/dist (the desktop app embeds it; the server serves it) and runs
+/// its unit tests when `test` is set.
+pub fn ui(test: bool) -> anyhow::Result<()> {
+    let ui = crate::root().join("ui");
+    let npm = |args: &[&str]| -> anyhow::Result<()> {
+        eprintln!("$ (cd ui && npm {})", args.join(" "));
+        let status = Command::new("npm").args(args).current_dir(&ui).status()?;
+        anyhow::ensure!(
+            status.success(),
+            "`npm {}` failed in ui/ ({status})",
+            args.join(" ")
+        );
+        Ok(())
+    };
+    if !fresh(
+        &ui.join("node_modules/.package-lock.json"),
+        &ui.join("package-lock.json"),
+    ) {
+        npm(&["ci", "--no-audit", "--no-fund"])?;
+    }
+    npm(&["run", "build"])?;
+    if test {
+        npm(&["test"])?;
+    }
+    Ok(())
+}
+
+/// Whether `made` exists and is newer than `source`.
+fn fresh(made: &Path, source: &Path) -> bool {
+    let time = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((time(made), time(source)), (Some(m), Some(s)) if m >= s)
 }

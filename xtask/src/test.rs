@@ -3,9 +3,12 @@
 use crate::{setup, sh};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    setup::build_tools()?;
+    setup::packages()?;
     setup::nextest()?;
+    setup::tauri_driver()?;
     sh("cargo", &["fmt", "--all", "--", "--check"])?;
+    // The desktop crate embeds ui/dist, so the UI is built (and its tests run) first.
+    setup::ui(true)?;
     sh(
         "cargo",
         &[
@@ -17,7 +20,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "warnings",
         ],
     )?;
-    // The end-to-end tests drive the real `nightshift` binary, so build every binary first.
+    // The end-to-end tests drive the real binaries, so build every binary first.
     sh("cargo", &["build", "--workspace", "--bins"])?;
     let mut nextest = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
     nextest.extend(args.iter().map(String::as_str));

@@ -26,7 +26,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn all_rust_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for dir in ["crates", "tests", "xtask"] {
+    for dir in ["crates", "tests", "xtask", "src-tauri/src"] {
         rust_files(&root().join(dir), &mut files);
     }
     files
@@ -41,6 +41,7 @@ fn crate_dirs() -> Vec<PathBuf> {
         .collect();
     dirs.push(root().join("tests"));
     dirs.push(root().join("xtask"));
+    dirs.push(root().join("src-tauri"));
     dirs
 }
 

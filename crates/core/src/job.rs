@@ -304,6 +304,7 @@ pub struct Job {
     pub attempt_count: u32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the latest attempt started.
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub exit_code: Option<i32>,

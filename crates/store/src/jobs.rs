@@ -102,7 +102,7 @@ pub(crate) fn claim(c: &Connection, queue: &str, limit: u32, now: i64) -> Result
         return Ok(Vec::new());
     }
     let mut stmt = c.prepare_cached(&format!(
-        "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = coalesce(started_at, ?3),
+        "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = ?3,
              attempt_count = attempt_count + 1, reason = NULL
          WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND queue = ?1
                       ORDER BY priority DESC, id LIMIT ?2)

@@ -1,0 +1,223 @@
+//! Putting the shell together: plugins, the hosted engine, the tray, live updates,
+//! notifications, and the life cycle (closing the window keeps the tray; Quit stops the engine
+//! gracefully).
+
+use crate::host::Host;
+use crate::toast::Notable;
+use crate::tray::{self, Tray};
+use crate::{autostart, commands, notify, tray_view, window};
+use anyhow::Context;
+use nightshift_core::JobState;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tauri::{AppHandle, Emitter, Manager, RunEvent};
+
+/// The event the window listens to: "something changed, refetch".
+pub const CHANGED: &str = "nightshift://changed";
+
+/// Opens the window at start (also when WebDriver automation launches the app, which needs a
+/// webview to attach to).
+const OPEN_FLAG: &str = "--open";
+
+/// Failed jobs the user has seen (the count when the window was last opened).
+#[derive(Default)]
+struct Seen {
+    failed: AtomicU64,
+}
+
+/// Set once Quit has begun, so a second Quit does nothing.
+#[derive(Default)]
+struct Quitting(AtomicBool);
+
+pub fn run() -> anyhow::Result<()> {
+    let open_at_start = std::env::args().any(|a| a == OPEN_FLAG)
+        || std::env::var_os("TAURI_WEBVIEW_AUTOMATION").is_some_and(|v| v == "true");
+    let app = tauri::Builder::default()
+        // First: a second launch forwards to this one (which opens its window) and exits
+        // before it could touch the engine.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            let handle = app.clone();
+            let _ = app.run_on_main_thread(move || window::open(&handle));
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .invoke_handler(tauri::generate_handler![
+            commands::list_jobs,
+            commands::show_job,
+            commands::cancel_job,
+            commands::retry_job,
+            commands::job_logs,
+            commands::summary,
+            commands::pause_all,
+            commands::resume_all,
+        ])
+        .setup(move |app| {
+            // Tauri turns a setup error into a panic; say what went wrong and exit instead.
+            if let Err(e) = setup(app.handle(), open_at_start) {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .context("cannot start the desktop app")?;
+    app.run(|_app, event| {
+        // Closing the last window leaves the tray running; only Quit (an explicit exit code)
+        // ends the app.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            api.prevent_exit();
+        }
+    });
+    Ok(())
+}
+
+fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
+    let host = Arc::new(Host::start()?);
+    let api = host.api.clone();
+    app.manage(api.clone());
+    app.manage(host.clone());
+    app.manage(Quitting::default());
+
+    let recovery = api.engine().recovery().clone();
+    let seen = Seen::default();
+    tauri::async_runtime::block_on(async {
+        let failed = api
+            .summary()
+            .await
+            .map(|s| s.counts[&JobState::Failed])
+            .unwrap_or(0);
+        // Failures recovery just caused are news; older ones are not.
+        seen.failed.store(
+            failed.saturating_sub(recovery.failed.len() as u64),
+            Ordering::Relaxed,
+        );
+    });
+    app.manage(seen);
+
+    let autostart_on = autostart::apply(app, host.config.desktop.autostart);
+    app.manage(Tray::build(app, autostart_on)?);
+
+    if host.config.desktop.notifications {
+        let recovered = (!recovery.requeued.is_empty() || !recovery.failed.is_empty()).then_some(
+            Notable::Recovered {
+                requeued: recovery.requeued.len(),
+                failed: recovery.failed.len(),
+            },
+        );
+        notify::start(api.clone(), recovered);
+    }
+    follow_changes(app.clone());
+    stop_on_signals(app.clone());
+    if open_at_start {
+        window::open(app);
+    }
+    Ok(())
+}
+
+/// Keeps the tray and the window current: one refresh per coalesced change tick.
+fn follow_changes(app: AppHandle) {
+    let api = app.state::<nightshift_api::Api>().inner().clone();
+    tauri::async_runtime::spawn(async move {
+        let mut changes = api.changes();
+        refresh(&app).await;
+        while changes.next().await.is_some() {
+            refresh(&app).await;
+            if app.get_webview_window(window::MAIN).is_some() {
+                let _ = app.emit_to(window::MAIN, CHANGED, ());
+            }
+        }
+    });
+}
+
+/// Recomputes what the tray shows.
+pub async fn refresh(app: &AppHandle) {
+    let api = app.state::<nightshift_api::Api>();
+    let Ok(summary) = api.summary().await else {
+        return;
+    };
+    let failed = summary.counts.get(&JobState::Failed).copied().unwrap_or(0);
+    let unseen = failed.saturating_sub(app.state::<Seen>().failed.load(Ordering::Relaxed));
+    app.state::<Tray>()
+        .show(tray_view::view(&summary, unseen, false));
+}
+
+/// The user looked: failures so far no longer call for attention.
+pub fn acknowledge(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let api = app.state::<nightshift_api::Api>();
+        if let Ok(summary) = api.summary().await {
+            app.state::<Seen>()
+                .failed
+                .store(summary.counts[&JobState::Failed], Ordering::Relaxed);
+        }
+        refresh(&app).await;
+    });
+}
+
+pub fn on_menu(app: &AppHandle, id: &str) {
+    match id {
+        tray::ITEM_OPEN => window::open(app),
+        tray::ITEM_PAUSE => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let api = app.state::<nightshift_api::Api>();
+                let paused = api.summary().await.map(|s| s.paused).unwrap_or(false);
+                let _ = if paused {
+                    api.resume_all().await
+                } else {
+                    api.pause_all().await
+                };
+                refresh(&app).await;
+            });
+        }
+        tray::ITEM_AUTOSTART => {
+            let tray = app.state::<Tray>();
+            // GTK has already flipped the checkbox; make the entry match it.
+            let wanted = tray.autostart.is_checked().unwrap_or(false);
+            if let Err(e) = autostart::set(app, wanted) {
+                tracing::warn!(error = %e, "cannot change start at login");
+                let _ = tray.autostart.set_checked(!wanted);
+            }
+        }
+        tray::ITEM_QUIT => quit(app.clone()),
+        _ => {}
+    }
+}
+
+/// Stops the engine gracefully (running groups SIGTERM, then SIGKILL; jobs re-queued), then
+/// exits.
+pub fn quit(app: AppHandle) {
+    if app.state::<Quitting>().0.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
+        let host = app.state::<Arc<Host>>().inner().clone();
+        host.stop().await;
+        app.exit(0);
+    });
+}
+
+/// SIGTERM and SIGINT quit as gracefully as the menu's Quit does.
+fn stop_on_signals(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("signal received: quitting");
+        quit(app);
+    });
+}

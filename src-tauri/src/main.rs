@@ -1,0 +1,45 @@
+//! The Nightshift desktop app: a tray icon, an admin window, native notifications and start
+//! at login, over the same engine and local API as `nightshift daemon` (so the CLI works
+//! against it unchanged). A thin shell (DESIGN.md, invariant 3): every IPC command is one call
+//! onto `nightshift-api`, and the engine knows nothing of Tauri; it emits events that this
+//! shell turns into tray state and toasts.
+
+mod app;
+mod autostart;
+mod commands;
+mod display;
+mod host;
+mod notify;
+mod toast;
+mod tray;
+mod tray_view;
+mod window;
+
+use std::process::ExitCode;
+
+/// Exit code when there is no display: the desktop app cannot run here, the daemon can.
+const NO_DISPLAY: u8 = 2;
+
+fn main() -> ExitCode {
+    init_tracing();
+    if let Err(why) = display::check() {
+        eprintln!("{why}");
+        return ExitCode::from(NO_DISPLAY);
+    }
+    match app::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NIGHTSHIFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,220 @@
+//! What a notification says: one toast for one event, one summary for a burst. Pure, so the
+//! wording and the coalescing are tested without a notification server.
+
+use nightshift_core::{JobId, JobState};
+
+/// An event worth telling the user about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notable {
+    /// A job failed for good (no attempts left).
+    Failed { id: JobId, reason: Option<String> },
+    /// A job added with `--notify` ended (and did not fail).
+    Finished { id: JobId, state: JobState },
+    /// Start-up found jobs a killed instance left running.
+    Recovered { requeued: usize, failed: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub summary: String,
+    pub body: String,
+    /// Failures deserve the urgent style.
+    pub urgent: bool,
+}
+
+/// Ids listed in a summary before "and N more".
+const LISTED: usize = 5;
+
+fn list(ids: &[JobId]) -> String {
+    let shown: Vec<String> = ids.iter().take(LISTED).map(|id| id.to_string()).collect();
+    let more = ids.len().saturating_sub(LISTED);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Composes one toast for a batch gathered within the coalescing window. `command` is the
+/// command of the job when the batch is about a single job.
+pub fn compose(batch: &[Notable], command: Option<&str>) -> Option<Toast> {
+    let failed: Vec<JobId> = batch
+        .iter()
+        .filter_map(|n| match n {
+            Notable::Failed { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let finished: Vec<(JobId, JobState)> = batch
+        .iter()
+        .filter_map(|n| match n {
+            Notable::Finished { id, state } => Some((*id, *state)),
+            _ => None,
+        })
+        .collect();
+    let (requeued, lost) = batch.iter().fold((0, 0), |(r, f), n| match n {
+        Notable::Recovered { requeued, failed } => (r + requeued, f + failed),
+        _ => (r, f),
+    });
+    let recovered = (requeued + lost > 0).then(|| {
+        format!(
+            "Recovered after an unclean stop: {} queued again, {} failed",
+            plural(requeued, "job", "jobs"),
+            lost
+        )
+    });
+    let jobs = failed.len() + finished.len();
+    let toast = match (jobs, batch.first()?) {
+        (0, _) => Toast {
+            summary: "Nightshift recovered".into(),
+            body: recovered?,
+            urgent: lost > 0,
+        },
+        (1, _) if failed.len() == 1 => {
+            let reason = batch.iter().find_map(|n| match n {
+                Notable::Failed { reason, .. } => reason.clone(),
+                _ => None,
+            });
+            let body = [command.map(str::to_string), reason, recovered]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n");
+            Toast {
+                summary: format!("Job {} failed", failed[0]),
+                body,
+                urgent: true,
+            }
+        }
+        (1, _) => {
+            let (id, state) = finished[0];
+            let word = match state {
+                JobState::Cancelled => "was cancelled",
+                _ => "finished",
+            };
+            let body = [command.map(str::to_string), recovered]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n");
+            Toast {
+                summary: format!("Job {id} {word}"),
+                body,
+                urgent: false,
+            }
+        }
+        _ => {
+            let mut parts = Vec::new();
+            if !failed.is_empty() {
+                parts.push(format!("{} failed", plural(failed.len(), "job", "jobs")));
+            }
+            if !finished.is_empty() {
+                parts.push(format!(
+                    "{} finished",
+                    plural(finished.len(), "job", "jobs")
+                ));
+            }
+            let mut lines = Vec::new();
+            if !failed.is_empty() {
+                lines.push(format!("Failed: {}", list(&failed)));
+            }
+            if !finished.is_empty() {
+                let ids: Vec<JobId> = finished.iter().map(|(id, _)| *id).collect();
+                lines.push(format!("Finished: {}", list(&ids)));
+            }
+            lines.extend(recovered);
+            Toast {
+                summary: parts.join(", "),
+                body: lines.join("\n"),
+                urgent: !failed.is_empty(),
+            }
+        }
+    };
+    Some(toast)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(id: i64) -> Notable {
+        Notable::Failed {
+            id: JobId(id),
+            reason: Some("exited with code 1".into()),
+        }
+    }
+
+    #[test]
+    fn one_failure_names_the_job_its_command_and_why() {
+        let t = compose(&[failed(42)], Some("make test")).unwrap();
+        assert_eq!(t.summary, "Job 42 failed");
+        assert_eq!(t.body, "make test\nexited with code 1");
+        assert!(t.urgent);
+    }
+
+    #[test]
+    fn a_burst_is_one_summary() {
+        let batch: Vec<Notable> = (1..=100).map(failed).collect();
+        let t = compose(&batch, None).unwrap();
+        assert_eq!(t.summary, "100 jobs failed");
+        assert_eq!(t.body, "Failed: 1, 2, 3, 4, 5 and 95 more");
+    }
+
+    #[test]
+    fn mixed_batches_count_each_kind() {
+        let batch = vec![
+            failed(1),
+            Notable::Finished {
+                id: JobId(2),
+                state: JobState::Succeeded,
+            },
+            Notable::Recovered {
+                requeued: 3,
+                failed: 1,
+            },
+        ];
+        let t = compose(&batch, None).unwrap();
+        assert_eq!(t.summary, "1 job failed, 1 job finished");
+        assert!(
+            t.body
+                .ends_with("Recovered after an unclean stop: 3 jobs queued again, 1 failed"),
+            "{}",
+            t.body
+        );
+    }
+
+    #[test]
+    fn recovery_alone_and_notify_jobs_have_their_own_words() {
+        let t = compose(
+            &[Notable::Recovered {
+                requeued: 2,
+                failed: 0,
+            }],
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.summary, "Nightshift recovered");
+        assert!(!t.urgent);
+        let t = compose(
+            &[Notable::Finished {
+                id: JobId(7),
+                state: JobState::Succeeded,
+            }],
+            Some("backup"),
+        )
+        .unwrap();
+        assert_eq!(
+            (t.summary.as_str(), t.body.as_str()),
+            ("Job 7 finished", "backup")
+        );
+        assert!(compose(&[], None).is_none());
+    }
+}

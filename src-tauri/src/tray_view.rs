@@ -1,0 +1,165 @@
+//! What the tray shows, computed from the engine's summary: one icon per health state and a
+//! line of counts. Pure, so every state is tested without a display.
+
+use nightshift_api::Summary;
+use nightshift_core::JobState;
+
+/// Health at a glance, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Health {
+    /// A job failed for good (or jobs were lost to a crash) since the window was last opened.
+    Attention,
+    /// Every queue is held.
+    Paused,
+    /// Work waits only for AC power. (Power gating arrives with the scheduling issue; until
+    /// then nothing waits for power and this state is not reached.)
+    WaitingForPower,
+    Running,
+    Idle,
+}
+
+impl Health {
+    pub const ALL: [Health; 5] = [
+        Health::Attention,
+        Health::Paused,
+        Health::WaitingForPower,
+        Health::Running,
+        Health::Idle,
+    ];
+
+    /// The icon file's state name (`icons/tray-<name>.png`).
+    #[cfg(test)]
+    pub fn icon_name(self) -> &'static str {
+        match self {
+            Health::Attention => "attention",
+            Health::Paused => "paused",
+            Health::WaitingForPower => "waiting",
+            Health::Running => "running",
+            Health::Idle => "idle",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayView {
+    pub health: Health,
+    /// The menu's first line, and the tooltip where the platform has one.
+    pub counts: String,
+    pub tooltip: String,
+    pub pause_label: &'static str,
+}
+
+/// `unseen_failures`: failed jobs the user has not looked at since opening the window.
+pub fn view(summary: &Summary, unseen_failures: u64, waiting_for_power: bool) -> TrayView {
+    let count = |s: JobState| summary.counts.get(&s).copied().unwrap_or(0);
+    let (running, queued, failed) = (
+        summary.running as u64,
+        count(JobState::Queued),
+        count(JobState::Failed),
+    );
+    let health = if unseen_failures > 0 {
+        Health::Attention
+    } else if summary.paused {
+        Health::Paused
+    } else if waiting_for_power && running == 0 && queued > 0 {
+        Health::WaitingForPower
+    } else if running > 0 {
+        Health::Running
+    } else {
+        Health::Idle
+    };
+    let counts = format!("Running {running} · Queued {queued} · Failed {failed}");
+    let state = match health {
+        Health::Attention => format!("{unseen_failures} new failure(s)"),
+        Health::Paused => "paused".to_string(),
+        Health::WaitingForPower => "waiting for power".to_string(),
+        Health::Running => "running".to_string(),
+        Health::Idle => "idle".to_string(),
+    };
+    TrayView {
+        health,
+        tooltip: format!("Nightshift: {state}\n{counts}"),
+        counts,
+        pause_label: if summary.paused {
+            "Resume all"
+        } else {
+            "Pause all"
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn summary(running: usize, queued: u64, failed: u64, paused: bool) -> Summary {
+        let mut counts: BTreeMap<JobState, u64> =
+            JobState::ALL.into_iter().map(|s| (s, 0)).collect();
+        counts.insert(JobState::Running, running as u64);
+        counts.insert(JobState::Queued, queued);
+        counts.insert(JobState::Failed, failed);
+        Summary {
+            counts,
+            running,
+            paused,
+        }
+    }
+
+    #[test]
+    fn each_state_wins_in_order_of_urgency() {
+        assert_eq!(
+            view(&summary(0, 0, 0, false), 0, false).health,
+            Health::Idle
+        );
+        assert_eq!(
+            view(&summary(2, 5, 0, false), 0, false).health,
+            Health::Running
+        );
+        assert_eq!(
+            view(&summary(0, 5, 0, false), 0, true).health,
+            Health::WaitingForPower
+        );
+        assert_eq!(
+            view(&summary(1, 5, 0, false), 0, true).health,
+            Health::Running
+        );
+        assert_eq!(
+            view(&summary(2, 5, 0, true), 0, true).health,
+            Health::Paused
+        );
+        assert_eq!(
+            view(&summary(2, 5, 3, true), 1, true).health,
+            Health::Attention
+        );
+        // Old failures the user has seen are not a call for attention.
+        assert_eq!(
+            view(&summary(0, 0, 3, false), 0, false).health,
+            Health::Idle
+        );
+    }
+
+    #[test]
+    fn counts_and_labels_follow_the_summary() {
+        let v = view(&summary(2, 5, 1, false), 0, false);
+        assert_eq!(v.counts, "Running 2 · Queued 5 · Failed 1");
+        assert_eq!(v.pause_label, "Pause all");
+        assert!(v.tooltip.starts_with("Nightshift: running\n"));
+        assert_eq!(
+            view(&summary(0, 5, 1, true), 0, false).pause_label,
+            "Resume all"
+        );
+    }
+
+    #[test]
+    fn every_state_has_an_icon_file() {
+        for health in Health::ALL {
+            let path = format!(
+                "{}/../icons/tray-{}.png",
+                env!("CARGO_MANIFEST_DIR"),
+                health.icon_name()
+            );
+            assert!(std::path::Path::new(&path).exists(), "missing {path}");
+        }
+    }
+}
