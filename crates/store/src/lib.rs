@@ -178,7 +178,7 @@ impl Store {
         self.read(jobs::queue_counts).await
     }
 
-    /// Job counts per state (all states present, zero or not). Walks the state index.
+    /// Job counts per state (all states present, zero or not), kept by triggers.
     pub async fn state_counts(&self) -> Result<std::collections::BTreeMap<JobState, u64>> {
         self.read(jobs::state_counts).await
     }

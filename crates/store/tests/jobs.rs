@@ -282,3 +282,47 @@ async fn a_failing_request_in_a_batch_does_not_undo_the_others() {
         .unwrap();
     assert_eq!(all.len(), 180);
 }
+
+/// The trigger-kept counts always equal a full count, through every kind of change.
+#[tokio::test]
+async fn state_counts_follow_every_change() {
+    let (_dir, store) = open();
+    let ids = store
+        .insert_jobs((0..6).map(|_| job("q", 2)).collect(), 1)
+        .await
+        .unwrap();
+    let claimed = store.claim("q", 3, 2).await.unwrap();
+    store
+        .finish(finish(
+            claimed[0].job.id,
+            claimed[0].attempt_id,
+            AttemptOutcome::Succeeded,
+        ))
+        .await
+        .unwrap();
+    store
+        .finish(finish(
+            claimed[1].job.id,
+            claimed[1].attempt_id,
+            AttemptOutcome::Failed,
+        ))
+        .await
+        .unwrap();
+    store.cancel_queued(ids[5], "x".into(), 3).await.unwrap();
+    store.remove(ids[5]).await.unwrap();
+    store.retry(claimed[0].job.id, 4).await.unwrap();
+    let counts = store.state_counts().await.unwrap();
+    let all = store
+        .list(ListFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for state in JobState::ALL {
+        let real = all.iter().filter(|j| j.state == state).count() as u64;
+        assert_eq!(counts[&state], real, "{state}");
+    }
+    assert_eq!(counts[&JobState::Running], 1);
+    assert_eq!(counts[&JobState::Queued], 4);
+}

@@ -62,6 +62,12 @@ async fn every_earlier_version_opens_and_keeps_its_data() {
         if earlier >= 1 {
             let job = store.job(JobId(1)).await.unwrap().expect("old row kept");
             assert_eq!(job.spec.queue, "old");
+            let counts = store.state_counts().await.unwrap();
+            assert_eq!(
+                counts[&nightshift_core::JobState::Queued],
+                1,
+                "counts include old rows"
+            );
             assert!(store.attempts(JobId(1)).await.unwrap().is_empty());
         }
     }
