@@ -3,7 +3,6 @@
 //! gracefully).
 
 use crate::host::Host;
-use crate::toast::Notable;
 use crate::tray::{self, Tray};
 use crate::{autostart, commands, notify, tray_view, window};
 use anyhow::Context;
@@ -76,12 +75,19 @@ pub fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Order matters: signals are caught and the notifier listens before anything can happen,
+/// and `daemon.json` (what tells the CLI "ready") is written last.
 fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
+    let signals = catch_signals()?;
     let host = Arc::new(Host::start()?);
     let api = host.api.clone();
     app.manage(api.clone());
     app.manage(host.clone());
     app.manage(Quitting::default());
+    if host.config.desktop.notifications {
+        notify::start(api.clone());
+    }
+    stop_on_signals(app.clone(), signals);
 
     let recovery = api.engine().recovery().clone();
     let seen = Seen::default();
@@ -101,21 +107,11 @@ fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
 
     let autostart_on = autostart::apply(app, host.config.desktop.autostart);
     app.manage(Tray::build(app, autostart_on)?);
-
-    if host.config.desktop.notifications {
-        let recovered = (!recovery.requeued.is_empty() || !recovery.failed.is_empty()).then_some(
-            Notable::Recovered {
-                requeued: recovery.requeued.len(),
-                failed: recovery.failed.len(),
-            },
-        );
-        notify::start(api.clone(), recovered);
-    }
     follow_changes(app.clone());
-    stop_on_signals(app.clone());
     if open_at_start {
         window::open(app);
     }
+    host.announce()?;
     Ok(())
 }
 
@@ -203,16 +199,23 @@ pub fn quit(app: AppHandle) {
     });
 }
 
+type Signals = (tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+
+/// Registers for SIGTERM and SIGINT now, so a signal that arrives while the app is still
+/// starting is held for `stop_on_signals` instead of killing the process outright.
+fn catch_signals() -> anyhow::Result<Signals> {
+    use tokio::signal::unix::{SignalKind, signal};
+    tauri::async_runtime::block_on(async {
+        Ok((
+            signal(SignalKind::terminate()).context("cannot catch SIGTERM")?,
+            signal(SignalKind::interrupt()).context("cannot catch SIGINT")?,
+        ))
+    })
+}
+
 /// SIGTERM and SIGINT quit as gracefully as the menu's Quit does.
-fn stop_on_signals(app: AppHandle) {
+fn stop_on_signals(app: AppHandle, (mut term, mut int): Signals) {
     tauri::async_runtime::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return;
-        };
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}

@@ -18,6 +18,7 @@ pub struct Host {
     pub api: Api,
     pub paths: Paths,
     pub config: Config,
+    url: String,
     stop_server: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }
@@ -40,7 +41,6 @@ impl Host {
             let api = Api::new(engine);
             let server = Server::bind(api.clone(), &paths, config.server.port).await?;
             let url = server.url();
-            write_address_file(&paths, &url)?;
             let (stop_tx, stop_rx) = oneshot::channel::<()>();
             let task = tauri::async_runtime::spawn(async move {
                 let stopped = async {
@@ -50,15 +50,22 @@ impl Host {
                     tracing::error!(error = %e, "the local API stopped");
                 }
             });
-            tracing::info!(%url, data = %paths.data_dir.display(), "Nightshift is running");
             Ok(Host {
                 api,
                 paths,
                 config,
+                url,
                 stop_server: Mutex::new(Some(stop_tx)),
                 server: Mutex::new(Some(task)),
             })
         })
+    }
+
+    /// Tells the CLI where to find this instance (`daemon.json`): the last step of start-up.
+    pub fn announce(&self) -> anyhow::Result<()> {
+        write_address_file(&self.paths, &self.url)?;
+        tracing::info!(url = %self.url, data = %self.paths.data_dir.display(), "Nightshift is running");
+        Ok(())
     }
 
     /// Graceful stop: running groups get SIGTERM, then SIGKILL; their jobs are re-queued.

@@ -36,26 +36,22 @@ fn notable(event: Event) -> Option<Notable> {
     }
 }
 
-/// Starts the notifier. `recovered` is what start-up recovery found (it ran before anyone
-/// could subscribe).
-pub fn start(api: Api, recovered: Option<Notable>) {
-    let mut events = api.subscribe();
+/// Starts the notifier on the engine's startup receiver, so nothing since the engine began
+/// starting is missed (recovery's report included).
+pub fn start(api: Api) {
+    let mut events = api.subscribe_from_start();
     tauri::async_runtime::spawn(async move {
-        let mut carried = recovered;
         loop {
-            let first = match carried.take() {
-                Some(n) => n,
-                None => loop {
-                    match events.recv().await {
-                        Ok(event) => {
-                            if let Some(n) = notable(event) {
-                                break n;
-                            }
+            let first = loop {
+                match events.recv().await {
+                    Ok(event) => {
+                        if let Some(n) = notable(event) {
+                            break n;
                         }
-                        Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => return,
                     }
-                },
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                }
             };
             let mut batch = vec![first];
             let until = tokio::time::Instant::now() + COALESCE;

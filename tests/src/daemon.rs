@@ -121,6 +121,32 @@ impl Daemon {
         Daemon::builder().config(toml).start()
     }
 
+    /// The test's temp folder, holding `home/`, `scratch/` and the daemon's output files.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The file the daemon's stderr goes to (printed when a test fails).
+    pub fn stderr_path(&self) -> PathBuf {
+        self.root.path().join("daemon.stderr")
+    }
+
+    /// Adopts an instance started by other means (the desktop app): if `daemon.json` names a
+    /// process (`pid`, when given) and the token file exists, records both and returns the pid.
+    /// One look, no waiting: callers poll it with their own deadline.
+    pub fn attach(&mut self, pid: Option<u32>) -> Option<u32> {
+        let address = read_address(&self.home).filter(|a| pid.is_none_or(|p| p == a.pid))?;
+        let token = fs::read_to_string(self.home.join("token")).ok()?;
+        let token = token.trim();
+        if token.is_empty() {
+            return None;
+        }
+        self.token = token.to_string();
+        let pid = address.pid;
+        self.address = Some(address);
+        Some(pid)
+    }
+
     /// `NIGHTSHIFT_HOME` of this daemon.
     pub fn home(&self) -> &Path {
         &self.home
@@ -180,7 +206,7 @@ impl Daemon {
 
     /// Everything the daemon processes of this test wrote to stderr.
     pub fn daemon_stderr(&self) -> String {
-        fs::read_to_string(self.root.path().join("daemon.stderr")).unwrap_or_default()
+        fs::read_to_string(self.stderr_path()).unwrap_or_default()
     }
 
     /// Everything the daemon processes of this test wrote to stdout.

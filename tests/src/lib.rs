@@ -14,12 +14,15 @@
 //! `cargo build -p nightshift-cli`), or whatever `NIGHTSHIFT_BIN` names.
 
 mod daemon;
+pub mod desktop;
 mod http;
 mod process;
 
 pub use daemon::{Daemon, DaemonBuilder};
 pub use http::{RawResponse, contains_bytes, raw_request};
-pub use process::{OwnedProcess, group_members, is_live, live_in_group, proc_stat};
+pub use process::{
+    OwnedProcess, catches_signal, group_members, holders_of, is_live, live_in_group, proc_stat,
+};
 
 use std::fs;
 use std::io::Read;

@@ -83,3 +83,30 @@ impl Drop for OwnedProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Live processes that have `path` open (any of their file descriptors points at it).
+pub fn holders_of(path: &std::path::Path) -> Vec<i32> {
+    all_pids()
+        .into_iter()
+        .filter(|&pid| is_live(pid))
+        .filter(|pid| {
+            fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+                fds.flatten()
+                    .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == path))
+            })
+        })
+        .collect()
+}
+
+/// Whether `pid` has a handler installed for signal number `signal` (`SigCgt` in
+/// `/proc/<pid>/status`): until then the signal's default action applies.
+pub fn catches_signal(pid: i32, signal: i32) -> bool {
+    let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+}

@@ -229,6 +229,15 @@ impl Api {
         changes::watch(&self.engine)
     }
 
+    /// Every event since the engine began starting, for the one listener that must not miss
+    /// the first moments (see `EngineHandle::take_startup_events`); later calls fall back to a
+    /// fresh subscription.
+    pub fn subscribe_from_start(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.engine
+            .take_startup_events()
+            .unwrap_or_else(|| self.engine.subscribe())
+    }
+
     /// Engine events, for live views (SSE, the desktop shell).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
         self.engine.subscribe()

@@ -61,7 +61,9 @@ impl Engine {
         };
         let config = Arc::new(config);
         let paths = Arc::new(paths);
-        let (events, _) = broadcast::channel(4096);
+        // This first receiver exists before recovery and dispatch, so whoever takes it (the
+        // desktop shell's notifier) misses no event of this run.
+        let (events, startup_events) = broadcast::channel(4096);
         let recovery = recovery::run(&store, &paths, &*clock, &events).await?;
         let running = Arc::new(AtomicUsize::new(0));
         let paused = Arc::new(AtomicBool::new(false));
@@ -91,6 +93,7 @@ impl Engine {
                 recovery,
                 started_at: std::time::Instant::now(),
                 task: std::sync::Mutex::new(Some(task)),
+                startup_events: std::sync::Mutex::new(Some(startup_events)),
                 _lock: lock,
             }),
         })
@@ -123,6 +126,7 @@ struct Inner {
     recovery: RecoveryReport,
     started_at: std::time::Instant,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    startup_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
     _lock: InstanceLock,
 }
 
@@ -154,6 +158,17 @@ impl EngineHandle {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
+    }
+
+    /// A receiver that has held every event since the engine began starting (recovery's
+    /// included), for the one listener that must not miss the first moments; `None` once
+    /// taken. Later listeners use `subscribe`.
+    pub fn take_startup_events(&self) -> Option<broadcast::Receiver<Event>> {
+        self.inner
+            .startup_events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// Attempts running right now.

@@ -31,7 +31,17 @@ impl IntoResponse for HttpError {
         if self.0.code == ErrorKind::Internal {
             tracing::error!(message = %self.0.message, "internal error");
         }
-        (status(self.0.code), axum::Json(self.0)).into_response()
+        // Past a body limit the rest of the body is unread: close rather than let the client
+        // reuse a connection with bytes still in flight.
+        let close = self.0.code == ErrorKind::PayloadTooLarge;
+        let mut response = (status(self.0.code), axum::Json(self.0)).into_response();
+        if close {
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 

@@ -44,6 +44,17 @@ fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// A refusal answers before the request's body was read. The connection is closed after it
+/// (`Connection: close`), so a client never sends its next request after an unread body.
+fn refuse(kind: ErrorKind, message: String) -> Response {
+    let mut response = error(kind, message);
+    response.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
 pub(crate) async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     let g = &guard.inner;
     let headers = request.headers();
@@ -51,7 +62,7 @@ pub(crate) async fn check(State(guard): State<Guard>, request: Request, next: Ne
     //    name here, so only our loopback names are served.
     let host = header(headers, header::HOST).unwrap_or("");
     if !g.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
-        return error(
+        return refuse(
             ErrorKind::MisdirectedRequest,
             format!(
                 "this server answers only to {} or {}",
@@ -69,23 +80,27 @@ pub(crate) async fn check(State(guard): State<Guard>, request: Request, next: Ne
         if let Some(origin) = header(headers, header::ORIGIN)
             && !g.origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
         {
-            return error(
+            return refuse(
                 ErrorKind::Forbidden,
                 format!("requests from origin {origin} are not allowed"),
             );
         }
         if header(headers, header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site")
         {
-            return error(ErrorKind::Forbidden, "cross-site requests are not allowed");
+            return refuse(
+                ErrorKind::Forbidden,
+                "cross-site requests are not allowed".into(),
+            );
         }
     }
     // 3. Token, for the whole API.
     if request.uri().path().starts_with("/api") {
         let given = header(headers, header::AUTHORIZATION).unwrap_or("");
         if !same(given.as_bytes(), g.bearer.as_bytes()) {
-            return error(
+            return refuse(
                 ErrorKind::Unauthorized,
-                "missing or wrong bearer token; it is in the file `token` in the data folder",
+                "missing or wrong bearer token; it is in the file `token` in the data folder"
+                    .into(),
             );
         }
     }

@@ -4,6 +4,7 @@
 mod api_security;
 mod cli;
 mod crash;
+mod desktop;
 mod instance;
 mod logs;
 mod payload;

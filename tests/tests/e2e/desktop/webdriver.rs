@@ -1,0 +1,166 @@
+//! The window over WebDriver: tauri-driver (with Debian's WebKitWebDriver) starts the app,
+//! which opens its window under automation; the test reads and clicks the page like a user.
+
+use super::{LONG, TIMEOUT};
+use nightshift_e2e::desktop::{Desktop, WdSession, desktop_bin, png_pixels};
+use nightshift_e2e::{JOB_TIMEOUT, group_members, wait_for};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Waits until the page is up and its live updates are connected.
+pub fn wait_page(s: &WdSession<'_>) {
+    s.wait_script(
+        TIMEOUT,
+        "the jobs page with live updates",
+        "const live = document.querySelector('[data-testid=\"live-status\"]'); \
+         return !!document.querySelector('[data-testid=\"jobs-table\"]') && !!live \
+             && live.getAttribute('data-status') === 'live';",
+        |v| *v == Value::Bool(true),
+    );
+}
+
+/// Waits until the row of job `id` shows `state` (its `data-state`).
+fn wait_row(s: &WdSession<'_>, id: i64, state: &str) {
+    s.wait_script(
+        TIMEOUT,
+        &format!("row {id} to show {state}"),
+        &format!(
+            "const r = document.querySelector('[data-testid=\"job-row-{id}\"]'); \
+             return r ? r.getAttribute('data-state') : null;"
+        ),
+        |v| v == state,
+    );
+}
+
+#[test]
+fn the_window_follows_a_job_live_and_its_buttons_cancel_and_pause() {
+    let mut d = Desktop::builder().start();
+    let driver = d.tauri_driver();
+    let s = driver.session(&desktop_bin());
+    d.attach_app();
+    wait_page(&s);
+    // Set on the page now, gone if anything reloads it.
+    s.script("window.__e2eMarker = 'same page'; return true;");
+
+    // Held, the job shows as queued; released, the same row turns running by itself.
+    d.cli_ok(&["pause"]);
+    let id = d.add(LONG);
+    wait_row(&s, id, "queued");
+    d.cli_ok(&["resume"]);
+    wait_row(&s, id, "running");
+    let pgid = d.wait_running(id);
+    assert!(
+        !group_members(pgid).is_empty(),
+        "job {id} has no live process in group {pgid}"
+    );
+    assert_eq!(
+        s.script("return window.__e2eMarker === 'same page';"),
+        true,
+        "the page reloaded"
+    );
+
+    // Its Cancel button stops the whole group (the shell and both sleeps).
+    let cancel = s.find(&format!("[data-testid=\"cancel-{id}\"]"));
+    s.click(&cancel);
+    wait_row(&s, id, "cancelled");
+    wait_for(
+        JOB_TIMEOUT,
+        &format!("process group {pgid} to be gone"),
+        || group_members(pgid).is_empty(),
+    );
+    assert_eq!(d.state(id), "cancelled");
+    assert_eq!(crate::outcomes(&d.show(id)), ["cancelled"]);
+    assert_eq!(
+        s.script("return window.__e2eMarker === 'same page';"),
+        true,
+        "the page reloaded"
+    );
+
+    // The window's Pause all holds every queue: the engine, the button and the tray agree.
+    let pause = s.find("[data-testid=\"pause-toggle\"]");
+    s.click(&pause);
+    wait_for(TIMEOUT, "status --json to say paused", || {
+        super::status(&d)["paused"] == true
+    });
+    s.wait_script(
+        TIMEOUT,
+        "the button to offer Resume all",
+        "return document.querySelector('[data-testid=\"pause-toggle\"]').textContent.trim();",
+        |v| v == "Resume all",
+    );
+    d.tray().wait_menu(TIMEOUT, "offer Resume all", |m| {
+        m.iter().any(|e| e.label == "Resume all")
+    });
+}
+
+/// `target/` of this build (the test runs as target/<profile>/deps/e2e-<hash>).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable");
+    exe.ancestors()
+        .nth(3)
+        .expect("target/<profile>/deps/<exe>")
+        .to_path_buf()
+}
+
+#[test]
+fn a_screenshot_of_the_window_with_jobs_in_each_state() {
+    let mut d = Desktop::builder()
+        .tables("[queues.later]\nconcurrency = 0\n")
+        .start();
+    let driver = d.tauri_driver();
+    let s = driver.session(&desktop_bin());
+    d.attach_app();
+    wait_page(&s);
+
+    let sh = |script: &'static str| ["--", "sh", "-c", script];
+    let done = d.add(&sh("echo report written"));
+    let failed = d.add(&sh("echo disk full >&2; exit 3"));
+    let cancelled = d.add(LONG);
+    d.wait_running(cancelled);
+    d.cli_ok(&["cancel", &cancelled.to_string()]);
+    let running = d.add(LONG);
+    d.wait_running(running);
+    let queued = d.add(&["--queue", "later", "--", "sh", "-c", "echo nightly backup"]);
+    d.wait_jobs(&[done, failed, cancelled], JOB_TIMEOUT);
+    for (id, state) in [
+        (done, "succeeded"),
+        (failed, "failed"),
+        (cancelled, "cancelled"),
+        (running, "running"),
+        (queued, "queued"),
+    ] {
+        wait_row(&s, id, state);
+    }
+
+    // The header counts what the table shows.
+    for (key, n) in [("running", "1"), ("queued", "1"), ("failed", "1")] {
+        s.wait_script(
+            TIMEOUT,
+            &format!("the header to count {n} {key}"),
+            &format!(
+                "return document.querySelector('[data-testid=\"summary-{key}\"]').textContent.trim();"
+            ),
+            |v| v == n,
+        );
+    }
+
+    let png = s.screenshot();
+    let dir = target_dir().join("artifacts");
+    std::fs::create_dir_all(&dir).expect("cannot create target/artifacts");
+    let path = dir.join("desktop-window.png");
+    std::fs::write(&path, &png).expect("cannot save the screenshot");
+    let (width, height, pixels) = png_pixels(&path).expect("the screenshot is a PNG");
+    assert!(
+        width >= 640 && height >= 420,
+        "screenshot is {width}x{height}"
+    );
+    let first = &pixels[..4];
+    assert!(
+        pixels.chunks(4).any(|p| p != first),
+        "the screenshot is one flat color"
+    );
+    if std::env::var_os("NIGHTSHIFT_UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
+        let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshot.png");
+        std::fs::copy(&path, &docs).expect("cannot update docs/screenshot.png");
+    }
+}
