@@ -78,7 +78,7 @@ fn no_module_grows_past_700_lines() {
 /// the store talks SQL (the bench may, for its raw baseline).
 #[test]
 fn dependency_rules_hold() {
-    let engine_crates = ["core", "store", "supervisor", "engine", "api"];
+    let engine_crates = ["core", "store", "supervisor", "power", "engine", "api"];
     let forbidden = ["tauri", "axum", "clap", "notify-rust", "hyper", "ureq"];
     for name in engine_crates {
         let manifest =
