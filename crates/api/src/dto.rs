@@ -154,3 +154,15 @@ pub struct Summary {
     pub running: usize,
     pub paused: bool,
 }
+
+/// The power source's latest reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerView {
+    pub on_ac: bool,
+    /// 0 to 100; absent without a battery.
+    pub battery_percent: Option<f32>,
+    /// "system", or "simulated (path)".
+    pub source: String,
+    /// In words: "on battery, 42%".
+    pub description: String,
+}

@@ -209,6 +209,17 @@ impl Api {
         self.summary_with(Some(false)).await
     }
 
+    /// What the power source says now.
+    pub fn power(&self) -> PowerView {
+        let state = self.engine.power();
+        PowerView {
+            on_ac: state.on_ac,
+            battery_percent: state.battery_percent,
+            source: self.engine.power_source_name().to_string(),
+            description: state.to_string(),
+        }
+    }
+
     /// Counts per state and whether dispatch is held: what a tray or a status line shows.
     pub async fn summary(&self) -> Result<Summary, ApiError> {
         self.summary_with(None).await

@@ -42,6 +42,8 @@ pub enum Command {
     Pause(JsonArgs),
     /// Release every queue held by `pause`.
     Resume(JsonArgs),
+    /// Show the power source: on AC or battery, and how full.
+    Power(JsonArgs),
     /// List queues with their limits and job counts.
     Queues(JsonArgs),
     /// Show whether Nightshift is running, and its address.

@@ -25,6 +25,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub jobs: JobsConfig,
     pub desktop: DesktopConfig,
+    pub power: PowerConfig,
     /// Per-queue settings by queue name. Queues not listed here use the `[jobs]` defaults.
     pub queues: BTreeMap<String, QueueConfig>,
 }
@@ -82,6 +83,38 @@ impl Default for JobsConfig {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD,
             log_max_bytes: DEFAULT_LOG_MAX,
             max_attempts: 1,
+        }
+    }
+}
+
+/// Where power information comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PowerSourceKind {
+    /// The machine's own (sysfs on Linux).
+    #[default]
+    System,
+    /// A JSON file, `{"on_ac": false, "percent": 42}`, for demos and tests.
+    Simulated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PowerConfig {
+    pub source: PowerSourceKind,
+    /// The simulated source's file; relative paths are under the data folder.
+    pub simulated_file: PathBuf,
+    /// How often a source that can change is read (a machine without a battery is never polled).
+    #[serde(with = "serde_human")]
+    pub poll: Duration,
+}
+
+impl Default for PowerConfig {
+    fn default() -> Self {
+        PowerConfig {
+            source: PowerSourceKind::System,
+            simulated_file: PathBuf::from("power.json"),
+            poll: Duration::from_secs(2),
         }
     }
 }
@@ -165,6 +198,9 @@ impl Config {
         }
         if self.jobs.max_attempts == 0 {
             return Err("jobs.max_attempts must be at least 1".into());
+        }
+        if self.power.poll < Duration::from_secs(1) {
+            return Err("power.poll must be at least 1s (each poll wakes the engine)".into());
         }
         if self.jobs.log_max_bytes < 4096 {
             return Err("jobs.log_max_bytes must be at least 4096".into());

@@ -18,6 +18,8 @@ pub mod job;
 pub mod paths;
 
 pub use clock::{Clock, SystemClock};
-pub use config::{Config, ConfigError, DesktopConfig, QueueConfig, Synchronous};
+pub use config::{
+    Config, ConfigError, DesktopConfig, PowerConfig, PowerSourceKind, QueueConfig, Synchronous,
+};
 pub use job::{Attempt, AttemptOutcome, Job, JobId, JobSpec, JobState, SpecError};
 pub use paths::Paths;

@@ -5,7 +5,7 @@
 use nightshift_core::{AttemptOutcome, JobId, JobState};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Jobs were stored and are waiting for a slot.
@@ -26,6 +26,8 @@ pub enum Event {
     },
     /// Dispatch in every queue was held (`paused`) or released.
     Paused { paused: bool },
+    /// The power source changed (AC plugged or unplugged, battery percent moved).
+    PowerChanged { state: nightshift_power::PowerState },
     /// Start-up found attempts left running by an instance that did not stop cleanly.
     Recovered {
         requeued: Vec<JobId>,

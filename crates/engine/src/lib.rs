@@ -11,6 +11,7 @@
 mod error;
 mod events;
 mod instance;
+mod power;
 mod recovery;
 mod runner;
 mod scheduler;
@@ -24,6 +25,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use error::EngineError;
 pub use events::Event;
 pub use instance::{InstanceLock, RunningInstance};
+pub use power::{POWER_FILE_ENV, source_for as power_source_for};
 pub use recovery::RecoveryReport;
 
 /// Everything the engine needs to start.
@@ -39,13 +41,26 @@ pub struct EngineOptions {
 pub struct Engine;
 
 impl Engine {
-    /// Takes the instance lock, opens the store, recovers, and starts dispatching.
+    /// Takes the instance lock, opens the store, recovers, and starts dispatching, with the
+    /// power source the config names.
     pub async fn start(options: EngineOptions) -> Result<EngineHandle, EngineError> {
+        Engine::start_with_power(options, None).await
+    }
+
+    /// As `start`, with a given power source (tests inject a fake one).
+    pub async fn start_with_power(
+        options: EngineOptions,
+        power: Option<Arc<dyn nightshift_power::PowerSource>>,
+    ) -> Result<EngineHandle, EngineError> {
         let EngineOptions {
             paths,
             config,
             clock,
         } = options;
+        let (power, power_name) = match power {
+            Some(source) => (source, "injected".to_string()),
+            None => power::source_for(&config, &paths),
+        };
         paths
             .ensure_dirs()
             .map_err(|e| EngineError::io("cannot create the data folders", e))?;
@@ -65,6 +80,7 @@ impl Engine {
         // desktop shell's notifier) misses no event of this run.
         let (events, startup_events) = broadcast::channel(4096);
         let recovery = recovery::run(&store, &paths, &*clock, &events).await?;
+        let power = power::watch(power, config.power.poll, events.clone()).await;
         let running = Arc::new(AtomicUsize::new(0));
         let paused = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::unbounded_channel();
@@ -90,6 +106,8 @@ impl Engine {
                 clock,
                 running,
                 paused,
+                power,
+                power_name,
                 recovery,
                 started_at: std::time::Instant::now(),
                 task: std::sync::Mutex::new(Some(task)),
@@ -123,6 +141,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     running: Arc<AtomicUsize>,
     paused: Arc<AtomicBool>,
+    power: tokio::sync::watch::Receiver<nightshift_power::PowerState>,
+    power_name: String,
     recovery: RecoveryReport,
     started_at: std::time::Instant,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -225,6 +245,16 @@ impl EngineHandle {
     /// Releases every queue; waiting jobs start at once.
     pub fn resume_all(&self) {
         let _ = self.inner.tx.send(scheduler::Command::Pause(false));
+    }
+
+    /// The power source's latest reading.
+    pub fn power(&self) -> nightshift_power::PowerState {
+        *self.inner.power.borrow()
+    }
+
+    /// Which power source is read ("system", or "simulated (path)").
+    pub fn power_source_name(&self) -> &str {
+        &self.inner.power_name
     }
 
     /// Whether all queues are held.

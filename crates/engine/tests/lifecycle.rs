@@ -220,3 +220,50 @@ async fn pause_all_holds_new_work_and_resume_releases_it() {
     assert_eq!(f.finished(id).await, JobState::Succeeded);
     assert!(!f.engine.is_paused());
 }
+
+/// A power source whose state the test sets.
+#[derive(Debug)]
+struct FakePower(std::sync::Mutex<nightshift_power::PowerState>);
+
+impl nightshift_power::PowerSource for FakePower {
+    fn read(&self) -> Result<nightshift_power::PowerState, nightshift_power::PowerError> {
+        Ok(*self.0.lock().unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn power_changes_are_read_and_published() {
+    use nightshift_power::PowerState;
+    let source = std::sync::Arc::new(FakePower(std::sync::Mutex::new(PowerState::MAINS)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config();
+    cfg.power.poll = std::time::Duration::from_secs(1);
+    let engine = nightshift_engine::Engine::start_with_power(
+        nightshift_engine::EngineOptions {
+            paths: paths(&dir),
+            config: cfg,
+            clock: nightshift_core::clock::system(),
+        },
+        Some(source.clone()),
+    )
+    .await
+    .unwrap();
+    let mut events = engine.subscribe();
+    assert_eq!(engine.power(), PowerState::MAINS);
+    let unplugged = PowerState {
+        on_ac: false,
+        battery_percent: Some(42.0),
+    };
+    *source.0.lock().unwrap() = unplugged;
+    let seen = tokio::time::timeout(DEADLINE, async {
+        loop {
+            if let Ok(Event::PowerChanged { state }) = events.recv().await {
+                return state;
+            }
+        }
+    })
+    .await
+    .expect("a PowerChanged event");
+    assert_eq!(seen, unplugged);
+    assert_eq!(engine.power(), unplugged);
+}

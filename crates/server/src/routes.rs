@@ -33,6 +33,7 @@ pub(crate) fn router(api: Api, guard: Guard) -> Router {
         .route("/api/jobs/{id}/logs", get(logs))
         .route("/api/queues", get(queues))
         .route("/api/summary", get(summary))
+        .route("/api/power", get(power))
         .route("/api/pause", post(pause))
         .route("/api/resume", post(resume))
         .route("/api/events", get(events))
@@ -229,4 +230,8 @@ async fn pause(State(api): State<Api>) -> Reply<impl IntoResponse> {
 
 async fn resume(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.resume_all().await?))
+}
+
+async fn power(State(api): State<Api>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.power()))
 }

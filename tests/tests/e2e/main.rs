@@ -8,6 +8,7 @@ mod desktop;
 mod instance;
 mod logs;
 mod payload;
+mod power;
 mod process_groups;
 mod scheduling;
 

@@ -5,6 +5,7 @@ mod ids;
 mod logs;
 mod ls;
 mod pause;
+mod power;
 mod queues;
 mod show;
 mod status;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Wait(args) => wait::run(args),
         Command::Pause(args) => pause::run(args, true),
         Command::Resume(args) => pause::run(args, false),
+        Command::Power(args) => power::run(args),
         Command::Queues(args) => queues::run(args),
         Command::Status(args) => status::run(args),
         Command::Daemon(args) => crate::daemon::run(args).map(|()| ExitCode::SUCCESS),

@@ -1,0 +1,16 @@
+//! `nightshift power`: where the machine's power comes from, as the engine sees it.
+
+use crate::args::JsonArgs;
+use crate::client::Client;
+use nightshift_api::PowerView;
+use std::process::ExitCode;
+
+pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
+    let power: PowerView = Client::connect()?.get("/api/power")?;
+    if args.json {
+        crate::format::print_json(&power)?;
+    } else {
+        println!("{} (source: {})", power.description, power.source);
+    }
+    Ok(ExitCode::SUCCESS)
+}
