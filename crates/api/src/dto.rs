@@ -69,11 +69,15 @@ pub struct JobView {
     pub job: Job,
     /// The command as a person would type it.
     pub command: String,
+    /// For a queued job: why it is not running yet ("queue index is full: 4/4 running").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 impl From<Job> for JobView {
     fn from(job: Job) -> JobView {
         JobView {
+            waiting: None,
             command: job.spec.display_command(),
             job,
         }
@@ -126,6 +130,9 @@ pub struct WaitResult {
 pub struct QueueView {
     pub name: String,
     pub concurrency: u32,
+    /// Where the limit comes from: "set" (nightshift queue set), "config" or "default".
+    pub limit_source: String,
+    pub paused: bool,
     pub counts: BTreeMap<JobState, u64>,
 }
 
@@ -165,4 +172,16 @@ pub struct PowerView {
     pub source: String,
     /// In words: "on battery, 42%".
     pub description: String,
+}
+
+/// Changes to a queue (`nightshift queue set|pause|resume`); absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueUpdate {
+    /// New concurrency limit (0 holds the queue).
+    pub concurrency: Option<u32>,
+    /// Forget the limit set at run time; the config file's applies again.
+    #[serde(default)]
+    pub reset_concurrency: bool,
+    pub paused: Option<bool>,
 }

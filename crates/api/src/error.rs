@@ -79,6 +79,7 @@ impl From<EngineError> for ApiError {
         match e {
             EngineError::Store(e) => e.into(),
             EngineError::NotRunning(_) => ApiError::new(ErrorKind::Conflict, e.to_string()),
+            EngineError::Invalid(message) => ApiError::bad_request(message),
             EngineError::ShuttingDown => ApiError::new(ErrorKind::Unavailable, e.to_string()),
             other => ApiError::internal(other),
         }

@@ -9,6 +9,7 @@ mod enqueue;
 mod error;
 mod logs;
 mod wait;
+mod waiting;
 
 use nightshift_core::{JobId, JobState};
 use nightshift_engine::{CancelAck, EngineHandle, Event};
@@ -113,7 +114,8 @@ impl Api {
             .then(|| jobs.last().map(|j| j.id))
             .flatten();
         Ok(JobPage {
-            jobs: jobs.into_iter().map(JobView::from).collect(),
+            jobs: waiting::explain(&self.engine, jobs.into_iter().map(JobView::from).collect())
+                .await?,
             next_before,
         })
     }
@@ -174,18 +176,31 @@ impl Api {
     pub async fn queues(&self) -> Result<Vec<QueueView>, ApiError> {
         let config = self.engine.config();
         let mut queues: BTreeMap<String, QueueView> = BTreeMap::new();
-        let blank = |name: &str| QueueView {
-            name: name.to_string(),
-            concurrency: config.queue_concurrency(name),
-            counts: BTreeMap::new(),
+        let view = |name: &str| {
+            let q = self.engine.queue(name);
+            QueueView {
+                name: name.to_string(),
+                concurrency: q.concurrency,
+                limit_source: serde_json::to_value(q.limit_source)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                paused: q.paused,
+                counts: BTreeMap::new(),
+            }
         };
-        for name in config.queues.keys() {
-            queues.insert(name.clone(), blank(name));
+        for name in config
+            .queues
+            .keys()
+            .cloned()
+            .chain(self.engine.set_queue_names())
+        {
+            queues.insert(name.clone(), view(&name));
         }
         for count in self.engine.store().queue_counts().await? {
             queues
                 .entry(count.queue.clone())
-                .or_insert_with(|| blank(&count.queue))
+                .or_insert_with(|| view(&count.queue))
                 .counts
                 .insert(count.state, count.count);
         }
@@ -195,6 +210,33 @@ impl Api {
             }
         }
         Ok(queues.into_values().collect())
+    }
+
+    /// Creates or changes a queue; the change is kept across restarts.
+    pub async fn update_queue(
+        &self,
+        name: &str,
+        update: QueueUpdate,
+    ) -> Result<QueueView, ApiError> {
+        if update.reset_concurrency && update.concurrency.is_some() {
+            return Err(ApiError::bad_request(
+                "give either concurrency or reset_concurrency, not both",
+            ));
+        }
+        let change = nightshift_store::QueueChange {
+            concurrency: if update.reset_concurrency {
+                Some(None)
+            } else {
+                update.concurrency.map(Some)
+            },
+            paused: update.paused,
+        };
+        self.engine.set_queue(name, change).await?;
+        let queues = self.queues().await?;
+        queues
+            .into_iter()
+            .find(|q| q.name == name)
+            .ok_or_else(|| ApiError::internal(format!("queue {name} vanished")))
     }
 
     /// Holds every queue (running jobs go on) and returns the new summary.
@@ -255,6 +297,11 @@ impl Api {
     }
 
     async fn view(&self, id: JobId) -> Result<JobView, ApiError> {
+        let view = self.view_plain(id).await?;
+        Ok(waiting::explain(&self.engine, vec![view]).await?.remove(0))
+    }
+
+    async fn view_plain(&self, id: JobId) -> Result<JobView, ApiError> {
         let job = self
             .engine
             .store()

@@ -44,8 +44,11 @@ pub enum Command {
     Resume(JsonArgs),
     /// Show the power source: on AC or battery, and how full.
     Power(JsonArgs),
-    /// List queues with their limits and job counts.
+    /// List queues with their limits and job counts (same as `queue ls`).
     Queues(JsonArgs),
+    /// Queues: list, create, change limits, pause and resume one queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Show whether Nightshift is running, and its address.
     Status(StatusArgs),
     /// Run the engine and the local API without a window, until SIGINT or SIGTERM.
@@ -155,6 +158,40 @@ pub struct WaitArgs {
 
 #[derive(Debug, Args)]
 pub struct JsonArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Queues with their limits, whether paused, and job counts.
+    Ls(JsonArgs),
+    /// Create a queue (queues are also created by the first job added to them).
+    Create(QueueSetArgs),
+    /// Change a queue's concurrency limit (kept across restarts).
+    Set(QueueSetArgs),
+    /// Hold one queue: nothing new of it starts; running jobs go on.
+    Pause(QueueNameArgs),
+    /// Release a queue held by `queue pause`.
+    Resume(QueueNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueueSetArgs {
+    pub name: String,
+    /// Jobs of this queue running at once (0 holds the queue).
+    #[arg(short, long, conflicts_with = "reset")]
+    pub concurrency: Option<u32>,
+    /// Forget the limit set here; the config file's (or the default) applies again.
+    #[arg(long)]
+    pub reset: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueNameArgs {
+    pub name: String,
     #[arg(long)]
     pub json: bool,
 }

@@ -16,6 +16,8 @@ pub enum EngineError {
     },
     #[error("job {0} is not running here")]
     NotRunning(JobId),
+    #[error("{0}")]
+    Invalid(String),
     #[error("Nightshift is shutting down")]
     ShuttingDown,
     #[error("internal error: {0}")]

@@ -26,6 +26,8 @@ pub enum Event {
     },
     /// Dispatch in every queue was held (`paused`) or released.
     Paused { paused: bool },
+    /// A queue's settings changed (limit, paused).
+    QueueChanged { name: String },
     /// The power source changed (AC plugged or unplugged, battery percent moved).
     PowerChanged { state: nightshift_power::PowerState },
     /// Start-up found attempts left running by an instance that did not stop cleanly.

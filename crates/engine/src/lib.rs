@@ -12,6 +12,7 @@ mod error;
 mod events;
 mod instance;
 mod power;
+mod queues;
 mod recovery;
 mod runner;
 mod scheduler;
@@ -26,6 +27,7 @@ pub use error::EngineError;
 pub use events::Event;
 pub use instance::{InstanceLock, RunningInstance};
 pub use power::{POWER_FILE_ENV, source_for as power_source_for};
+pub use queues::{LimitSource, QueueSettings};
 pub use recovery::RecoveryReport;
 
 /// Everything the engine needs to start.
@@ -83,6 +85,13 @@ impl Engine {
         let power = power::watch(power, config.power.poll, events.clone()).await;
         let running = Arc::new(AtomicUsize::new(0));
         let paused = Arc::new(AtomicBool::new(false));
+        let queue_rows: std::collections::HashMap<String, nightshift_store::QueueRow> = store
+            .queue_rows()
+            .await?
+            .into_iter()
+            .map(|row| (row.name.clone(), row))
+            .collect();
+        let queue_rows = Arc::new(std::sync::RwLock::new(queue_rows));
         let (tx, rx) = mpsc::unbounded_channel();
         let initial = store.queues_with_work().await?;
         let ctx = Arc::new(runner::Context {
@@ -94,7 +103,8 @@ impl Engine {
             scheduler: tx.clone(),
         });
         let task = tokio::spawn(
-            scheduler::Scheduler::new(ctx, rx, running.clone(), paused.clone()).run(initial),
+            scheduler::Scheduler::new(ctx, rx, running.clone(), paused.clone(), queue_rows.clone())
+                .run(initial),
         );
         Ok(EngineHandle {
             inner: Arc::new(Inner {
@@ -106,6 +116,7 @@ impl Engine {
                 clock,
                 running,
                 paused,
+                queue_rows,
                 power,
                 power_name,
                 recovery,
@@ -141,6 +152,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     running: Arc<AtomicUsize>,
     paused: Arc<AtomicBool>,
+    queue_rows:
+        Arc<std::sync::RwLock<std::collections::HashMap<String, nightshift_store::QueueRow>>>,
     power: tokio::sync::watch::Receiver<nightshift_power::PowerState>,
     power_name: String,
     recovery: RecoveryReport,
@@ -245,6 +258,41 @@ impl EngineHandle {
     /// Releases every queue; waiting jobs start at once.
     pub fn resume_all(&self) {
         let _ = self.inner.tx.send(scheduler::Command::Pause(false));
+    }
+
+    /// Changes a queue's settings (kept in the database) and applies them at once.
+    pub async fn set_queue(
+        &self,
+        name: &str,
+        change: nightshift_store::QueueChange,
+    ) -> Result<QueueSettings, EngineError> {
+        nightshift_core::job::validate_queue_name(name).map_err(|e| EngineError::Invalid(e.0))?;
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .tx
+            .send(scheduler::Command::SetQueue {
+                name: name.to_string(),
+                change,
+                reply,
+            })
+            .map_err(|_| EngineError::ShuttingDown)?;
+        answer.await.map_err(|_| EngineError::ShuttingDown)??;
+        Ok(self.queue(name))
+    }
+
+    /// A queue's effective settings.
+    pub fn queue(&self, name: &str) -> QueueSettings {
+        queues::settings(&self.inner.config, &self.inner.queue_rows, name)
+    }
+
+    /// Names of queues with settings changed at run time.
+    pub fn set_queue_names(&self) -> Vec<String> {
+        let rows = self
+            .inner
+            .queue_rows
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        rows.keys().cloned().collect()
     }
 
     /// The power source's latest reading.

@@ -83,7 +83,10 @@ pub(crate) async fn run(ctx: Arc<Context>, claimed: Claimed, stop: oneshot::Rece
         // The row stays 'running'; the next start's recovery will settle it.
         Err(e) => tracing::error!(job = %id, error = %e, "cannot record the end of an attempt"),
     }
-    let _ = ctx.scheduler.send(Command::Finished { id, queue });
+    let _ = ctx.scheduler.send(Command::Finished {
+        attempt: claimed.attempt_id,
+        queue,
+    });
 }
 
 async fn attempt(
@@ -192,6 +195,7 @@ async fn attempt(
                     exit: end.exit,
                     reason: Some(reason),
                 },
+                // A dropped sender means the scheduler is gone: treat it as a shutdown.
                 Ok(Stop::Shutdown) | Err(_) => Outcome {
                     outcome: AttemptOutcome::Interrupted,
                     consume: false,

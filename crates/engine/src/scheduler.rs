@@ -5,9 +5,10 @@
 use crate::runner::{self, Context, Stop};
 use crate::{CancelAck, EngineError, Event};
 use nightshift_core::{JobId, JobState};
-use nightshift_store::CancelResult;
+use nightshift_store::{CancelResult, QueueChange, QueueRow};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
@@ -16,7 +17,7 @@ pub(crate) enum Command {
     Work(Vec<String>),
     /// An attempt ended; its slot is free.
     Finished {
-        id: JobId,
+        attempt: i64,
         queue: String,
     },
     Cancel {
@@ -26,24 +27,35 @@ pub(crate) enum Command {
     },
     /// Hold (true) or release (false) dispatch in every queue. Running jobs go on.
     Pause(bool),
+    /// Change one queue's settings (stored first, then applied).
+    SetQueue {
+        name: String,
+        change: QueueChange,
+        reply: oneshot::Sender<Result<QueueRow, EngineError>>,
+    },
     Shutdown {
         reply: oneshot::Sender<()>,
     },
 }
 
 struct Slot {
+    job: JobId,
     stop: Option<oneshot::Sender<Stop>>,
 }
 
 pub(crate) struct Scheduler {
     ctx: Arc<Context>,
     rx: mpsc::UnboundedReceiver<Command>,
-    running: HashMap<JobId, Slot>,
+    /// Running attempts by attempt id. Not by job id: a retried job's next attempt can be
+    /// claimed before its previous attempt's `Finished` arrives, and must not take its slot.
+    running: HashMap<i64, Slot>,
     per_queue: HashMap<String, u32>,
     /// Queues that may have queued jobs. A queue leaves this set when a claim comes back short.
     dirty: BTreeSet<String>,
     running_count: Arc<AtomicUsize>,
     paused: Arc<AtomicBool>,
+    /// Settings changed at run time, shared with readers (the API's "why is it waiting").
+    queues: Arc<RwLock<HashMap<String, QueueRow>>>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -53,6 +65,7 @@ impl Scheduler {
         rx: mpsc::UnboundedReceiver<Command>,
         running_count: Arc<AtomicUsize>,
         paused: Arc<AtomicBool>,
+        queues: Arc<RwLock<HashMap<String, QueueRow>>>,
     ) -> Self {
         Scheduler {
             ctx,
@@ -62,6 +75,7 @@ impl Scheduler {
             dirty: BTreeSet::new(),
             running_count,
             paused,
+            queues,
             shutdown: None,
         }
     }
@@ -92,8 +106,8 @@ impl Scheduler {
     async fn handle(&mut self, command: Command) {
         match command {
             Command::Work(queues) => self.dirty.extend(queues),
-            Command::Finished { id, queue } => {
-                if self.running.remove(&id).is_some()
+            Command::Finished { attempt, queue } => {
+                if self.running.remove(&attempt).is_some()
                     && let Some(n) = self.per_queue.get_mut(&queue)
                 {
                     *n = n.saturating_sub(1);
@@ -112,6 +126,27 @@ impl Scheduler {
                     let _ = self.ctx.events.send(Event::Paused { paused });
                 }
             }
+            Command::SetQueue {
+                name,
+                change,
+                reply,
+            } => {
+                let now = self.ctx.clock.now_ms();
+                let result = self.ctx.store.set_queue(&name, change, now).await;
+                let result = result.map_err(EngineError::from).inspect(|row| {
+                    self.queues
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(name.clone(), row.clone());
+                    let _ = self
+                        .ctx
+                        .events
+                        .send(Event::QueueChanged { name: name.clone() });
+                });
+                // A raised limit or a resume may let jobs start now.
+                self.dirty.insert(name);
+                let _ = reply.send(result);
+            }
             Command::Shutdown { reply } => {
                 self.shutdown = Some(reply);
                 for slot in self.running.values_mut() {
@@ -124,7 +159,14 @@ impl Scheduler {
     }
 
     async fn cancel(&mut self, id: JobId, reason: String) -> Result<CancelAck, EngineError> {
-        if let Some(slot) = self.running.get_mut(&id) {
+        // The job's latest attempt (an earlier one may still be reporting its end).
+        let latest = self
+            .running
+            .iter_mut()
+            .filter(|(_, slot)| slot.job == id)
+            .max_by_key(|(attempt, _)| **attempt)
+            .map(|(_, slot)| slot);
+        if let Some(slot) = latest {
             if let Some(stop) = slot.stop.take() {
                 let _ = stop.send(Stop::Cancel(reason));
             }
@@ -167,7 +209,11 @@ impl Scheduler {
         }
         let queues: Vec<String> = self.dirty.iter().cloned().collect();
         for queue in queues {
-            let limit = self.ctx.config.queue_concurrency(&queue);
+            let (limit, held) =
+                crate::queues::limit_and_hold(&self.ctx.config, &self.queues, &queue);
+            if held {
+                continue;
+            }
             let busy = self.per_queue.get(&queue).copied().unwrap_or(0);
             if busy >= limit {
                 continue;
@@ -192,8 +238,9 @@ impl Scheduler {
                 let (stop_tx, stop_rx) = oneshot::channel();
                 *self.per_queue.entry(queue.clone()).or_default() += 1;
                 self.running.insert(
-                    job.job.id,
+                    job.attempt_id,
                     Slot {
+                        job: job.job.id,
                         stop: Some(stop_tx),
                     },
                 );

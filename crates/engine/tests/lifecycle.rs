@@ -145,7 +145,9 @@ async fn failures_retry_and_exit_codes_are_kept() {
     // A retry starts over.
     f.engine.retry(id).await.unwrap();
     assert_eq!(f.finished(id).await, JobState::Failed);
-    assert_eq!(f.engine.store().attempts(id).await.unwrap().len(), 6);
+    let attempts = f.engine.store().attempts(id).await.unwrap();
+    let outcomes: Vec<_> = attempts.iter().map(|a| (a.number, a.outcome)).collect();
+    assert_eq!(attempts.len(), 6, "{outcomes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,4 +268,65 @@ async fn power_changes_are_read_and_published() {
     .expect("a PowerChanged event");
     assert_eq!(seen, unplugged);
     assert_eq!(engine.power(), unplugged);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_queue_holds_only_itself_and_a_raised_limit_applies_at_once() {
+    use nightshift_store::QueueChange;
+    let mut f = start(config()).await;
+    let held = f
+        .engine
+        .set_queue(
+            "held",
+            QueueChange {
+                paused: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(held.paused);
+    let waiting = f.add(sh("exit 0", "held")).await;
+    let other = f.add(sh("exit 0", "free")).await;
+    assert_eq!(f.finished(other).await, JobState::Succeeded);
+    assert_eq!(
+        f.engine.state(waiting).await.unwrap(),
+        Some(JobState::Queued)
+    );
+    // Held at concurrency 0 too, then released by raising the limit.
+    f.engine
+        .set_queue(
+            "held",
+            QueueChange {
+                paused: Some(false),
+                concurrency: Some(Some(0)),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.engine.queue("held").limit_source,
+        nightshift_engine::LimitSource::Set
+    );
+    assert_eq!(
+        f.engine.state(waiting).await.unwrap(),
+        Some(JobState::Queued)
+    );
+    f.engine
+        .set_queue(
+            "held",
+            QueueChange {
+                concurrency: Some(Some(1)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.finished(waiting).await, JobState::Succeeded);
+    assert!(
+        f.engine
+            .set_queue("no good", QueueChange::default())
+            .await
+            .is_err()
+    );
 }

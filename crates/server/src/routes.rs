@@ -32,6 +32,9 @@ pub(crate) fn router(api: Api, guard: Guard) -> Router {
         .route("/api/jobs/{id}/retry", post(retry))
         .route("/api/jobs/{id}/logs", get(logs))
         .route("/api/queues", get(queues))
+        .route("/api/queues/{name}", post(update_queue))
+        .route("/api/queues/{name}/pause", post(pause_queue))
+        .route("/api/queues/{name}/resume", post(resume_queue))
         .route("/api/summary", get(summary))
         .route("/api/power", get(power))
         .route("/api/pause", post(pause))
@@ -234,4 +237,46 @@ async fn resume(State(api): State<Api>) -> Reply<impl IntoResponse> {
 
 async fn power(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.power()))
+}
+
+fn queue_name(path: Result<Path<String>, PathRejection>) -> Result<String, HttpError> {
+    let Path(name) = path.map_err(|e| HttpError(ApiError::bad_request(e.body_text())))?;
+    Ok(name)
+}
+
+async fn update_queue(
+    State(api): State<Api>,
+    name: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Reply<impl IntoResponse> {
+    let name = queue_name(name)?;
+    let bytes = read_body(body, WAIT_BODY).await?;
+    let update = if bytes.is_empty() {
+        Default::default()
+    } else {
+        parse_json(&bytes)?
+    };
+    Ok(Json(api.update_queue(&name, update).await?))
+}
+
+async fn pause_queue(
+    State(api): State<Api>,
+    name: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
+    let update = nightshift_api::QueueUpdate {
+        paused: Some(true),
+        ..Default::default()
+    };
+    Ok(Json(api.update_queue(&queue_name(name)?, update).await?))
+}
+
+async fn resume_queue(
+    State(api): State<Api>,
+    name: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
+    let update = nightshift_api::QueueUpdate {
+        paused: Some(false),
+        ..Default::default()
+    };
+    Ok(Json(api.update_queue(&queue_name(name)?, update).await?))
 }

@@ -9,6 +9,7 @@ mod jobs;
 mod migrate;
 mod open;
 mod payload;
+mod queues;
 mod read;
 mod rows;
 mod writer;
@@ -22,6 +23,7 @@ pub use error::StoreError;
 pub use jobs::{CancelResult, Claimed, Finish, ListFilter, NewJob, QueueCount};
 pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
+pub use queues::{QueueChange, QueueRow};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -181,6 +183,23 @@ impl Store {
     /// Job counts per state (all states present, zero or not), kept by triggers.
     pub async fn state_counts(&self) -> Result<std::collections::BTreeMap<JobState, u64>> {
         self.read(jobs::state_counts).await
+    }
+
+    /// Queues whose settings were changed at run time.
+    pub async fn queue_rows(&self) -> Result<Vec<QueueRow>> {
+        self.read(queues::list).await
+    }
+
+    /// Creates a queue's row if needed and applies `change`.
+    pub async fn set_queue(&self, name: &str, change: QueueChange, now: i64) -> Result<QueueRow> {
+        let name = name.to_string();
+        self.write(move |c| queues::upsert(c, &name, &change, now))
+            .await
+    }
+
+    /// Running jobs per queue.
+    pub async fn running_by_queue(&self) -> Result<std::collections::HashMap<String, u64>> {
+        self.read(queues::running_by_queue).await
     }
 
     /// Queues that have at least one queued job.

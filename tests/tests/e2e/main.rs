@@ -10,6 +10,7 @@ mod logs;
 mod payload;
 mod power;
 mod process_groups;
+mod queues;
 mod scheduling;
 
 use nightshift_e2e::Daemon;

@@ -38,12 +38,15 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
                 age(j.job.created_at),
                 run_time(j),
                 exit(j),
+                j.waiting.clone().unwrap_or_else(|| "-".into()),
                 j.command.clone(),
             ]
         })
         .collect();
     table(
-        &["ID", "STATE", "QUEUE", "AGE", "TIME", "EXIT", "COMMAND"],
+        &[
+            "ID", "STATE", "QUEUE", "AGE", "TIME", "EXIT", "WAITING", "COMMAND",
+        ],
         &rows,
     );
     if let Some(next) = page.next_before {

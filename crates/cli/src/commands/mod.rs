@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Resume(args) => pause::run(args, false),
         Command::Power(args) => power::run(args),
         Command::Queues(args) => queues::run(args),
+        Command::Queue(command) => queues::command(command),
         Command::Status(args) => status::run(args),
         Command::Daemon(args) => crate::daemon::run(args).map(|()| ExitCode::SUCCESS),
     }

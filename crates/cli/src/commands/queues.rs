@@ -1,9 +1,9 @@
-//! `nightshift queues`: limits and counts per queue.
+//! `nightshift queue ls|create|set|pause|resume` (and `queues`): limits, holds and counts.
 
-use crate::args::JsonArgs;
-use crate::client::Client;
+use crate::args::{JsonArgs, QueueCommand};
+use crate::client::{Client, encode};
 use crate::format::table;
-use nightshift_api::QueueView;
+use nightshift_api::{QueueUpdate, QueueView};
 use nightshift_core::JobState;
 use std::process::ExitCode;
 
@@ -23,7 +23,16 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
         .map(|q| {
             vec![
                 q.name.clone(),
-                q.concurrency.to_string(),
+                if q.limit_source == "set" {
+                    format!("{} (set)", q.concurrency)
+                } else {
+                    q.concurrency.to_string()
+                },
+                if q.paused {
+                    "paused".into()
+                } else {
+                    "-".into()
+                },
                 count(q, JobState::Running),
                 count(q, JobState::Queued),
                 count(q, JobState::Succeeded),
@@ -36,6 +45,7 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
         &[
             "QUEUE",
             "LIMIT",
+            "HELD",
             "RUNNING",
             "QUEUED",
             "SUCCEEDED",
@@ -44,5 +54,49 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
         ],
         &rows,
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn command(command: QueueCommand) -> anyhow::Result<ExitCode> {
+    let (name, update, json, done) = match command {
+        QueueCommand::Ls(args) => return run(args),
+        QueueCommand::Create(a) | QueueCommand::Set(a) => {
+            let update = QueueUpdate {
+                concurrency: a.concurrency,
+                reset_concurrency: a.reset,
+                paused: None,
+            };
+            (a.name, update, a.json, "updated")
+        }
+        QueueCommand::Pause(a) => (
+            a.name,
+            QueueUpdate {
+                paused: Some(true),
+                ..Default::default()
+            },
+            a.json,
+            "paused",
+        ),
+        QueueCommand::Resume(a) => (
+            a.name,
+            QueueUpdate {
+                paused: Some(false),
+                ..Default::default()
+            },
+            a.json,
+            "resumed",
+        ),
+    };
+    let queue: QueueView =
+        Client::connect()?.post(&format!("/api/queues/{}", encode(&name)), &update)?;
+    if json {
+        crate::format::print_json(&queue)?;
+    } else {
+        let held = if queue.paused { ", paused" } else { "" };
+        println!(
+            "queue {} {done}: concurrency {}{held}",
+            queue.name, queue.concurrency
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

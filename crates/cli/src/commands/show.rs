@@ -20,6 +20,9 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let field = |k: &str, val: String| println!("{k:<10} {val}");
     field("id", j.id.to_string());
     field("state", j.state.to_string());
+    if let Some(waiting) = &v.waiting {
+        field("waiting", waiting.clone());
+    }
     if let Some(reason) = &j.reason {
         field("reason", reason.clone());
     }
