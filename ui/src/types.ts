@@ -46,6 +46,8 @@ export interface JobView {
   signal: number | null;
   reason: string | null;
   command: string;
+  /** For a queued job: why it is not running yet ("queue index is full: 4/4 running"). */
+  waiting?: string | null;
 }
 
 export interface Attempt {

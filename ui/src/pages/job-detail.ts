@@ -153,8 +153,9 @@ export class JobDetailPane {
     setText(this.state, badge.label);
     setAttr(this.state, 'class', `badge badge--${badge.tone}`);
     setAttr(this.state, 'data-state', job.state);
-    setText(this.reason, job.reason ?? '');
-    this.reason.hidden = !job.reason;
+    const why = job.waiting ?? job.reason;
+    setText(this.reason, why ?? '');
+    this.reason.hidden = !why;
     this.renderActions();
     this.renderFields(now);
     this.renderAttempts(d.attempts);

@@ -12,6 +12,7 @@ interface Row {
   tr: HTMLTableRowElement;
   job: JobView;
   badge: HTMLElement;
+  waiting: HTMLElement;
   queue: HTMLElement;
   command: HTMLElement;
   age: HTMLElement;
@@ -77,6 +78,7 @@ export class JobsTable {
       tr: h('tr', { class: 'job-row', testid: `job-row-${id}`, 'data-id': id }),
       job,
       badge: h('span', { class: 'badge', testid: `job-state-${id}` }),
+      waiting: h('span', { class: 'why', testid: `job-waiting-${id}` }),
       queue: h('td', { class: 'col-queue', testid: `job-queue-${id}` }),
       command: h('td', { class: 'col-command mono', testid: `job-command-${id}` }),
       age: h('td', { class: 'col-age', testid: `job-age-${id}` }),
@@ -91,7 +93,7 @@ export class JobsTable {
     } }, String(id));
     row.tr.append(
       h('td', { class: 'col-id num' }, link),
-      h('td', { class: 'col-state' }, row.badge),
+      h('td', { class: 'col-state' }, row.badge, row.waiting),
       row.queue,
       row.command,
       row.age,
@@ -117,6 +119,9 @@ export class JobsTable {
     setText(row.badge, badge.label);
     setAttr(row.badge, 'class', `badge badge--${badge.tone}`);
     setAttr(row.badge, 'data-state', job.state);
+    // Why a queued job waits, under its state: nothing is held back silently.
+    setText(row.waiting, job.waiting ?? '');
+    row.waiting.hidden = !job.waiting;
     setText(row.queue, job.queue);
     setText(row.command, job.command);
     setAttr(row.command, 'title', job.command);
