@@ -14,6 +14,14 @@ pub enum DurationValue {
     Human(String),
 }
 
+/// A point in time given as Unix milliseconds or as RFC 3339 text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TimeValue {
+    Millis(i64),
+    Text(String),
+}
+
 /// One job to enqueue: the body of `POST /api/jobs` and each line of a batch.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +39,10 @@ pub struct EnqueueRequest {
     #[serde(default)]
     pub priority: i32,
     pub timeout: Option<DurationValue>,
+    /// Not before this time: Unix milliseconds, or RFC 3339 ("2026-11-22T23:00:00Z").
+    pub run_at: Option<TimeValue>,
+    /// Not before this long from now ("10m"); the same as `run_at` = now + delay.
+    pub delay: Option<DurationValue>,
     /// Attempts the job gets; the config's `jobs.max_attempts` when absent.
     pub max_attempts: Option<u32>,
     #[serde(default)]

@@ -1,14 +1,44 @@
 //! Turning enqueue requests into validated jobs, refusing bad input with a message that names
 //! the problem (and, in a batch, the line).
 
-use crate::dto::{DurationValue, EnqueueRequest};
+use crate::dto::{DurationValue, EnqueueRequest, TimeValue};
 use crate::error::{ApiError, ErrorKind};
 use nightshift_core::{Config, JobSpec};
 use nightshift_store::NewJob;
 
 pub const DEFAULT_QUEUE: &str = "default";
 
-pub(crate) fn prepare(config: &Config, request: EnqueueRequest) -> Result<NewJob, ApiError> {
+/// When the job may start, from `run_at` or `delay` (not both).
+fn start_time(
+    run_at: Option<TimeValue>,
+    delay: Option<DurationValue>,
+    now: i64,
+) -> Result<Option<i64>, ApiError> {
+    match (run_at, delay) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request("give either run_at or delay, not both")),
+        (None, None) => Ok(None),
+        (Some(TimeValue::Millis(ms)), None) => Ok(Some(ms)),
+        (Some(TimeValue::Text(text)), None) => humantime::parse_rfc3339_weak(&text)
+            .map(|t| Some(t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)))
+            .map_err(|e| {
+                ApiError::bad_request(format!(
+                    "run_at: invalid time '{text}': {e}; expected RFC 3339 such as 2026-11-22T23:00:00Z, \
+                     or Unix milliseconds"
+                ))
+            }),
+        (None, Some(DurationValue::Millis(ms))) => Ok(Some(now + ms as i64)),
+        (None, Some(DurationValue::Human(text))) => {
+            let d = nightshift_core::duration::parse(&text).map_err(|e| ApiError::bad_request(format!("delay: {e}")))?;
+            Ok(Some(now + d.as_millis() as i64))
+        }
+    }
+}
+
+pub(crate) fn prepare(
+    config: &Config,
+    request: EnqueueRequest,
+    now: i64,
+) -> Result<NewJob, ApiError> {
     let EnqueueRequest {
         cmd,
         shell,
@@ -17,6 +47,8 @@ pub(crate) fn prepare(config: &Config, request: EnqueueRequest) -> Result<NewJob
         queue,
         priority,
         timeout,
+        run_at,
+        delay,
         max_attempts,
         notify,
         payload,
@@ -53,6 +85,7 @@ pub(crate) fn prepare(config: &Config, request: EnqueueRequest) -> Result<NewJob
         notify,
     };
     spec.validate().map_err(|e| ApiError::bad_request(e.0))?;
+    let run_at = start_time(run_at, delay, now)?;
     let payload = match payload {
         None => None,
         Some(raw) => {
@@ -64,7 +97,11 @@ pub(crate) fn prepare(config: &Config, request: EnqueueRequest) -> Result<NewJob
             Some(bytes.to_vec())
         }
     };
-    Ok(NewJob { spec, payload })
+    Ok(NewJob {
+        spec,
+        run_at,
+        payload,
+    })
 }
 
 pub(crate) fn payload_too_large(size: u64, cap: u64) -> ApiError {
@@ -99,6 +136,7 @@ pub(crate) fn prepare_lines(
     config: &Config,
     body: &[u8],
     default_cwd: Option<std::path::PathBuf>,
+    now: i64,
 ) -> Result<Vec<NewJob>, ApiError> {
     let mut jobs = Vec::new();
     for (index, line) in body.split(|b| *b == b'\n').enumerate() {
@@ -112,7 +150,7 @@ pub(crate) fn prepare_lines(
         if request.cwd.is_none() {
             request.cwd.clone_from(&default_cwd);
         }
-        jobs.push(prepare(config, request).map_err(at)?);
+        jobs.push(prepare(config, request, now).map_err(at)?);
     }
     Ok(jobs)
 }
@@ -128,7 +166,7 @@ mod tests {
             shell: true,
             ..Default::default()
         };
-        let job = prepare(&Config::default(), req).unwrap();
+        let job = prepare(&Config::default(), req, 0).unwrap();
         assert_eq!(job.spec.program, "/bin/sh");
         assert_eq!(job.spec.args, vec!["-c", "echo hi | wc -l"]);
     }
@@ -143,7 +181,7 @@ mod tests {
             payload: Some(payload),
             ..Default::default()
         };
-        let err = prepare(&config, req).unwrap_err();
+        let err = prepare(&config, req, 0).unwrap_err();
         assert_eq!(err.code, ErrorKind::PayloadTooLarge);
         assert!(
             err.message.contains("15 bytes") && err.message.contains("10 bytes"),
@@ -155,7 +193,7 @@ mod tests {
     #[test]
     fn batch_errors_name_the_line_and_store_nothing() {
         let body = b"{\"cmd\":[\"true\"]}\n\n{\"cmd\":[\"true\"],\"queu\":\"x\"}\n";
-        let err = prepare_lines(&Config::default(), body, None).unwrap_err();
+        let err = prepare_lines(&Config::default(), body, None, 0).unwrap_err();
         assert!(
             err.message.starts_with("line 3:") && err.message.contains("queu"),
             "{}",
@@ -165,8 +203,46 @@ mod tests {
             &Config::default(),
             b"{\"cmd\":[\"true\"],\"timeout\":\"5\"}",
             None,
+            0,
         )
         .unwrap_err();
         assert!(err.message.contains("line 1: timeout"), "{}", err.message);
+    }
+}
+
+#[cfg(test)]
+mod start_time_tests {
+    use super::*;
+
+    #[test]
+    fn run_at_and_delay_give_the_start_and_bad_forms_are_named() {
+        assert_eq!(start_time(None, None, 1000).unwrap(), None);
+        assert_eq!(
+            start_time(None, Some(DurationValue::Human("10s".into())), 1000).unwrap(),
+            Some(11_000)
+        );
+        assert_eq!(
+            start_time(Some(TimeValue::Millis(5)), None, 1000).unwrap(),
+            Some(5)
+        );
+        assert_eq!(
+            start_time(
+                Some(TimeValue::Text("2026-11-22T23:00:00Z".into())),
+                None,
+                0
+            )
+            .unwrap(),
+            Some(1_795_388_400_000)
+        );
+        let err = start_time(Some(TimeValue::Text("tomorrow".into())), None, 0).unwrap_err();
+        assert!(err.message.contains("RFC 3339"), "{}", err.message);
+        assert!(
+            start_time(
+                Some(TimeValue::Millis(1)),
+                Some(DurationValue::Millis(1)),
+                0
+            )
+            .is_err()
+        );
     }
 }

@@ -68,7 +68,7 @@ impl Api {
     }
 
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<Enqueued, ApiError> {
-        let job = enqueue::prepare(self.engine.config(), request)?;
+        let job = enqueue::prepare(self.engine.config(), request, self.engine.now_ms())?;
         let id = self.engine.enqueue(vec![job]).await?[0];
         Ok(Enqueued { id })
     }
@@ -81,7 +81,12 @@ impl Api {
         body: &[u8],
         default_cwd: Option<std::path::PathBuf>,
     ) -> Result<BatchEnqueued, ApiError> {
-        let jobs = enqueue::prepare_lines(self.engine.config(), body, default_cwd)?;
+        let jobs = enqueue::prepare_lines(
+            self.engine.config(),
+            body,
+            default_cwd,
+            self.engine.now_ms(),
+        )?;
         if jobs.is_empty() {
             return Err(ApiError::bad_request(
                 "the batch is empty: send one job per line",

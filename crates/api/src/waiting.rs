@@ -16,11 +16,23 @@ pub(crate) async fn explain(
     }
     let running = engine.store().running_by_queue().await?;
     let all_paused = engine.is_paused();
+    let now = engine.now_ms();
     for view in views.iter_mut().filter(|v| v.job.state == JobState::Queued) {
         let name = &view.job.spec.queue;
         let queue = engine.queue(name);
         let busy = running.get(name).copied().unwrap_or(0);
-        view.waiting = Some(if all_paused {
+        let due = view.job.run_at.filter(|at| *at > now);
+        view.waiting = Some(if let Some(at) = due {
+            let when = when(at, now);
+            if view.job.attempt_count > 0 {
+                format!(
+                    "backing off after attempt {} failed: retrying {when}",
+                    view.job.attempt_count
+                )
+            } else {
+                format!("scheduled: starts {when}")
+            }
+        } else if all_paused {
             "every queue is paused (nightshift resume)".to_string()
         } else if queue.paused {
             format!("queue {name} is paused (nightshift queue resume {name})")
@@ -33,4 +45,15 @@ pub(crate) async fn explain(
         });
     }
     Ok(views)
+}
+
+/// "at 2026-11-22T23:00:00Z (in 2h 5m)".
+fn when(at: i64, now: i64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at.max(0) as u64);
+    let left = std::time::Duration::from_millis((at - now).max(0) as u64);
+    format!(
+        "at {} (in {})",
+        humantime::format_rfc3339_seconds(time),
+        nightshift_core::duration::format_short(left)
+    )
 }

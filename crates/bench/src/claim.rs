@@ -122,6 +122,7 @@ impl Table {
                 signal: None,
                 reason: None,
                 now: clock.now_ms(),
+                retry_at: None,
             })
             .await?;
         ensure!(state == JobState::Succeeded, "finished job is {state:?}");

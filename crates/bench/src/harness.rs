@@ -59,6 +59,7 @@ pub fn true_jobs(n: usize, queue: &str) -> Vec<NewJob> {
     (0..n)
         .map(|_| NewJob {
             spec: spec.clone(),
+            run_at: None,
             payload: None,
         })
         .collect()

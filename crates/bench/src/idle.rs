@@ -1,15 +1,14 @@
 //! Figure 6, the idle headless daemon: `nightshift daemon --port 0` on a fresh home, left
 //! alone; its resident memory after it settles, and how often its threads wake up (context
-//! switches, voluntary and not, summed over every thread). Baseline: the same figures for a
-//! `sleep 1000` started at the same moment.
+//! switches, voluntary and not, summed over every thread, its children's too). Baseline: the same
+//! figures for a `sleep 1000` started at the same moment.
 
+use crate::child::{Reaped, tail};
+use crate::procfs::{Switches, rss_mb};
 use crate::report::{Figure, Target};
 use anyhow::{Context, bail, ensure};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long the daemon may take to write its address file.
@@ -44,7 +43,7 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
     let mut daemon = Reaped(daemon);
-    let mut sleep = Reaped(
+    let sleep = Reaped(
         Command::new("sleep")
             .arg("1000")
             .stdin(Stdio::null())
@@ -55,7 +54,7 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
     let address = home.path().join("daemon.json");
     let deadline = Instant::now() + START_LIMIT;
     while !address.exists() {
-        if let Some(status) = daemon.0.try_wait()? {
+        if let Some(status) = daemon.exited()? {
             bail!(
                 "the daemon exited ({status}) before it was ready: {}",
                 tail(&log_path)
@@ -72,7 +71,7 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
     }
     std::thread::sleep(SETTLE);
 
-    let (daemon_pid, sleep_pid) = (daemon.0.id(), sleep.0.id());
+    let (daemon_pid, sleep_pid) = (daemon.id(), sleep.id());
     let daemon_rss = rss_mb(daemon_pid)?;
     let sleep_rss = rss_mb(sleep_pid)?;
     let mut daemon_switches = Switches::start(daemon_pid)?;
@@ -87,24 +86,16 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
     let daemon_wakeups = daemon_switches.total() as f64 / seconds;
     let sleep_wakeups = sleep_switches.total() as f64 / seconds;
 
-    kill(Pid::from_raw(daemon_pid as i32), Signal::SIGTERM).context("cannot signal the daemon")?;
-    let deadline = Instant::now() + STOP_LIMIT;
-    let status = loop {
-        if let Some(status) = daemon.0.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            bail!("the daemon did not stop within {STOP_LIMIT:?} of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = daemon
+        .terminate(STOP_LIMIT)
+        .context("cannot stop the daemon")?;
     if !status.success() {
         eprintln!(
             "warning: the daemon stopped with {status}: {}",
             tail(&log_path)
         );
     }
-    sleep.stop();
+    drop(sleep);
 
     Ok(vec![
         Figure {
@@ -126,116 +117,4 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
             target: Target::AtMost(1.0),
         },
     ])
-}
-
-/// A child killed and reaped if it is still running when this drops (on an early error).
-struct Reaped(Child);
-
-impl Reaped {
-    fn stop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The last lines of the daemon's output, for error messages.
-fn tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(10)..].join("\n")
-}
-
-/// A `key: value kB` field of a `/proc/.../status` file.
-fn status_field(status: &str, key: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-}
-
-/// Resident memory in MB (10^6 bytes).
-fn rss_mb(pid: u32) -> anyhow::Result<f64> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    let kb = status_field(&status, "VmRSS").with_context(|| format!("no VmRSS in {path}"))?;
-    Ok(kb as f64 * 1024.0 / 1e6)
-}
-
-/// Context switches of each thread of a process: the first and the latest reading.
-struct Switches {
-    pid: u32,
-    first: HashMap<u32, u64>,
-    last: HashMap<u32, u64>,
-}
-
-impl Switches {
-    fn start(pid: u32) -> anyhow::Result<Switches> {
-        let first = per_thread(pid)?;
-        Ok(Switches {
-            pid,
-            last: first.clone(),
-            first,
-        })
-    }
-
-    /// Reads again; threads that have exited keep their last reading.
-    fn sample(&mut self) -> anyhow::Result<()> {
-        self.last.extend(per_thread(self.pid)?);
-        Ok(())
-    }
-
-    /// Switches since the first reading; threads born since count from zero.
-    fn total(&self) -> u64 {
-        self.last
-            .iter()
-            .map(|(tid, last)| last.saturating_sub(self.first.get(tid).copied().unwrap_or(0)))
-            .sum()
-    }
-}
-
-/// Voluntary plus involuntary context switches of every thread of `pid`, by thread id.
-fn per_thread(pid: u32) -> anyhow::Result<HashMap<u32, u64>> {
-    let dir = format!("/proc/{pid}/task");
-    let mut switches = HashMap::new();
-    for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot list {dir}"))? {
-        let entry = entry?;
-        let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
-            continue;
-        };
-        // A thread may exit between the listing and the read.
-        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
-            continue;
-        };
-        let count = status_field(&status, "voluntary_ctxt_switches").unwrap_or(0)
-            + status_field(&status, "nonvoluntary_ctxt_switches").unwrap_or(0);
-        switches.insert(tid, count);
-    }
-    Ok(switches)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn reads_status_fields() {
-        let status = "Name:\tx\nVmRSS:\t    1234 kB\nvoluntary_ctxt_switches:\t7\n\
-                      nonvoluntary_ctxt_switches:\t2\n";
-        assert_eq!(super::status_field(status, "VmRSS"), Some(1234));
-        assert_eq!(
-            super::status_field(status, "voluntary_ctxt_switches"),
-            Some(7)
-        );
-        assert_eq!(
-            super::status_field(status, "nonvoluntary_ctxt_switches"),
-            Some(2)
-        );
-        assert_eq!(super::status_field(status, "VmSwap"), None);
-    }
 }

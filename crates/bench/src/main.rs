@@ -2,23 +2,30 @@
 //! (DESIGN.md, "Performance") and prints each beside a raw baseline measured in the same run
 //! on the same machine, with their ratio and the target from the issue. Dispatch latency,
 //! throughput of trivial jobs, batched enqueue (in-process and over HTTP), single enqueues over
-//! HTTP, claim+complete cost against table size, and the idle daemon's memory and wake-ups.
-//! Everything but the idle daemon runs in this process through Nightshift's own crates, each
-//! measurement on a fresh temporary data folder. It reports and does not gate: a missed target
-//! still exits 0; only a measurement that cannot be taken makes the exit code non-zero.
+//! HTTP, claim+complete cost against table size, the idle daemon's memory and wake-ups, and the
+//! desktop app's memory (window open, then tray only) and wake-ups beside a bare Tauri tray app.
+//! Everything but the idle daemon and the desktop app runs in this process through Nightshift's
+//! own crates, each measurement on a fresh temporary data folder. It reports and does not gate:
+//! a missed target still exits 0; only a measurement that cannot be taken makes the exit code
+//! non-zero.
 //! `--quick` shrinks every count about 10x for a smoke run; `--json PATH` also writes the
 //! figures as JSON.
 
+mod child;
 mod claim;
+mod desktop;
 mod enqueue;
 mod harness;
 mod http;
 mod idle;
 mod latency;
 mod options;
+mod procfs;
 mod report;
+mod session;
 mod stats;
 mod throughput;
+mod x11;
 
 use anyhow::{Context, bail};
 use options::{Options, Parsed};
@@ -118,6 +125,10 @@ fn measure(
     take(
         &format!("idle daemon ({}s window)", sizes.idle_window.as_secs()),
         &|| idle::run(&options.bin, sizes.idle_window),
+    );
+    take(
+        &format!("desktop app ({}s window)", sizes.idle_window.as_secs()),
+        &|| desktop::run(&options.apps_dir, sizes.idle_window),
     );
     (figures, errors)
 }

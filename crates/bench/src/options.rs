@@ -10,7 +10,10 @@ usage: nightshift-bench [--quick] [--json PATH] [--bin PATH]
   --quick      shrink every count about 10x (a smoke run of under a minute)
   --json PATH  also write every figure as JSON to PATH
   --bin PATH   the nightshift binary for the idle-daemon figure
-               (default: `nightshift` beside this program)";
+               (default: `nightshift` beside this program)
+
+The desktop-app figures run `nightshift-desktop` and `nightshift-bare-tray` from beside this
+program, on a private Xvfb display and session bus (Debian packages xvfb and dbus).";
 
 /// What the user asked for.
 #[derive(Debug)]
@@ -18,6 +21,8 @@ pub struct Options {
     pub quick: bool,
     pub json: Option<PathBuf>,
     pub bin: PathBuf,
+    /// The folder holding `nightshift-desktop` and `nightshift-bare-tray`: this program's own.
+    pub apps_dir: PathBuf,
     pub sizes: Sizes,
 }
 
@@ -37,7 +42,7 @@ pub struct Sizes {
     /// Finished rows in the small and the large table.
     pub claim_small_rows: usize,
     pub claim_large_rows: usize,
-    /// How long the idle daemon's wake-ups are counted.
+    /// How long the idle daemon's, and the idle desktop app's, wake-ups are counted.
     pub idle_window: Duration,
 }
 
@@ -95,16 +100,17 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Parsed> {
             other => bail!("unknown argument '{other}'\n\n{USAGE}"),
         }
     }
-    let bin = match bin {
-        Some(bin) => bin,
-        None => std::env::current_exe()
-            .context("cannot find this program's own path; pass --bin")?
-            .with_file_name("nightshift"),
-    };
+    let exe = std::env::current_exe().context("cannot find this program's own path")?;
+    let apps_dir = exe
+        .parent()
+        .context("this program has no folder")?
+        .to_path_buf();
+    let bin = bin.unwrap_or_else(|| apps_dir.join("nightshift"));
     Ok(Parsed::Run(Options {
         quick,
         json,
         bin,
+        apps_dir,
         sizes: if quick { Sizes::quick() } else { Sizes::full() },
     }))
 }

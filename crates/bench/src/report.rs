@@ -73,7 +73,8 @@ impl Figure {
 /// A number with as many decimals as its size deserves.
 fn number(x: f64) -> String {
     let magnitude = x.abs();
-    if magnitude >= 1000.0 {
+    // Counts (processes, switches) are whole: "3 procs", not "3.00 procs".
+    if magnitude >= 1000.0 || (x.fract() == 0.0 && magnitude < 1e15) {
         format!("{x:.0}")
     } else if magnitude >= 100.0 {
         format!("{x:.1}")
@@ -210,5 +211,15 @@ mod tests {
         );
         assert_eq!(figure(1.0, 0.0, Target::RatioAtMost(1.5)).pass(), None);
         assert_eq!(figure(1.0, 1.0, Target::None).pass(), None);
+    }
+
+    #[test]
+    fn numbers_keep_the_decimals_they_need() {
+        assert_eq!(number(3.0), "3");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(2.5), "2.50");
+        assert_eq!(number(0.125), "0.125");
+        assert_eq!(number(123.45), "123.5");
+        assert_eq!(number(12345.6), "12346");
     }
 }

@@ -66,6 +66,13 @@ pub struct AddArgs {
     /// Stop the job after this long (e.g. 90s, 30m, 2h); it counts as a failed attempt.
     #[arg(short, long, value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
+    /// Start no earlier than this time: HH:MM (today, or tomorrow if already past),
+    /// "YYYY-MM-DD HH:MM" (local time), or RFC 3339 (2026-11-22T23:00:00+01:00).
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_at, conflicts_with = "in")]
+    pub at: Option<i64>,
+    /// Start no earlier than this long from now (e.g. 10m, 2h).
+    #[arg(long = "in", value_name = "DURATION", value_parser = parse_duration)]
+    pub r#in: Option<std::time::Duration>,
     /// Attempts in all (failures and timeouts use one; cancels do not). Default from config.
     #[arg(short = 'a', long)]
     pub attempts: Option<u32>,

@@ -8,6 +8,7 @@ mod commands;
 mod daemon;
 mod exit;
 mod format;
+mod when;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -73,6 +73,12 @@ pub struct JobsConfig {
     pub log_max_bytes: u64,
     /// Attempts a job gets when `add` does not say.
     pub max_attempts: u32,
+    /// Wait before the first retry; doubled for each further one, with jitter.
+    #[serde(with = "serde_human")]
+    pub retry_backoff: Duration,
+    /// The longest wait between retries.
+    #[serde(with = "serde_human")]
+    pub retry_backoff_max: Duration,
 }
 
 impl Default for JobsConfig {
@@ -83,6 +89,8 @@ impl Default for JobsConfig {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD,
             log_max_bytes: DEFAULT_LOG_MAX,
             max_attempts: 1,
+            retry_backoff: Duration::from_secs(5),
+            retry_backoff_max: Duration::from_secs(600),
         }
     }
 }

@@ -311,6 +311,8 @@ pub struct Job {
     pub signal: Option<i32>,
     /// Why the job ended the way it did, in words ("timed out after 30m", "cancelled by user").
     pub reason: Option<String>,
+    /// A queued job waits until this time (Unix ms): scheduled, or backing off before a retry.
+    pub run_at: Option<i64>,
 }
 
 /// One run of a job's command.

@@ -8,6 +8,7 @@
 //! Invariants (see `nightshift-core`): no SQL here (the store does it), no UI or transport
 //! crates, time from the injected `Clock`, and no timer except real deadlines.
 
+mod backoff;
 mod error;
 mod events;
 mod instance;
@@ -223,7 +224,11 @@ impl EngineHandle {
         let mut queues: Vec<String> = jobs.iter().map(|j| j.spec.queue.clone()).collect();
         queues.sort();
         queues.dedup();
+        let due = jobs.iter().filter_map(|j| j.run_at).min();
         let ids = self.inner.store.insert_jobs(jobs, self.now_ms()).await?;
+        if let Some(at) = due {
+            let _ = self.inner.tx.send(scheduler::Command::Due(at));
+        }
         let _ = self.inner.tx.send(scheduler::Command::Work(queues));
         let _ = self.inner.events.send(Event::Queued { ids: ids.clone() });
         Ok(ids)

@@ -68,6 +68,8 @@ pub(crate) async fn run(
                     attempt.number
                 )),
                 now: clock.now_ms(),
+                // Our crash, not the job's failure: back in line at once.
+                retry_at: None,
             })
             .await?;
         if state == JobState::Queued {

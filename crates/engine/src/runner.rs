@@ -57,6 +57,14 @@ pub(crate) async fn run(ctx: Arc<Context>, claimed: Claimed, stop: oneshot::Rece
     if claimed.job.payload_size.is_some() {
         let _ = tokio::fs::remove_file(&payload_file).await;
     }
+    let now = ctx.clock.now_ms();
+    let wait = crate::backoff::delay(
+        claimed.attempt_number + 1,
+        ctx.config.jobs.retry_backoff,
+        ctx.config.jobs.retry_backoff_max,
+        crate::backoff::jitter(id.0 as u64 ^ now as u64),
+    );
+    let retry_at = now + wait.as_millis() as i64;
     let finish = Finish {
         job: id,
         attempt: claimed.attempt_id,
@@ -65,10 +73,14 @@ pub(crate) async fn run(ctx: Arc<Context>, claimed: Claimed, stop: oneshot::Rece
         exit_code: result.exit.and_then(Exit::code),
         signal: result.exit.and_then(Exit::signal),
         reason: result.reason.clone(),
-        now: ctx.clock.now_ms(),
+        now,
+        retry_at: Some(retry_at),
     };
     match ctx.store.finish(finish).await {
         Ok(state) => {
+            if state == nightshift_core::JobState::Queued && result.consume {
+                let _ = ctx.scheduler.send(Command::Due(retry_at));
+            }
             let _ = ctx.events.send(Event::Ended {
                 id,
                 state,

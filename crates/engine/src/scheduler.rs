@@ -15,6 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) enum Command {
     /// These queues may have new queued jobs.
     Work(Vec<String>),
+    /// A job waits until this time (Unix ms): wake up then.
+    Due(i64),
     /// An attempt ended; its slot is free.
     Finished {
         attempt: i64,
@@ -57,6 +59,8 @@ pub(crate) struct Scheduler {
     /// Settings changed at run time, shared with readers (the API's "why is it waiting").
     queues: Arc<RwLock<HashMap<String, QueueRow>>>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The earliest time a waiting job becomes due: the only timer the scheduler keeps.
+    next_due: Option<i64>,
 }
 
 impl Scheduler {
@@ -77,13 +81,31 @@ impl Scheduler {
             paused,
             queues,
             shutdown: None,
+            next_due: None,
         }
     }
 
     pub(crate) async fn run(mut self, initial: Vec<String>) {
         self.dirty.extend(initial);
+        self.next_due = self.ctx.store.next_due().await.unwrap_or(None);
+        self.promote_due().await;
         self.dispatch().await;
-        while let Some(command) = self.rx.recv().await {
+        loop {
+            let command = match self.next_due {
+                Some(due) => {
+                    let wait = (due - self.ctx.clock.now_ms()).max(0) as u64;
+                    tokio::select! {
+                        command = self.rx.recv() => command,
+                        () = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
+                            self.promote_due().await;
+                            self.dispatch().await;
+                            continue;
+                        }
+                    }
+                }
+                None => self.rx.recv().await,
+            };
+            let Some(command) = command else { break };
             self.handle(command).await;
             // Take everything already waiting before dispatching, so a burst of enqueues
             // becomes one claim per queue.
@@ -106,6 +128,7 @@ impl Scheduler {
     async fn handle(&mut self, command: Command) {
         match command {
             Command::Work(queues) => self.dirty.extend(queues),
+            Command::Due(at) => self.next_due = Some(self.next_due.map_or(at, |d| d.min(at))),
             Command::Finished { attempt, queue } => {
                 if self.running.remove(&attempt).is_some()
                     && let Some(n) = self.per_queue.get_mut(&queue)
@@ -156,6 +179,24 @@ impl Scheduler {
                 }
             }
         }
+    }
+
+    /// Makes the jobs due by now claimable and finds the next due time.
+    async fn promote_due(&mut self) {
+        if self
+            .next_due
+            .is_none_or(|due| due > self.ctx.clock.now_ms())
+        {
+            return;
+        }
+        match self.ctx.store.promote_due(self.ctx.clock.now_ms()).await {
+            Ok(queues) => self.dirty.extend(queues),
+            Err(e) => tracing::error!(error = %e, "cannot release jobs that are due"),
+        }
+        self.next_due = self.ctx.store.next_due().await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the next due time");
+            None
+        });
     }
 
     async fn cancel(&mut self, id: JobId, reason: String) -> Result<CancelAck, EngineError> {

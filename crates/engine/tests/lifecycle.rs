@@ -330,3 +330,60 @@ async fn a_paused_queue_holds_only_itself_and_a_raised_limit_applies_at_once() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delayed_job_waits_for_its_time_and_others_pass_it() {
+    let mut f = start(config()).await;
+    let mut later = sh("exit 0", "q");
+    let at = f.engine.now_ms() + 400;
+    later.run_at = Some(at);
+    let later = f.add(later).await;
+    let now = f.add(sh("exit 0", "q")).await;
+    assert_eq!(f.finished(now).await, JobState::Succeeded);
+    assert_eq!(
+        f.engine.state(later).await.unwrap(),
+        Some(JobState::Queued),
+        "not before its time"
+    );
+    assert_eq!(f.finished(later).await, JobState::Succeeded);
+    let attempts = f.engine.store().attempts(later).await.unwrap();
+    assert!(
+        attempts[0].started_at >= at,
+        "started {} before {at}",
+        attempts[0].started_at
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_attempt_waits_out_its_backoff_before_the_next() {
+    let mut cfg = config();
+    cfg.jobs.retry_backoff = std::time::Duration::from_millis(300);
+    cfg.jobs.retry_backoff_max = std::time::Duration::from_secs(5);
+    let mut f = start(cfg).await;
+    let mut job = sh("exit 1", "q");
+    job.spec.max_attempts = 2;
+    let id = f.add(job).await;
+    // After the first failure the job is back in its queue with a time to wait for.
+    f.next("the first failure", |e| match e {
+        Event::Ended {
+            id: i,
+            state: JobState::Queued,
+            ..
+        } if *i == id => Some(()),
+        _ => None,
+    })
+    .await;
+    let waiting = f.engine.store().job(id).await.unwrap().unwrap();
+    let first = &f.engine.store().attempts(id).await.unwrap()[0];
+    let wait = waiting.run_at.expect("a backoff time") - first.ended_at.unwrap();
+    assert!(
+        (150..=300).contains(&wait),
+        "backoff {wait} ms outside half to all of 300 ms"
+    );
+    assert_eq!(f.finished(id).await, JobState::Failed);
+    let second = &f.engine.store().attempts(id).await.unwrap()[1];
+    assert!(
+        second.started_at >= waiting.run_at.unwrap(),
+        "the retry started before its backoff ended"
+    );
+}

@@ -32,6 +32,7 @@ async fn left_running(
     let id = store
         .insert_jobs(
             vec![NewJob {
+                run_at: None,
                 spec,
                 payload: None,
             }],

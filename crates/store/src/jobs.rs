@@ -10,6 +10,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub spec: JobSpec,
+    /// Not before this time (Unix ms); `None` runs as soon as a slot is free.
+    pub run_at: Option<i64>,
     /// The JSON payload's bytes; the caller has checked its size against the configured cap.
     pub payload: Option<Vec<u8>>,
 }
@@ -34,6 +36,8 @@ pub struct Finish {
     pub signal: Option<i32>,
     pub reason: Option<String>,
     pub now: i64,
+    /// When a failed job goes back to its queue, not before this time (the retry backoff).
+    pub retry_at: Option<i64>,
 }
 
 /// Listing filters, newest first, with keyset pagination on the id.
@@ -63,8 +67,9 @@ pub struct QueueCount {
 pub(crate) fn insert(c: &Connection, jobs: &[Prepared], now: i64) -> Result<Vec<JobId>> {
     let mut stmt = c.prepare_cached(
         "INSERT INTO jobs (state, queue, priority, program, args, shell, env, cwd, timeout_ms,
-             max_attempts, notify, payload, payload_file, payload_size, created_at, updated_at)
-         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+             max_attempts, notify, payload, payload_file, payload_size, created_at, updated_at,
+             run_at)
+         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
     )?;
     let mut ids = Vec::with_capacity(jobs.len());
     for p in jobs {
@@ -91,6 +96,7 @@ pub(crate) fn insert(c: &Connection, jobs: &[Prepared], now: i64) -> Result<Vec<
             file,
             size,
             now,
+            p.run_at.filter(|at| *at > now),
         ])?;
         ids.push(JobId(c.last_insert_rowid()));
     }
@@ -104,7 +110,8 @@ pub(crate) fn claim(c: &Connection, queue: &str, limit: u32, now: i64) -> Result
     let mut stmt = c.prepare_cached(&format!(
         "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = ?3,
              attempt_count = attempt_count + 1, reason = NULL
-         WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND queue = ?1
+         WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim
+                      WHERE state = 'queued' AND run_at IS NULL AND queue = ?1
                       ORDER BY priority DESC, id LIMIT ?2)
          RETURNING {JOB_COLUMNS}"
     ))?;
@@ -160,9 +167,13 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<JobState> {
         _ => JobState::Queued,
     };
     let finished_at = next.is_final().then_some(f.now);
+    // Only a failure that goes back to its queue waits out the backoff.
+    let run_at = (next == JobState::Queued && f.consume)
+        .then_some(f.retry_at)
+        .flatten();
     c.prepare_cached(
         "UPDATE jobs SET state = ?2, attempts_used = ?3, updated_at = ?4, finished_at = ?5,
-             exit_code = ?6, signal = ?7, reason = ?8
+             exit_code = ?6, signal = ?7, reason = ?8, run_at = ?9
          WHERE id = ?1",
     )?
     .execute(params![
@@ -173,7 +184,8 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<JobState> {
         finished_at,
         f.exit_code,
         f.signal,
-        f.reason
+        f.reason,
+        run_at
     ])?;
     Ok(next)
 }
@@ -217,7 +229,7 @@ pub(crate) fn retry(c: &Connection, id: JobId, now: i64) -> Result<Job> {
     }
     c.prepare_cached(
         "UPDATE jobs SET state = 'queued', attempts_used = 0, updated_at = ?2, finished_at = NULL,
-             exit_code = NULL, signal = NULL, reason = NULL
+             exit_code = NULL, signal = NULL, reason = NULL, run_at = NULL
          WHERE id = ?1",
     )?
     .execute(params![id.0, now])?;
@@ -325,7 +337,9 @@ pub(crate) fn state_counts(c: &Connection) -> Result<std::collections::BTreeMap<
 }
 
 pub(crate) fn queues_with_work(c: &Connection) -> Result<Vec<String>> {
-    let mut stmt = c.prepare_cached("SELECT DISTINCT queue FROM jobs WHERE state = 'queued'")?;
+    let mut stmt = c.prepare_cached(
+        "SELECT DISTINCT queue FROM jobs WHERE state = 'queued' AND run_at IS NULL",
+    )?;
     Ok(stmt
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
@@ -377,4 +391,30 @@ pub(crate) fn payload_file_exists(c: &Connection, name: &str) -> Result<bool> {
             .optional()?
             .is_some(),
     )
+}
+
+/// The earliest time a waiting job becomes due.
+pub(crate) fn next_due(c: &Connection) -> Result<Option<i64>> {
+    Ok(c
+        // INDEXED BY: without statistics the planner may prefer the state index, which would
+        // walk every queued job; this one is ordered by run_at.
+        .prepare_cached(
+            "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at IS NOT NULL",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Makes every job due by `now` claimable; returns the queues that gained work.
+pub(crate) fn promote_due(c: &Connection, now: i64) -> Result<Vec<String>> {
+    let mut stmt = c.prepare_cached(
+        "UPDATE jobs INDEXED BY jobs_due SET run_at = NULL
+         WHERE state = 'queued' AND run_at IS NOT NULL AND run_at <= ?1
+         RETURNING queue",
+    )?;
+    let mut queues: Vec<String> = stmt
+        .query_map([now], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    queues.sort();
+    queues.dedup();
+    Ok(queues)
 }

@@ -202,6 +202,16 @@ impl Store {
         self.read(queues::running_by_queue).await
     }
 
+    /// The earliest time a job waiting for a time becomes due.
+    pub async fn next_due(&self) -> Result<Option<i64>> {
+        self.read(jobs::next_due).await
+    }
+
+    /// Makes the jobs due by `now` claimable; returns the queues that gained work.
+    pub async fn promote_due(&self, now: i64) -> Result<Vec<String>> {
+        self.write(move |c| jobs::promote_due(c, now)).await
+    }
+
     /// Queues that have at least one queued job.
     pub async fn queues_with_work(&self) -> Result<Vec<String>> {
         self.read(jobs::queues_with_work).await

@@ -28,6 +28,7 @@ pub(crate) enum Stored {
 /// A job ready for its row: the payload already placed.
 pub(crate) struct Prepared {
     pub(crate) spec: JobSpec,
+    pub(crate) run_at: Option<i64>,
     pub(crate) payload: Option<Stored>,
 }
 
@@ -69,6 +70,7 @@ impl PayloadDir {
             };
             prepared.push(Prepared {
                 spec: job.spec,
+                run_at: job.run_at,
                 payload,
             });
         }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args, shell, env, cwd, \
     timeout_ms, max_attempts, notify, payload_size, attempts_used, attempt_count, created_at, \
-    updated_at, started_at, finished_at, exit_code, signal, reason";
+    updated_at, started_at, finished_at, exit_code, signal, reason, run_at";
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
     started_at, ended_at, exit_code, signal, outcome";
@@ -52,6 +52,7 @@ pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         exit_code: row.get(19)?,
         signal: row.get(20)?,
         reason: row.get(21)?,
+        run_at: row.get(22)?,
     })
 }
 

@@ -19,6 +19,7 @@ fn job(queue: &str, attempts: u32) -> NewJob {
     let mut spec = JobSpec::command(&["true"], queue);
     spec.max_attempts = attempts;
     NewJob {
+        run_at: None,
         spec,
         payload: None,
     }
@@ -34,6 +35,7 @@ fn finish(job: JobId, attempt: i64, outcome: AttemptOutcome) -> Finish {
         signal: None,
         reason: None,
         now: 10,
+        retry_at: None,
     }
 }
 

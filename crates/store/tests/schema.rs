@@ -25,6 +25,7 @@ async fn a_fresh_database_gets_the_latest_schema() {
     let ids = store
         .insert_jobs(
             vec![NewJob {
+                run_at: None,
                 spec: JobSpec::command(&["true"], "q"),
                 payload: None,
             }],
@@ -122,7 +123,7 @@ fn claim_and_listing_use_indexes() {
         rows.join(" | ")
     };
     let claim = plan(
-        "SELECT id FROM jobs WHERE state = 'queued' AND queue = 'q' ORDER BY priority DESC, id LIMIT 4",
+        "SELECT id FROM jobs WHERE state = 'queued' AND run_at IS NULL AND queue = 'q' ORDER BY priority DESC, id LIMIT 4",
     );
     assert!(
         claim.contains("jobs_claim") && !claim.contains("TEMP B-TREE"),
@@ -138,6 +139,10 @@ fn claim_and_listing_use_indexes() {
         by_queue.contains("jobs_queue") && !by_queue.contains("TEMP B-TREE"),
         "list plan: {by_queue}"
     );
+    let due = plan(
+        "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at IS NOT NULL",
+    );
+    assert!(due.contains("jobs_due"), "due plan: {due}");
     let open = plan("SELECT id FROM attempts WHERE outcome IN ('starting', 'running')");
     assert!(open.contains("attempts_open"), "recovery plan: {open}");
 }

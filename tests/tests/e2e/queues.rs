@@ -72,3 +72,28 @@ fn queue_commands_hold_release_and_explain() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid queue name"));
 }
+
+#[test]
+fn a_job_added_for_later_says_when_and_then_runs() {
+    let d = Daemon::start();
+    let id = d.add(&["--in", "1s", "--", "true"]);
+    let why = waiting(&d, id);
+    assert!(
+        why.starts_with("scheduled: starts at ") && why.contains("(in "),
+        "{why}"
+    );
+    wait_for(JOB_TIMEOUT, "the job to run at its time", || {
+        d.state(id) == "succeeded"
+    });
+
+    let bad = d.cli(&["add", "--at", "tonight", "--", "true"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr).to_string();
+    assert!(err.contains("HH:MM") && err.contains("RFC 3339"), "{err}");
+    let both = d.cli(&["add", "--at", "23:00", "--in", "5m", "--", "true"]);
+    assert_eq!(
+        both.status.code(),
+        Some(2),
+        "--at and --in together are refused"
+    );
+}

@@ -4,7 +4,7 @@ use crate::args::AddArgs;
 use crate::client::{Client, encode};
 use crate::commands::wait::{self, exit_code_of};
 use anyhow::{Context, bail};
-use nightshift_api::{BatchEnqueued, DurationValue, EnqueueRequest, Enqueued, Health};
+use nightshift_api::{BatchEnqueued, DurationValue, EnqueueRequest, Enqueued, Health, TimeValue};
 use serde_json::value::RawValue;
 use std::io::Read;
 use std::process::ExitCode;
@@ -34,6 +34,10 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
         timeout: args
             .timeout
             .map(|t| DurationValue::Millis(t.as_millis() as u64)),
+        run_at: args.at.map(TimeValue::Millis),
+        delay: args
+            .r#in
+            .map(|d| DurationValue::Millis(d.as_millis() as u64)),
         max_attempts: args.attempts,
         notify: args.notify,
         payload,

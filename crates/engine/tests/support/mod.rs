@@ -25,6 +25,9 @@ pub fn config() -> Config {
     let mut config = Config::default();
     config.jobs.kill_grace = Duration::from_secs(2);
     config.jobs.concurrency = 4;
+    // Retries come back quickly in tests (their spacing has its own tests).
+    config.jobs.retry_backoff = Duration::from_millis(20);
+    config.jobs.retry_backoff_max = Duration::from_millis(40);
     config
 }
 
@@ -50,6 +53,7 @@ pub async fn start(config: Config) -> Fixture {
 
 pub fn sh(script: &str, queue: &str) -> NewJob {
     NewJob {
+        run_at: None,
         spec: JobSpec::command(&["/bin/sh", "-c", script], queue),
         payload: None,
     }
