@@ -32,9 +32,14 @@ pub(crate) fn watch(engine: &EngineHandle) -> Changes {
         let mut pending = false;
         loop {
             if !pending {
-                match events.recv().await {
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => return,
+                // Also end when the listener has gone, not only at the next event: an idle
+                // engine may have none for hours, and reconnecting pages would pile up.
+                tokio::select! {
+                    event = events.recv() => match event {
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return,
+                    },
+                    () = tx.closed() => return,
                 }
             }
             if tx.send(()).await.is_err() {

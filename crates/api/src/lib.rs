@@ -246,14 +246,14 @@ impl Api {
 
     /// Holds every queue (running jobs go on) and returns the new summary.
     pub async fn pause_all(&self) -> Result<Summary, ApiError> {
-        self.engine.pause_all();
-        self.summary_with(Some(true)).await
+        self.engine.pause_all().await;
+        self.summary().await
     }
 
     /// Releases every queue and returns the new summary.
     pub async fn resume_all(&self) -> Result<Summary, ApiError> {
-        self.engine.resume_all();
-        self.summary_with(Some(false)).await
+        self.engine.resume_all().await;
+        self.summary().await
     }
 
     /// What the power source says now.
@@ -269,16 +269,10 @@ impl Api {
 
     /// Counts per state and whether dispatch is held: what a tray or a status line shows.
     pub async fn summary(&self) -> Result<Summary, ApiError> {
-        self.summary_with(None).await
-    }
-
-    /// `paused` overrides the engine's flag when a pause was just requested (the scheduler
-    /// applies it on its next turn).
-    async fn summary_with(&self, paused: Option<bool>) -> Result<Summary, ApiError> {
         Ok(Summary {
             counts: self.engine.counts().await?,
             running: self.engine.running(),
-            paused: paused.unwrap_or_else(|| self.engine.is_paused()),
+            paused: self.engine.is_paused(),
         })
     }
 

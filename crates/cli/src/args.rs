@@ -175,7 +175,8 @@ pub enum QueueCommand {
     Ls(JsonArgs),
     /// Create a queue (queues are also created by the first job added to them).
     Create(QueueSetArgs),
-    /// Change a queue's concurrency limit (kept across restarts).
+    /// Change a queue's concurrency limit (kept across restarts): give -c N or --reset.
+    #[command(group(clap::ArgGroup::new("change").required(true).args(["concurrency", "reset"])))]
     Set(QueueSetArgs),
     /// Hold one queue: nothing new of it starts; running jobs go on.
     Pause(QueueNameArgs),

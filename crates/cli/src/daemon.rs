@@ -1,6 +1,7 @@
 //! `nightshift daemon`: the engine and the local API, headless, until SIGINT or SIGTERM.
 
 use crate::args::DaemonArgs;
+use crate::out::outln;
 use anyhow::Context;
 use nightshift_api::Api;
 use nightshift_core::{Config, Paths};
@@ -42,11 +43,13 @@ async fn serve(paths: Paths, config: Config) -> anyhow::Result<()> {
     let server = Server::bind(Api::new(engine.clone()), &paths, port).await?;
     let url = server.url();
     write_address_file(&paths, &url)?;
-    println!("Nightshift is running at {url}");
-    println!("data folder: {}", paths.data_dir.display());
+    // Stdout only informs here: a closed one (`nightshift daemon | head -1`) must not stop the
+    // daemon, so write errors are let go.
+    let _ = outln!("Nightshift is running at {url}");
+    let _ = outln!("data folder: {}", paths.data_dir.display());
     let recovered = engine.recovery();
     if !recovered.requeued.is_empty() || !recovered.failed.is_empty() {
-        println!(
+        let _ = outln!(
             "recovered after an unclean stop: {} job(s) queued again, {} failed",
             recovered.requeued.len(),
             recovered.failed.len()
@@ -72,7 +75,7 @@ async fn serve(paths: Paths, config: Config) -> anyhow::Result<()> {
         tracing::info!("closed requests still in flight");
     }
     remove_address_file(&paths);
-    println!("Nightshift stopped");
+    let _ = outln!("Nightshift stopped");
     Ok(())
 }
 

@@ -12,6 +12,9 @@
 //! With `add --wait` and `wait` on a single job, the exit code is the job's own: its exit code;
 //! 128 + N if a signal ended it; 124 if it timed out; 127 if it could not be started; 130 if
 //! it was cancelled.
+//!
+//! A closed stdout (`nightshift ls | head -1`) is not an error: the command stops printing and
+//! exits with the code it would have had (0 for commands that only print).
 
 use crate::client::ClientError;
 use nightshift_api::ErrorKind;

@@ -8,6 +8,7 @@ mod commands;
 mod daemon;
 mod exit;
 mod format;
+mod out;
 mod when;
 
 use clap::Parser;
@@ -17,6 +18,10 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
+        // The reader went away (`nightshift ls | head -1`): it has what it wanted, so stop
+        // printing and exit as the command would have. Commands whose code says more than
+        // "printed it" (`wait`, `cancel`, ...) do not get here: they keep their own code.
+        Err(e) if out::is_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let code = exit::code_for(&e);
             eprintln!("error: {e:#}");

@@ -204,8 +204,9 @@ impl Config {
         for name in self.queues.keys() {
             validate_queue_name(name).map_err(|e| format!("[queues.{name}]: {e}"))?;
         }
-        if self.jobs.max_attempts == 0 {
-            return Err("jobs.max_attempts must be at least 1".into());
+        let limit = crate::job::MAX_ATTEMPTS_LIMIT;
+        if self.jobs.max_attempts == 0 || self.jobs.max_attempts > limit {
+            return Err(format!("jobs.max_attempts must be between 1 and {limit}"));
         }
         if self.power.poll < Duration::from_secs(1) {
             return Err("power.poll must be at least 1s (each poll wakes the engine)".into());

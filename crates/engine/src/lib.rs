@@ -255,14 +255,27 @@ impl EngineHandle {
         Ok(job)
     }
 
-    /// Holds every queue: nothing new starts until `resume_all`. Running jobs go on.
-    pub fn pause_all(&self) {
-        let _ = self.inner.tx.send(scheduler::Command::Pause(true));
+    /// Holds every queue: nothing new starts until `resume_all`. Running jobs go on. Returns
+    /// once the scheduler holds (a dispatch under way when it was asked may still finish).
+    pub async fn pause_all(&self) {
+        self.set_paused(true).await;
     }
 
     /// Releases every queue; waiting jobs start at once.
-    pub fn resume_all(&self) {
-        let _ = self.inner.tx.send(scheduler::Command::Pause(false));
+    pub async fn resume_all(&self) {
+        self.set_paused(false).await;
+    }
+
+    async fn set_paused(&self, paused: bool) {
+        let (reply, done) = oneshot::channel();
+        if self
+            .inner
+            .tx
+            .send(scheduler::Command::Pause(paused, reply))
+            .is_ok()
+        {
+            let _ = done.await;
+        }
     }
 
     /// Changes a queue's settings (kept in the database) and applies them at once.

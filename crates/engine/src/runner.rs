@@ -58,8 +58,10 @@ pub(crate) async fn run(ctx: Arc<Context>, claimed: Claimed, stop: oneshot::Rece
         let _ = tokio::fs::remove_file(&payload_file).await;
     }
     let now = ctx.clock.now_ms();
+    // Counted in attempts that failed, not in all attempts: cancels and restarts do not make
+    // the next wait longer.
     let wait = crate::backoff::delay(
-        claimed.attempt_number + 1,
+        claimed.job.attempts_used + 2,
         ctx.config.jobs.retry_backoff,
         ctx.config.jobs.retry_backoff_max,
         crate::backoff::jitter(id.0 as u64 ^ now as u64),
@@ -97,6 +99,7 @@ pub(crate) async fn run(ctx: Arc<Context>, claimed: Claimed, stop: oneshot::Rece
     }
     let _ = ctx.scheduler.send(Command::Finished {
         attempt: claimed.attempt_id,
+        job: id,
         queue,
     });
 }
@@ -154,6 +157,7 @@ async fn attempt(
         // Without a stored identity the attempt must not run: a crash now would orphan it.
         tracing::error!(job = %job.id, error = %e, "cannot store the attempt's identity; stopping it");
         terminate(&mut running, false, Duration::ZERO).await;
+        running.finish_output(OUTPUT_DRAIN).await;
         return Outcome {
             outcome: AttemptOutcome::Interrupted,
             consume: false,
@@ -179,7 +183,7 @@ async fn attempt(
         exit = running.wait() => {
             let exit = exit.ok();
             // The leader is gone; anything it left behind in its group goes too.
-            if group_alive(running.pgid()) {
+            if group_alive(running.pgid()).await {
                 let end = terminate(&mut running, true, grace).await;
                 tracing::info!(job = %job.id, escalated = end.escalated, "stopped processes the job left behind");
             }
@@ -216,6 +220,17 @@ async fn attempt(
                 },
             }
         }
+    };
+    // A cancel that arrived while the attempt was ending on its own: a failure does not go
+    // back to the queue then. (Later arrivals are settled by the scheduler.)
+    let outcome = match stop.try_recv() {
+        Ok(Stop::Cancel(reason)) if outcome.outcome != AttemptOutcome::Succeeded => Outcome {
+            outcome: AttemptOutcome::Cancelled,
+            consume: false,
+            exit: outcome.exit,
+            reason: Some(reason),
+        },
+        _ => outcome,
     };
     running.finish_output(OUTPUT_DRAIN).await;
     outcome

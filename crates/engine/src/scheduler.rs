@@ -12,6 +12,9 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
+/// How long to wait before trying the store again after it failed.
+const STORE_RETRY_MS: i64 = 1000;
+
 pub(crate) enum Command {
     /// These queues may have new queued jobs.
     Work(Vec<String>),
@@ -20,6 +23,7 @@ pub(crate) enum Command {
     /// An attempt ended; its slot is free.
     Finished {
         attempt: i64,
+        job: JobId,
         queue: String,
     },
     Cancel {
@@ -27,8 +31,9 @@ pub(crate) enum Command {
         reason: String,
         reply: oneshot::Sender<Result<CancelAck, EngineError>>,
     },
-    /// Hold (true) or release (false) dispatch in every queue. Running jobs go on.
-    Pause(bool),
+    /// Hold (true) or release (false) dispatch in every queue. Running jobs go on. The reply
+    /// comes once no further job can start (or the release has been dispatched).
+    Pause(bool, oneshot::Sender<()>),
     /// Change one queue's settings (stored first, then applied).
     SetQueue {
         name: String,
@@ -59,6 +64,9 @@ pub(crate) struct Scheduler {
     /// Settings changed at run time, shared with readers (the API's "why is it waiting").
     queues: Arc<RwLock<HashMap<String, QueueRow>>>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// Cancels asked of running jobs, until the job is known to be over: an attempt may end
+    /// (and its job go back to the queue) just before the request reaches it.
+    cancel_pending: HashMap<JobId, String>,
     /// The earliest time a waiting job becomes due: the only timer the scheduler keeps.
     next_due: Option<i64>,
 }
@@ -81,6 +89,7 @@ impl Scheduler {
             paused,
             queues,
             shutdown: None,
+            cancel_pending: HashMap::new(),
             next_due: None,
         }
     }
@@ -129,7 +138,11 @@ impl Scheduler {
         match command {
             Command::Work(queues) => self.dirty.extend(queues),
             Command::Due(at) => self.next_due = Some(self.next_due.map_or(at, |d| d.min(at))),
-            Command::Finished { attempt, queue } => {
+            Command::Finished {
+                attempt,
+                job,
+                queue,
+            } => {
                 if self.running.remove(&attempt).is_some()
                     && let Some(n) = self.per_queue.get_mut(&queue)
                 {
@@ -140,14 +153,16 @@ impl Scheduler {
                 // A freed slot may let the next job of this queue start (or the job itself,
                 // if it went back to its queue).
                 self.dirty.insert(queue);
+                self.settle_cancel(job).await;
             }
             Command::Cancel { id, reason, reply } => {
                 let _ = reply.send(self.cancel(id, reason).await);
             }
-            Command::Pause(paused) => {
+            Command::Pause(paused, reply) => {
                 if self.paused.swap(paused, Ordering::Relaxed) != paused {
                     let _ = self.ctx.events.send(Event::Paused { paused });
                 }
+                let _ = reply.send(());
             }
             Command::SetQueue {
                 name,
@@ -191,28 +206,74 @@ impl Scheduler {
         }
         match self.ctx.store.promote_due(self.ctx.clock.now_ms()).await {
             Ok(queues) => self.dirty.extend(queues),
-            Err(e) => tracing::error!(error = %e, "cannot release jobs that are due"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot release jobs that are due; trying again in a second");
+                self.retry_soon();
+                return;
+            }
         }
-        self.next_due = self.ctx.store.next_due().await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot read the next due time");
-            None
-        });
+        self.next_due = match self.ctx.store.next_due().await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the next due time; trying again in a second");
+                Some(self.ctx.clock.now_ms() + STORE_RETRY_MS)
+            }
+        };
     }
 
-    async fn cancel(&mut self, id: JobId, reason: String) -> Result<CancelAck, EngineError> {
-        // The job's latest attempt (an earlier one may still be reporting its end).
+    /// After a store error, look again in a second (a real deadline: work is waiting), rather
+    /// than leave jobs waiting for an unrelated event.
+    fn retry_soon(&mut self) {
+        let at = self.ctx.clock.now_ms() + STORE_RETRY_MS;
+        self.next_due = Some(self.next_due.map_or(at, |d| d.min(at)));
+    }
+
+    /// Sends a cancel to the job's latest running attempt; false if it has none.
+    fn stop_latest(&mut self, id: JobId, reason: &str) -> bool {
+        // The latest attempt: an earlier one may still be reporting its end.
         let latest = self
             .running
             .iter_mut()
             .filter(|(_, slot)| slot.job == id)
             .max_by_key(|(attempt, _)| **attempt)
             .map(|(_, slot)| slot);
-        if let Some(slot) = latest {
-            if let Some(stop) = slot.stop.take() {
-                let _ = stop.send(Stop::Cancel(reason));
+        match latest {
+            Some(slot) => {
+                if let Some(stop) = slot.stop.take() {
+                    let _ = stop.send(Stop::Cancel(reason.to_string()));
+                }
+                true
             }
+            None => false,
+        }
+    }
+
+    /// After an attempt of a job with a pending cancel ended: make the cancel stick.
+    async fn settle_cancel(&mut self, id: JobId) {
+        let Some(reason) = self.cancel_pending.get(&id).cloned() else {
+            return;
+        };
+        if self.stop_latest(id, &reason) {
+            return; // a newer attempt runs; it has the request now
+        }
+        match self.cancel_queued(id, reason).await {
+            // Back in its queue (it failed with attempts left, or Nightshift is stopping):
+            // cancelled now. Or already over: nothing left to do.
+            Ok(_) | Err(_) => {
+                self.cancel_pending.remove(&id);
+            }
+        }
+    }
+
+    async fn cancel(&mut self, id: JobId, reason: String) -> Result<CancelAck, EngineError> {
+        if self.stop_latest(id, &reason) {
+            self.cancel_pending.insert(id, reason);
             return Ok(CancelAck::Stopping);
         }
+        self.cancel_queued(id, reason).await
+    }
+
+    async fn cancel_queued(&mut self, id: JobId, reason: String) -> Result<CancelAck, EngineError> {
         let now = self.ctx.clock.now_ms();
         match self
             .ctx
@@ -268,7 +329,8 @@ impl Scheduler {
             {
                 Ok(claimed) => claimed,
                 Err(e) => {
-                    tracing::error!(queue, error = %e, "cannot claim jobs");
+                    tracing::error!(queue, error = %e, "cannot claim jobs; trying again in a second");
+                    self.retry_soon();
                     continue;
                 }
             };

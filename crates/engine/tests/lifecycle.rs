@@ -36,9 +36,26 @@ async fn the_queue_limit_holds_and_freed_slots_fill_at_once() {
         },
     );
     let mut f = start(cfg).await;
-    let jobs: Vec<_> = (0..6).map(|_| sh("sleep 0.05", "two")).collect();
+    // Every job waits for a gate file, so "two run at once" does not depend on timing.
+    let gate = f.dir.path().join("gate");
+    let script = format!("while [ ! -e {} ]; do sleep 0.01; done", gate.display());
+    let jobs: Vec<_> = (0..6).map(|_| sh(&script, "two")).collect();
     let ids = f.engine.enqueue(jobs).await.unwrap();
     let (mut running, mut most, mut done) = (0i32, 0i32, 0);
+    while running < 2 {
+        f.next("two starts", |e| {
+            matches!(e, Event::Started { .. }).then_some(())
+        })
+        .await;
+        running += 1;
+    }
+    let counts = f.engine.counts().await.unwrap();
+    assert_eq!(
+        (counts[&JobState::Running], counts[&JobState::Queued]),
+        (2, 4)
+    );
+    std::fs::write(&gate, "").unwrap();
+    most = most.max(running);
     while done < ids.len() {
         f.next("job events", |e| match e {
             Event::Started { .. } => {
@@ -204,7 +221,7 @@ async fn a_second_engine_on_the_same_folder_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_all_holds_new_work_and_resume_releases_it() {
     let mut f = start(config()).await;
-    f.engine.pause_all();
+    f.engine.pause_all().await;
     f.next("the pause", |e| {
         matches!(e, Event::Paused { paused: true }).then_some(())
     })
@@ -218,7 +235,7 @@ async fn pause_all_holds_new_work_and_resume_releases_it() {
     .await;
     assert_eq!(f.engine.state(id).await.unwrap(), Some(JobState::Queued));
     assert_eq!(f.engine.counts().await.unwrap()[&JobState::Queued], 1);
-    f.engine.resume_all();
+    f.engine.resume_all().await;
     assert_eq!(f.finished(id).await, JobState::Succeeded);
     assert!(!f.engine.is_paused());
 }

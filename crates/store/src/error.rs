@@ -34,6 +34,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shut down: {0}")]
     Closed(String),
+    #[error("the write was not saved: {0}")]
+    NotSaved(String),
 }
 
 impl StoreError {

@@ -109,7 +109,7 @@ pub(crate) fn claim(c: &Connection, queue: &str, limit: u32, now: i64) -> Result
     }
     let mut stmt = c.prepare_cached(&format!(
         "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = ?3,
-             attempt_count = attempt_count + 1, reason = NULL
+             attempt_count = attempt_count + 1, reason = NULL, exit_code = NULL, signal = NULL
          WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim
                       WHERE state = 'queued' AND run_at IS NULL AND queue = ?1
                       ORDER BY priority DESC, id LIMIT ?2)
@@ -141,24 +141,48 @@ pub(crate) fn set_identity(
     start_ticks: Option<u64>,
     boot_id: Option<&str>,
 ) -> Result<()> {
-    c.prepare_cached(
-        "UPDATE attempts SET pid = ?2, pgid = ?2, start_ticks = ?3, boot_id = ?4, outcome = 'running'
-         WHERE id = ?1",
-    )?
-    .execute(params![attempt, pid, start_ticks.map(|t| t as i64), boot_id])?;
+    let changed = c
+        .prepare_cached(
+            "UPDATE attempts SET pid = ?2, pgid = ?2, start_ticks = ?3, boot_id = ?4, outcome = 'running'
+             WHERE id = ?1 AND outcome = 'starting'",
+        )?
+        .execute(params![attempt, pid, start_ticks.map(|t| t as i64), boot_id])?;
+    if changed == 0 {
+        return Err(StoreError::Corrupt(format!(
+            "attempt {attempt} is not starting"
+        )));
+    }
     Ok(())
 }
 
 pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<JobState> {
-    c.prepare_cached(
-        "UPDATE attempts SET ended_at = ?2, exit_code = ?3, signal = ?4, outcome = ?5 WHERE id = ?1",
-    )?
-    .execute(params![f.attempt, f.now, f.exit_code, f.signal, f.outcome.as_str()])?;
-    let (used, max): (u32, u32) = c
-        .prepare_cached("SELECT attempts_used, max_attempts FROM jobs WHERE id = ?1")?
-        .query_row([f.job.0], |r| Ok((r.get(0)?, r.get(1)?)))
+    // Only an open attempt of a running job can end: anything else is a bug or a race, and
+    // must not overwrite the job's state.
+    let (used, max, state): (u32, u32, String) = c
+        .prepare_cached("SELECT attempts_used, max_attempts, state FROM jobs WHERE id = ?1")?
+        .query_row([f.job.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
         .ok_or(StoreError::NotFound(f.job))?;
+    let closed = c
+        .prepare_cached(
+            "UPDATE attempts SET ended_at = ?2, exit_code = ?3, signal = ?4, outcome = ?5
+             WHERE id = ?1 AND job_id = ?6 AND outcome IN ('starting', 'running')",
+        )?
+        .execute(params![
+            f.attempt,
+            f.now,
+            f.exit_code,
+            f.signal,
+            f.outcome.as_str(),
+            f.job.0
+        ])?;
+    if closed == 0 || state != "running" {
+        return Err(StoreError::WrongState {
+            id: f.job,
+            state: state.parse().map_err(StoreError::Corrupt)?,
+            message: format!("attempt {} is not open", f.attempt),
+        });
+    }
     let used = used + u32::from(f.consume);
     let next = match f.outcome {
         AttemptOutcome::Succeeded => JobState::Succeeded,
@@ -269,18 +293,21 @@ pub(crate) fn attempts(c: &Connection, id: JobId) -> Result<Vec<Attempt>> {
 }
 
 pub(crate) fn list(c: &Connection, f: &ListFilter) -> Result<Vec<Job>> {
+    // One statement per filter combination: an `(?1 IS NULL OR state = ?1)` form plans as a
+    // full table scan, where these walk the (state, id) or (queue, id) index backwards. Each
+    // names ?4, so all four parameters bind whichever are used.
+    let filter = match (f.state.is_some(), f.queue.is_some()) {
+        (false, false) => "",
+        (true, false) => "state = ?1 AND",
+        (false, true) => "queue = ?2 AND",
+        (true, true) => "state = ?1 AND queue = ?2 AND",
+    };
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs
-         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR queue = ?2) AND (?3 IS NULL OR id < ?3)
-         ORDER BY id DESC LIMIT ?4"
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} id < ?3 ORDER BY id DESC LIMIT ?4"
     ))?;
+    let before = f.before.map_or(i64::MAX, |b| b.0);
     let rows = stmt.query_map(
-        params![
-            f.state.map(|s| s.as_str()),
-            f.queue,
-            f.before.map(|b| b.0),
-            f.limit
-        ],
+        params![f.state.map(|s| s.as_str()), f.queue, before, f.limit],
         job,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -1,7 +1,7 @@
 //! The job store: one SQLite file in WAL mode, and the only code in Nightshift that talks SQL
 //! (invariant 1). Writes go through one writer thread that commits many requests per
-//! transaction (`BEGIN IMMEDIATE`, one savepoint per request so one bad request cannot undo
-//! the others); reads use their own connections on blocking threads (invariant 4). Large
+//! transaction (`BEGIN IMMEDIATE`, one savepoint per request so a request that fails undoes
+//! only itself; if SQLite drops the whole transaction, every request in it is told so); reads use their own connections on blocking threads (invariant 4). Large
 //! payloads live in compressed files beside the database, written before their row commits.
 
 mod error;

@@ -1,6 +1,6 @@
 //! Job payloads: small ones inline in the row, large ones gzip-compressed in files beside the
-//! database. A file is complete (written, synced, renamed into place) before its row commits,
-//! so a row never points at a partial file; a crash in between leaves a file with no row, which
+//! database. A file is complete (written, synced, renamed into place, its folder synced) before
+//! its row commits, so a row never points at a partial file; a crash in between leaves a file with no row, which
 //! `remove_orphans` deletes at the next start.
 
 use crate::jobs::NewJob;
@@ -73,6 +73,15 @@ impl PayloadDir {
                 run_at: job.run_at,
                 payload,
             });
+        }
+        if !written.is_empty() {
+            // The renames are durable only once the folder itself is synced; a row must never
+            // outlive a power cut that its file did not.
+            let synced = std::fs::File::open(&self.dir).and_then(|d| d.sync_all());
+            if let Err(e) = synced {
+                self.remove_all(&written);
+                return Err(StoreError::io("cannot sync the payloads folder", e));
+            }
         }
         Ok((prepared, written))
     }

@@ -20,7 +20,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> rusqlite::Error {
     )
 }
 
-/// A job from a row selected with `JOB_COLUMNS`, starting at column `at`.
+/// A job from a row selected with `JOB_COLUMNS`.
 pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
     let state: String = row.get(1)?;
     let args: String = row.get(5)?;

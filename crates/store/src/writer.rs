@@ -39,7 +39,7 @@ where
         let ok = result.is_ok();
         let answer: Answer = Box::new(move |commit_error| {
             let _ = reply.send(match commit_error {
-                Some(e) => Err(StoreError::Closed(format!("commit failed: {e}"))),
+                Some(e) => Err(StoreError::NotSaved(e.to_string())),
                 None => result,
             });
         });
@@ -103,23 +103,46 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
         batch.into_iter().for_each(|r| r.refuse(&err));
         return;
     }
-    let mut answers = Vec::with_capacity(batch.len());
-    for request in batch {
-        let savepoint = conn.execute_batch("SAVEPOINT request");
-        if let Err(e) = savepoint {
+    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
+    let mut requests = batch.into_iter();
+    while let Some(request) = requests.next() {
+        if let Err(e) = conn.execute_batch("SAVEPOINT request") {
             request.refuse(&StoreError::from(e));
             continue;
         }
-        let (ok, answer) = request.run(conn);
+        // A panicking request must not take the writer thread (and every later write) down.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| request.run(conn)));
+        let ok = match ran {
+            Ok((ok, answer)) => {
+                answers.push(answer);
+                ok
+            }
+            Err(_) => {
+                tracing::error!("a store request panicked; its changes are rolled back");
+                false
+            }
+        };
         let end = if ok {
             "RELEASE request"
         } else {
             "ROLLBACK TO request; RELEASE request"
         };
-        if let Err(e) = conn.execute_batch(end) {
-            tracing::error!(error = %e, "closing a savepoint failed");
+        let closed = conn.execute_batch(end).is_err();
+        if closed || conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (disk full, I/O error): the work of
+            // every request so far is gone. Say so to each, and run the rest afresh.
+            let err = StoreError::NotSaved("SQLite rolled the transaction back".into());
+            tracing::error!(
+                "the store's transaction was rolled back; retrying the rest of the batch"
+            );
+            let _ = conn.execute_batch("ROLLBACK");
+            answers.drain(..).for_each(|a| a(Some(&err)));
+            let rest: Vec<Box<dyn Request>> = requests.collect();
+            if !rest.is_empty() {
+                commit_batch(conn, rest);
+            }
+            return;
         }
-        answers.push(answer);
     }
     match conn.execute_batch("COMMIT") {
         Ok(()) => answers.into_iter().for_each(|a| a(None)),
@@ -129,5 +152,61 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
             let _ = conn.execute_batch("ROLLBACK");
             answers.into_iter().for_each(|a| a(Some(&err)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> Writer {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        Writer::start(conn).unwrap()
+    }
+
+    async fn rows(w: &Writer) -> Vec<i64> {
+        w.submit(|c| {
+            let mut stmt = c.prepare("SELECT x FROM t ORDER BY x")?;
+            Ok(stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?)
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_request_does_not_stop_the_writer() {
+        let w = writer();
+        let panicked = w.submit(|_| -> Result<()> { panic!("boom") }).await;
+        assert!(panicked.is_err());
+        w.submit(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?))
+            .await
+            .unwrap();
+        assert_eq!(rows(&w).await, vec![1]);
+    }
+
+    #[tokio::test]
+    async fn when_sqlite_drops_the_transaction_no_request_is_told_a_lie() {
+        let w = writer();
+        // Queue three requests so they share one batch: the second ends the transaction the way
+        // a disk-full error would, taking the first's insert with it.
+        let first = w.submit(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?));
+        let second = w.submit(|c| Ok(c.execute_batch("ROLLBACK")?));
+        let third = w.submit(|c| Ok(c.execute("INSERT INTO t VALUES (3)", [])?));
+        let (first, second, third) = tokio::join!(first, second, third);
+        let kept = rows(&w).await;
+        // Whatever the batching, each answer matches what is in the table.
+        assert_eq!(
+            first.is_ok(),
+            kept.contains(&1),
+            "first: {first:?}, table {kept:?}"
+        );
+        assert!(second.is_err() || !kept.contains(&1));
+        assert!(
+            third.is_ok() && kept.contains(&3),
+            "third: {third:?}, table {kept:?}"
+        );
     }
 }

@@ -22,25 +22,60 @@ pub struct GroupEnd {
     pub exit: Option<Exit>,
     /// Whether SIGKILL was needed.
     pub escalated: bool,
-    /// Members still alive after SIGKILL (should be zero; logged loudly if not).
+    /// Members still alive after SIGKILL, the leader included if it could not be reaped
+    /// (should be zero; logged loudly if not).
     pub survivors: usize,
 }
 
-fn signal_group(pgid: i32, signal: Signal) {
+/// Whether `pgid` may be signalled or inspected at all. 0 and 1 never name a job's group:
+/// `killpg(0, …)` is our own group, and group 1 is init's. Negative ids are no group.
+fn valid_pgid(pgid: i32) -> bool {
+    if pgid > 1 {
+        return true;
+    }
+    tracing::error!(
+        pgid,
+        "refusing to act on process group {pgid}: it is no job's group"
+    );
+    false
+}
+
+/// Sends `signal` to the group; whether it was delivered.
+fn signal_group(pgid: i32, signal: Signal) -> bool {
+    if !valid_pgid(pgid) {
+        return false;
+    }
     match killpg(Pid::from_raw(pgid), signal) {
-        Ok(()) | Err(Errno::ESRCH) => {}
-        Err(e) => tracing::warn!(pgid, %signal, error = %e, "cannot signal process group"),
+        Ok(()) => true,
+        Err(Errno::ESRCH) => false,
+        Err(e) => {
+            tracing::warn!(pgid, %signal, error = %e, "cannot signal process group");
+            false
+        }
     }
 }
 
-/// Whether any live (non-zombie) process is left in the group.
-pub fn group_alive(pgid: i32) -> bool {
-    // Fast path: no process at all in the group, not even a zombie.
+/// Live members of the group, read from `/proc` on the blocking pool (invariant 4: a scan of
+/// `/proc` is file I/O). `None` if the scan could not run (the runtime is shutting down).
+async fn members(pgid: i32) -> Option<Vec<platform::ProcInfo>> {
+    tokio::task::spawn_blocking(move || platform::group_members(pgid))
+        .await
+        .ok()
+}
+
+/// Whether any live (non-zombie) process is left in the group. Never true for groups 0 and 1.
+pub async fn group_alive(pgid: i32) -> bool {
+    if !valid_pgid(pgid) {
+        return false;
+    }
+    // Fast path, a syscall: no process at all in the group, not even a zombie.
     if killpg(Pid::from_raw(pgid), None) == Err(Errno::ESRCH) {
         return false;
     }
     if cfg!(target_os = "linux") {
-        !platform::group_members(pgid).is_empty()
+        // Only zombies awaiting their parent would make killpg succeed; an unknown answer
+        // counts as alive, so a stop waits for its deadline rather than trusting a guess.
+        members(pgid).await.is_none_or(|m| !m.is_empty())
     } else {
         true
     }
@@ -52,7 +87,7 @@ pub fn group_alive(pgid: i32) -> bool {
 async fn wait_group_empty(pgid: i32, deadline: Instant) -> bool {
     let mut pause = Duration::from_millis(2);
     loop {
-        if !group_alive(pgid) {
+        if !group_alive(pgid).await {
             return true;
         }
         if Instant::now() >= deadline {
@@ -65,36 +100,61 @@ async fn wait_group_empty(pgid: i32, deadline: Instant) -> bool {
 
 /// Stops the attempt's whole group: SIGTERM (and SIGCONT, so a stopped process can act on it),
 /// then SIGKILL to whatever is left after `grace`, then confirms the group is empty. Reaps the
-/// leader if it was not reaped yet.
+/// leader if it was not reaped yet. Every wait is bounded: a leader that does not die even of
+/// SIGKILL (uninterruptible sleep on a hung mount) is counted as a survivor, not waited for.
+/// Refuses (logs an error, signals nothing) when the group id is 0 or 1.
 pub async fn terminate(running: &mut Running, leader_reaped: bool, grace: Duration) -> GroupEnd {
+    terminate_within(running, leader_reaped, grace, AFTER_KILL).await
+}
+
+/// [`terminate`] with the time allowed after SIGKILL as a parameter (tests shorten it).
+pub(crate) async fn terminate_within(
+    running: &mut Running,
+    leader_reaped: bool,
+    grace: Duration,
+    after_kill: Duration,
+) -> GroupEnd {
     let pgid = running.pgid();
+    let mut end = GroupEnd {
+        exit: None,
+        escalated: false,
+        survivors: 0,
+    };
+    if !valid_pgid(pgid) {
+        return end;
+    }
     signal_group(pgid, Signal::SIGTERM);
     signal_group(pgid, Signal::SIGCONT);
     let deadline = Instant::now() + grace;
-    let mut exit = None;
     if !leader_reaped && let Ok(status) = timeout_at(deadline, running.wait()).await {
-        exit = status.ok();
+        end.exit = status.ok();
     }
-    let mut escalated = false;
-    if exit.is_none() && !leader_reaped || !wait_group_empty(pgid, deadline).await {
-        escalated = true;
+    let leader_done = leader_reaped || end.exit.is_some();
+    if !leader_done || !wait_group_empty(pgid, deadline).await {
+        end.escalated = true;
         signal_group(pgid, Signal::SIGKILL);
-        if exit.is_none() && !leader_reaped {
-            exit = running.wait().await.ok();
+    }
+    let kill_deadline = Instant::now() + after_kill;
+    let mut leader_stuck = false;
+    if !leader_done {
+        match timeout_at(kill_deadline, running.wait()).await {
+            Ok(status) => end.exit = status.ok(),
+            // One last look, in case it ended just now.
+            Err(_) => match running.child.try_wait() {
+                Ok(Some(status)) => end.exit = Some(Exit::from_status(status)),
+                _ => {
+                    leader_stuck = true;
+                    tracing::error!(pgid, "the group's leader did not exit after SIGKILL");
+                }
+            },
         }
     }
-    let survivors = if wait_group_empty(pgid, Instant::now() + AFTER_KILL).await {
-        0
-    } else {
-        let left = platform::group_members(pgid).len();
+    if leader_stuck || !wait_group_empty(pgid, kill_deadline).await {
+        let left = members_left(pgid).await.max(usize::from(leader_stuck));
         tracing::error!(pgid, left, "processes survived SIGKILL");
-        left
-    };
-    GroupEnd {
-        exit,
-        escalated,
-        survivors,
+        end.survivors = left;
     }
+    end
 }
 
 /// What start-up recovery did with a group a previous instance left running.
@@ -118,30 +178,59 @@ pub enum Reclaim {
 /// kernel does not hand its id out as a new pid, so a leaderless group with that id is still
 /// the one we started.
 pub async fn reclaim(stored: &Identity) -> Reclaim {
-    let (Some(boot), Some(ticks)) = (&stored.boot_id, stored.start_ticks) else {
+    let pgid = stored.pid;
+    if !valid_pgid(pgid) {
         return Reclaim::Unknown;
+    }
+    let stored = stored.clone();
+    // Reading `/proc` is file I/O: on the blocking pool (invariant 4).
+    let members = match tokio::task::spawn_blocking(move || kill_if_ours(&stored)).await {
+        Ok(Ok(members)) => members,
+        Ok(Err(verdict)) => return verdict,
+        Err(e) => {
+            tracing::error!(pgid, error = %e, "cannot check a group left by a previous run");
+            return Reclaim::Unknown;
+        }
+    };
+    let survivors = if wait_group_empty(pgid, Instant::now() + AFTER_KILL).await {
+        0
+    } else {
+        members_left(pgid).await
+    };
+    Reclaim::Killed { members, survivors }
+}
+
+/// Live members of the group, or 1 if they cannot be counted (something is left).
+async fn members_left(pgid: i32) -> usize {
+    members(pgid).await.map_or(1, |m| m.len())
+}
+
+/// The blocking part of [`reclaim`]: checks the identity and SIGKILLs the group if it is ours.
+/// `Ok(members signalled)`, or the verdict when nothing was signalled.
+fn kill_if_ours(stored: &Identity) -> Result<usize, Reclaim> {
+    let (Some(boot), Some(ticks)) = (&stored.boot_id, stored.start_ticks) else {
+        return Err(Reclaim::Unknown);
     };
     match platform::boot_id() {
         Some(now) if &now == boot => {}
-        Some(_) => return Reclaim::OtherBoot,
-        None => return Reclaim::Unknown,
+        Some(_) => return Err(Reclaim::OtherBoot),
+        None => return Err(Reclaim::Unknown),
     }
     let pgid = stored.pid;
-    let leader = platform::proc_info(pgid);
-    let members = match leader {
-        Some(p) if p.start_ticks != ticks || p.pgrp != pgid => return Reclaim::NotOurs,
+    match platform::proc_info(pgid) {
+        Some(p) if p.start_ticks != ticks || p.pgrp != pgid => Err(Reclaim::NotOurs),
         Some(_) => {
             let members = platform::group_members(pgid).len();
             signal_group(pgid, Signal::SIGKILL);
-            members
+            Ok(members)
         }
         None => {
             let members: Vec<_> = platform::group_members(pgid)
                 .into_iter()
-                .filter(|m| m.start_ticks >= ticks)
+                .filter(|m| m.start_ticks >= ticks && m.pid > 1)
                 .collect();
             if members.is_empty() {
-                return Reclaim::Gone;
+                return Err(Reclaim::Gone);
             }
             for m in &members {
                 // Re-read just before signalling so a pid recycled in between is never hit.
@@ -149,13 +238,71 @@ pub async fn reclaim(stored: &Identity) -> Reclaim {
                     let _ = kill(Pid::from_raw(m.pid), Signal::SIGKILL);
                 }
             }
-            members.len()
+            Ok(members.len())
         }
-    };
-    let survivors = if wait_group_empty(pgid, Instant::now() + AFTER_KILL).await {
-        0
-    } else {
-        platform::group_members(pgid).len()
-    };
-    Reclaim::Killed { members, survivors }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logfile::LogWriter;
+    use crate::spawn::{SpawnRequest, spawn};
+
+    #[test]
+    fn groups_zero_and_one_are_never_signalled() {
+        // SIGCONT, so that a regression would do no harm to the test's own group.
+        for pgid in [0, 1, -1] {
+            assert!(
+                !signal_group(pgid, Signal::SIGCONT),
+                "signalled group {pgid}"
+            );
+        }
+        assert!(signal_group(
+            nix::unistd::getpgrp().as_raw(),
+            Signal::SIGCONT
+        ));
+    }
+
+    fn sleeper(dir: &std::path::Path) -> Running {
+        spawn(SpawnRequest {
+            program: "sleep".into(),
+            args: vec!["300".into()],
+            env: vec![],
+            cwd: None,
+            log: LogWriter::new(dir, 1, 1024),
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_leader_that_outlives_sigkill_is_reported_not_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        // A leader that SIGKILL cannot end (uninterruptible sleep on a hung mount) is stood in
+        // for by a process outside the group that `terminate` signals.
+        let mut group = sleeper(dir.path());
+        let mut running = sleeper(dir.path());
+        running.identity.pid = group.pgid();
+        let end = tokio::time::timeout(
+            Duration::from_secs(30),
+            terminate_within(
+                &mut running,
+                false,
+                Duration::from_millis(50),
+                Duration::from_millis(200),
+            ),
+        )
+        .await
+        .expect("terminate waited for ever for a leader that did not die");
+        assert_eq!(
+            end,
+            GroupEnd {
+                exit: None,
+                escalated: true,
+                survivors: 1
+            }
+        );
+        assert_eq!(group.wait().await.unwrap(), Exit::Signal(15));
+        running.child.kill().await.unwrap();
+    }
 }

@@ -6,10 +6,13 @@
 //! a crash, and refuse to signal a process that only reuses the pid. Stopping a group is SIGTERM,
 //! a grace period, SIGKILL, then a check that no member is left. Output from stdout and stderr
 //! goes through one pipe into a per-job log file with a size cap that keeps the newest output.
+//! The pipe is read asynchronously and let go when the attempt is over, so a process that left
+//! the group and still holds the pipe cannot keep anything of ours running.
 //!
 //! Platform specifics (reading `/proc`) sit in `platform/`; see the invariants in
 //! `nightshift-core`.
 
+mod capture;
 mod group;
 pub mod identity;
 pub mod logfile;

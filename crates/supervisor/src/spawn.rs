@@ -1,13 +1,15 @@
 //! Starting an attempt: a new process group, output into the job's log.
 
+use crate::capture::Capture;
 use crate::identity::Identity;
 use crate::logfile::LogWriter;
 use std::ffi::OsString;
+use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::Stdio;
+use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
-use tokio::task::JoinHandle;
 
 /// What to start.
 #[derive(Debug)]
@@ -62,6 +64,10 @@ pub enum SpawnError {
         cwd: Option<PathBuf>,
         source: std::io::Error,
     },
+    /// Cannot happen with a freshly spawned child; refused rather than guessed, because a
+    /// wrong process group id could make us signal our own group.
+    #[error("started '{program}' but could not get its process id")]
+    NoPid { program: String },
 }
 
 /// A started attempt: the leader of its own process group.
@@ -69,7 +75,7 @@ pub enum SpawnError {
 pub struct Running {
     pub child: Child,
     pub identity: Identity,
-    capture: Option<JoinHandle<std::io::Result<u64>>>,
+    capture: Option<Capture>,
 }
 
 impl Running {
@@ -83,29 +89,27 @@ impl Running {
         self.child.wait().await.map(Exit::from_status)
     }
 
-    /// Waits for the output to be fully written. A process that escaped the group (setsid) can
-    /// hold the pipe open forever, so this gives up after `limit` and lets the copy finish alone.
+    /// Waits for the output to be fully written, once the group has ended. A process that
+    /// escaped the group (setsid, a daemon) can hold the pipe open forever, so after `limit`
+    /// this stops reading it; from then on that process's writes fail (EPIPE, or SIGPIPE) and
+    /// nothing of the attempt is left running in Nightshift. Dropping a `Running` without
+    /// calling this also stops reading, possibly before the last output is in.
     pub async fn finish_output(&mut self, limit: std::time::Duration) {
         if let Some(capture) = self.capture.take() {
-            match tokio::time::timeout(limit, capture).await {
-                Ok(Ok(Ok(_))) => {}
-                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "writing job output failed"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "output task failed"),
-                Err(_) => tracing::warn!(
-                    pgid = self.identity.pid,
-                    "output pipe still open after the group ended; a process left the group"
-                ),
-            }
+            capture.finish(limit, self.identity.pid).await;
         }
     }
 }
 
 /// Starts `req` as a new process group leader with stdin closed and stdout and stderr both in
-/// one pipe (so their order is kept) copied into the log on a blocking thread.
+/// one pipe (so their order is kept), copied into the log. Needs a Tokio runtime.
 pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
     let (reader, writer) = std::io::pipe().map_err(SpawnError::Pipe)?;
     let writer2 = writer.try_clone().map_err(SpawnError::Pipe)?;
-    let child = {
+    // Before spawning, so a failure here leaves no process behind. Makes the read end
+    // non-blocking; only we hold it (std's pipes are close-on-exec).
+    let reader = pipe::Receiver::from_owned_fd(OwnedFd::from(reader)).map_err(SpawnError::Pipe)?;
+    let mut child = {
         let mut cmd = Command::new(&req.program);
         cmd.args(&req.args)
             .envs(req.env.iter().map(|(k, v)| (k, v)))
@@ -125,10 +129,19 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
             source,
         })?
     };
-    let pid = child.id().map(|p| p as i32).unwrap_or(0);
+    // A pid of 0 or 1 as a process group id would be our own group or init's.
+    let Some(pid) = child
+        .id()
+        .and_then(|p| i32::try_from(p).ok())
+        .filter(|&p| p > 1)
+    else {
+        let _ = child.start_kill();
+        return Err(SpawnError::NoPid {
+            program: req.program,
+        });
+    };
     let identity = Identity::of(pid);
-    let log = req.log;
-    let capture = tokio::task::spawn_blocking(move || log.copy_from(reader));
+    let capture = Capture::start(reader, req.log);
     Ok(Running {
         child,
         identity,

@@ -53,7 +53,7 @@ async fn sigterm_ends_a_whole_tree() {
     assert_eq!(end.survivors, 0);
     assert_eq!(end.exit, Some(Exit::Signal(15)));
     assert_eq!(members(pgid), 0);
-    assert!(!group_alive(pgid));
+    assert!(!group_alive(pgid).await);
 }
 
 #[tokio::test]
@@ -168,4 +168,186 @@ async fn reclaim_finds_a_group_whose_leader_already_died() {
         }
     );
     assert_eq!(members(pid), 0);
+}
+
+/// A unique environment variable for the processes a test starts, so the test can find, and
+/// kill, those that left their group.
+struct Marked(String);
+
+impl Marked {
+    fn new(test: &str) -> Marked {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        Marked(format!("{test}-{}-{nanos}", std::process::id()))
+    }
+
+    fn env(&self) -> (std::ffi::OsString, std::ffi::OsString) {
+        ("NIGHTSHIFT_TEST_MARKER".into(), self.0.clone().into())
+    }
+
+    /// Live (non-zombie) processes carrying the marker.
+    fn pids(&self) -> Vec<i32> {
+        let needle = format!("NIGHTSHIFT_TEST_MARKER={}\0", self.0);
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| {
+                let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+                env.windows(needle.len()).any(|w| w == needle.as_bytes())
+            })
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                    !matches!(
+                        s[s.rfind(')').unwrap() + 2..].chars().next(),
+                        Some('Z' | 'X')
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+impl Drop for Marked {
+    fn drop(&mut self) {
+        for pid in self.pids() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Opens a fifo for writing once a process waits on it for reading.
+fn open_when_read(fifo: &std::path::Path) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = None;
+    wait_for(Duration::from_secs(10), "a reader on the fifo", || {
+        // Non-blocking: fails with ENXIO while nobody has it open for reading.
+        file = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(fifo)
+            .ok();
+        file.is_some()
+    });
+    file.unwrap()
+}
+
+#[test]
+fn nothing_reads_the_output_after_the_attempt_even_if_a_process_escaped_the_group() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("go");
+    mkfifo(&fifo);
+    let marked = Marked::new("escaped");
+    let mut req = request(
+        dir.path(),
+        "setsid sh -c 'read x < \"$GO\"; echo late' & echo done",
+    );
+    req.env = vec![marked.env(), ("GO".into(), fifo.clone().into())];
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let limit = Duration::from_millis(300);
+    let finishing = runtime.block_on(async {
+        let mut running = spawn(req).unwrap();
+        assert_eq!(running.wait().await.unwrap(), Exit::Code(0));
+        let started = Instant::now();
+        running.finish_output(limit).await;
+        started.elapsed()
+    });
+    assert!(
+        finishing < limit * 2 + Duration::from_secs(5),
+        "finish_output took {finishing:?}"
+    );
+    assert_eq!(marked.pids().len(), 1, "the escaped process holds the pipe");
+
+    // Nothing of the attempt may keep the runtime from shutting down.
+    let (done, dropped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(runtime);
+        let _ = done.send(());
+    });
+    assert!(
+        dropped.recv_timeout(Duration::from_secs(20)).is_ok(),
+        "the runtime cannot shut down: something still reads the job's output"
+    );
+
+    // The escaped process writes now; its output must not reach the log.
+    let mut go = open_when_read(&fifo);
+    go.write_all(b"go\n").unwrap();
+    drop(go);
+    wait_for(
+        Duration::from_secs(20),
+        "the escaped process to end",
+        || marked.pids().is_empty(),
+    );
+    let log = logfile::read(dir.path(), 1, None).unwrap();
+    assert_eq!(String::from_utf8(log).unwrap(), "done\n");
+}
+
+#[tokio::test]
+async fn a_log_that_cannot_be_written_does_not_kill_the_job() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let fifo = dir.path().join("go");
+    mkfifo(&fifo);
+    // Far more output than a pipe holds, so it has to be drained while the log is missing.
+    let mut req = request(&logs, "seq 1 200000; read x < \"$GO\"; echo after");
+    req.env = vec![("GO".into(), fifo.clone().into())];
+    let mut running = spawn(req).unwrap();
+    let go = fifo.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut go = open_when_read(&go);
+        std::fs::create_dir(&logs).unwrap();
+        go.write_all(b"go\n").unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(running.wait().await.unwrap(), Exit::Code(0));
+    running.finish_output(Duration::from_secs(10)).await;
+    let log = String::from_utf8(logfile::read(&dir.path().join("logs"), 1, None).unwrap()).unwrap();
+    assert!(
+        log.starts_with("--- nightshift: ") && log.contains(" bytes of output were lost"),
+        "{}",
+        &log[..log.len().min(200)]
+    );
+    assert!(
+        log.ends_with("after\n"),
+        "{}",
+        &log[log.len().saturating_sub(200)..]
+    );
+}
+
+#[tokio::test]
+async fn groups_zero_and_one_are_never_touched() {
+    for pgid in [0, 1, -1] {
+        assert!(!group_alive(pgid).await, "group {pgid}");
+    }
+    // Identities that do not match (start times no process has): with a valid pid these
+    // would be looked at, and with pid 0 or 1 they must be refused before anything else.
+    let boot = Identity::of(std::process::id() as i32).boot_id;
+    for pid in [0, 1] {
+        let stored = Identity {
+            pid,
+            start_ticks: Some(u64::MAX),
+            boot_id: boot.clone(),
+        };
+        assert_eq!(reclaim(&stored).await, Reclaim::Unknown, "pid {pid}");
+    }
 }

@@ -3,6 +3,7 @@
 use crate::args::AddArgs;
 use crate::client::{Client, encode};
 use crate::commands::wait::{self, exit_code_of};
+use crate::out::{self, outln};
 use anyhow::{Context, bail};
 use nightshift_api::{BatchEnqueued, DurationValue, EnqueueRequest, Enqueued, Health, TimeValue};
 use serde_json::value::RawValue;
@@ -47,14 +48,15 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
         if args.json {
             crate::format::print_json(&serde_json::json!({ "id": id }))?;
         } else {
-            println!("{id}");
+            outln!("{id}")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let result = wait::wait_all(&client, &[id], None, false)?;
     let brief = result.finished.first().context("the job did not finish")?;
     if args.json {
-        crate::format::print_json(brief)?;
+        // The job's exit code is the answer: keep it even if the reader went away.
+        out::unless_closed(crate::format::print_json(brief))?;
     } else {
         let reason = brief
             .reason
@@ -123,10 +125,10 @@ fn batch(file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         match (answer.ids.first(), answer.ids.last()) {
             (Some(first), Some(last)) if answer.count > 1 => {
-                println!("added {} jobs, ids {first} to {last}", answer.count)
+                outln!("added {} jobs, ids {first} to {last}", answer.count)?
             }
-            (Some(first), _) => println!("added 1 job, id {first}"),
-            _ => println!("added no jobs"),
+            (Some(first), _) => outln!("added 1 job, id {first}")?,
+            _ => outln!("added no jobs")?,
         }
     }
     Ok(ExitCode::SUCCESS)

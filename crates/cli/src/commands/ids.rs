@@ -3,6 +3,7 @@
 use crate::args::IdsArgs;
 use crate::client::Client;
 use crate::commands::parse_id;
+use crate::out::{self, outln};
 use nightshift_api::JobView;
 use std::process::ExitCode;
 
@@ -27,7 +28,8 @@ fn each(
                         .as_ref()
                         .map(|v| format!(" ({})", v.job.state))
                         .unwrap_or_default();
-                    println!("job {id} {done}{state}");
+                    // A closed stdout stops the report, not the work: every id is still acted on.
+                    out::unless_closed(outln!("job {id} {done}{state}"))?;
                 }
                 views.extend(view);
             }
@@ -38,7 +40,7 @@ fn each(
         }
     }
     if args.json {
-        crate::format::print_json(&views)?;
+        out::unless_closed(crate::format::print_json(&views))?;
     }
     Ok(failed.unwrap_or(ExitCode::SUCCESS))
 }

@@ -3,6 +3,7 @@
 use crate::args::LsArgs;
 use crate::client::{Client, encode};
 use crate::format::{age, exit, run_time, table};
+use crate::out::outln;
 use nightshift_api::JobPage;
 use std::process::ExitCode;
 
@@ -24,7 +25,7 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if page.jobs.is_empty() {
-        println!("no jobs");
+        outln!("no jobs")?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = page
@@ -48,9 +49,9 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
             "ID", "STATE", "QUEUE", "AGE", "TIME", "EXIT", "WAITING", "COMMAND",
         ],
         &rows,
-    );
+    )?;
     if let Some(next) = page.next_before {
-        println!("(more: nightshift ls --before {next})");
+        outln!("(more: nightshift ls --before {next})")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 use crate::args::JsonArgs;
 use crate::client::Client;
+use crate::out::outln;
 use nightshift_api::Summary;
 use nightshift_core::JobState;
 use std::process::ExitCode;
@@ -14,12 +15,12 @@ pub fn run(args: JsonArgs, pause: bool) -> anyhow::Result<ExitCode> {
     } else {
         let queued = summary.counts.get(&JobState::Queued).copied().unwrap_or(0);
         if pause {
-            println!(
+            outln!(
                 "paused: nothing new starts ({queued} queued, {} still running)",
                 summary.running
-            );
+            )?;
         } else {
-            println!("resumed: {queued} queued job(s) may start");
+            outln!("resumed: {queued} queued job(s) may start")?;
         }
     }
     Ok(ExitCode::SUCCESS)

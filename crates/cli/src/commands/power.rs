@@ -2,6 +2,7 @@
 
 use crate::args::JsonArgs;
 use crate::client::Client;
+use crate::out::outln;
 use nightshift_api::PowerView;
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         crate::format::print_json(&power)?;
     } else {
-        println!("{} (source: {})", power.description, power.source);
+        outln!("{} (source: {})", power.description, power.source)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 use crate::args::{JsonArgs, QueueCommand};
 use crate::client::{Client, encode};
 use crate::format::table;
+use crate::out::outln;
 use nightshift_api::{QueueUpdate, QueueView};
 use nightshift_core::JobState;
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if queues.is_empty() {
-        println!("no queues yet: `nightshift add` creates one on first use");
+        outln!("no queues yet: `nightshift add` creates one on first use")?;
         return Ok(ExitCode::SUCCESS);
     }
     let count = |q: &QueueView, s: JobState| q.counts.get(&s).copied().unwrap_or(0).to_string();
@@ -53,7 +54,7 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
             "CANCELLED",
         ],
         &rows,
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -93,10 +94,11 @@ pub fn command(command: QueueCommand) -> anyhow::Result<ExitCode> {
         crate::format::print_json(&queue)?;
     } else {
         let held = if queue.paused { ", paused" } else { "" };
-        println!(
+        outln!(
             "queue {} {done}: concurrency {}{held}",
-            queue.name, queue.concurrency
-        );
+            queue.name,
+            queue.concurrency
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ use crate::args::ShowArgs;
 use crate::client::Client;
 use crate::commands::parse_id;
 use crate::format::{age, exit, run_time, table};
+use crate::out::outln;
 use nightshift_api::JobDetail;
 use std::process::ExitCode;
 
@@ -17,18 +18,18 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     }
     let v = &detail.job;
     let j = &v.job;
-    let field = |k: &str, val: String| println!("{k:<10} {val}");
-    field("id", j.id.to_string());
-    field("state", j.state.to_string());
+    let field = |k: &str, val: String| outln!("{k:<10} {val}");
+    field("id", j.id.to_string())?;
+    field("state", j.state.to_string())?;
     if let Some(waiting) = &v.waiting {
-        field("waiting", waiting.clone());
+        field("waiting", waiting.clone())?;
     }
     if let Some(reason) = &j.reason {
-        field("reason", reason.clone());
+        field("reason", reason.clone())?;
     }
-    field("command", v.command.clone());
-    field("queue", j.spec.queue.clone());
-    field("priority", j.spec.priority.to_string());
+    field("command", v.command.clone())?;
+    field("queue", j.spec.queue.clone())?;
+    field("priority", j.spec.priority.to_string())?;
     field(
         "cwd",
         j.spec
@@ -36,10 +37,10 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
             .as_ref()
             .map(|c| c.display().to_string())
             .unwrap_or("-".into()),
-    );
+    )?;
     if !j.spec.env.is_empty() {
         let env: Vec<String> = j.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        field("env", env.join(" "));
+        field("env", env.join(" "))?;
     }
     field(
         "timeout",
@@ -47,22 +48,22 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
             .timeout_ms
             .map(|t| humantime::format_duration(std::time::Duration::from_millis(t)).to_string())
             .unwrap_or("-".into()),
-    );
+    )?;
     field(
         "attempts",
         format!(
             "{} of {} used ({} made)",
             j.attempts_used, j.spec.max_attempts, j.attempt_count
         ),
-    );
+    )?;
     if let Some(size) = j.payload_size {
-        field("payload", nightshift_api::human_bytes(size));
+        field("payload", nightshift_api::human_bytes(size))?;
     }
-    field("created", age(j.created_at));
-    field("ran for", run_time(v));
-    field("exit", exit(v));
+    field("created", age(j.created_at))?;
+    field("ran for", run_time(v))?;
+    field("exit", exit(v))?;
     if !detail.attempts.is_empty() {
-        println!();
+        outln!()?;
         let rows: Vec<Vec<String>> = detail
             .attempts
             .iter()
@@ -89,7 +90,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
         table(
             &["ATTEMPT", "OUTCOME", "PID", "STARTED", "TOOK", "EXIT"],
             &rows,
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

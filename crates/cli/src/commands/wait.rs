@@ -4,6 +4,7 @@ use crate::args::WaitArgs;
 use crate::client::Client;
 use crate::commands::parse_id;
 use crate::exit;
+use crate::out::{self, outln};
 use nightshift_api::{JobBrief, WaitRequest, WaitResult};
 use nightshift_core::{AttemptOutcome, JobId, JobState};
 use std::process::ExitCode;
@@ -21,18 +22,8 @@ pub fn run(args: WaitArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<_, _>>()?;
     let client = Client::connect()?;
     let result = wait_all(&client, &ids, args.timeout, ids.len() > 1)?;
-    if args.json {
-        crate::format::print_json(&result)?;
-    } else if ids.len() > 1 || !result.pending.is_empty() {
-        for b in &result.finished {
-            println!(
-                "{}\t{}\t{}",
-                b.id,
-                b.state,
-                b.reason.as_deref().unwrap_or("")
-            );
-        }
-    }
+    // The exit code says how the jobs ended: keep it even if the reader went away.
+    out::unless_closed(print(&result, args.json, ids.len() > 1))?;
     if !result.pending.is_empty() {
         eprintln!("{} job(s) still not finished", result.pending.len());
         return Ok(ExitCode::from(exit::WAIT_TIMEOUT));
@@ -51,6 +42,22 @@ pub fn run(args: WaitArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn print(result: &WaitResult, json: bool, many: bool) -> std::io::Result<()> {
+    if json {
+        crate::format::print_json(result)?;
+    } else if many || !result.pending.is_empty() {
+        for b in &result.finished {
+            outln!(
+                "{}\t{}\t{}",
+                b.id,
+                b.state,
+                b.reason.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Waits for every job, in rounds; shows a bar when `progress` and stderr is a terminal.
 pub fn wait_all(
     client: &Client,
@@ -58,7 +65,7 @@ pub fn wait_all(
     timeout: Option<Duration>,
     progress: bool,
 ) -> anyhow::Result<WaitResult> {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let deadline = deadline_after(Instant::now(), timeout);
     let bar = if progress {
         indicatif::ProgressBar::new(ids.len() as u64).with_style(
             indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({elapsed})")
@@ -93,6 +100,12 @@ pub fn wait_all(
     Ok(WaitResult { finished, pending })
 }
 
+/// When a wait of `timeout` from `now` ends; `None` for no end, and for a timeout so long the
+/// clock cannot represent its end (`--timeout 500000000000years`), which is no end either.
+fn deadline_after(now: Instant, timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| now.checked_add(t))
+}
+
 /// The exit code that stands for one finished job.
 pub fn exit_code_of(job: &JobBrief) -> u8 {
     match (job.state, job.outcome) {
@@ -106,5 +119,28 @@ pub fn exit_code_of(job: &JobBrief) -> u8 {
             (None, Some(sig)) => 128u8.saturating_add(sig as u8),
             _ => exit::FAILED,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_is_now_plus_the_timeout() {
+        let now = Instant::now();
+        let t = Duration::from_secs(90);
+        assert_eq!(deadline_after(now, Some(t)), Some(now + t));
+        assert_eq!(deadline_after(now, Some(Duration::ZERO)), Some(now));
+        assert_eq!(deadline_after(now, None), None);
+    }
+
+    #[test]
+    fn a_timeout_past_the_clock_is_no_deadline() {
+        let now = Instant::now();
+        assert_eq!(deadline_after(now, Some(Duration::MAX)), None);
+        // What `--timeout 500000000000years` parses to: past what an Instant holds.
+        let years = humantime::parse_duration("500000000000years").unwrap();
+        assert_eq!(deadline_after(now, Some(years)), None);
     }
 }

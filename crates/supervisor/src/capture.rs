@@ -1,0 +1,105 @@
+//! Copying an attempt's output pipe into its log, without letting the copy outlive the attempt.
+//!
+//! The pipe is read asynchronously: a process that left the group (`setsid`, a daemon) can hold
+//! the write end open forever, and a thread blocked in `read` could then never be stopped, so
+//! the runtime could not shut down and the log kept growing after the attempt. An async reader
+//! is simply dropped. Writing the log is file I/O, which must not run on executor threads
+//! (invariant 4), so the chunks go through a small channel to one writer on the blocking pool,
+//! which ends when the reader does (its channel closes).
+
+use crate::logfile::LogWriter;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::net::unix::pipe;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// The most read in one go.
+const CHUNK: usize = 64 * 1024;
+/// Chunks waiting for the writer; when full the reader waits, so a job that outpaces the disk
+/// is slowed down (as with a plain pipe) instead of growing our memory.
+const QUEUE: usize = 8;
+
+/// The running copy of one attempt's output. Dropping it stops reading the pipe.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    reader: JoinHandle<()>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl Capture {
+    /// Starts copying `pipe` into `log`. Needs a Tokio runtime.
+    pub(crate) fn start(pipe: pipe::Receiver, log: LogWriter) -> Capture {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let writer = tokio::task::spawn_blocking(move || write(log, rx));
+        let reader = tokio::spawn(read(pipe, tx));
+        Capture {
+            reader,
+            writer: Some(writer),
+        }
+    }
+
+    /// Waits up to `limit` for the end of the output, then stops reading (closing our end of
+    /// the pipe), and waits up to `limit` again for the writer to store what was read. After
+    /// this returns nothing reads the pipe any more, and the writer, if a slow disk held it
+    /// past the limit, only finishes the chunks already read.
+    pub(crate) async fn finish(mut self, limit: Duration, pgid: i32) {
+        if tokio::time::timeout(limit, &mut self.reader).await.is_err() {
+            tracing::warn!(
+                pgid,
+                "output pipe still open after the group ended: a process left the group; \
+                 no longer reading its output"
+            );
+            self.reader.abort();
+            let _ = (&mut self.reader).await;
+        }
+        if let Some(writer) = self.writer.take() {
+            match tokio::time::timeout(limit, writer).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(pgid, error = %e, "the log writer failed"),
+                Err(_) => tracing::warn!(pgid, "the job's log is still being written"),
+            }
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        // An attempt dropped without `finish` must not leave a reader behind.
+        self.reader.abort();
+    }
+}
+
+/// Reads the pipe until end of file (every writer gone), handing chunks to the writer.
+async fn read(mut pipe: pipe::Receiver, tx: mpsc::Sender<Vec<u8>>) {
+    let mut tx = Some(tx);
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match pipe.read(&mut buf).await {
+            Ok(0) => return,
+            Ok(n) => {
+                // Keep draining even without a writer: closing the pipe would kill the job
+                // with SIGPIPE.
+                if let Some(sender) = &tx
+                    && sender.send(buf[..n].to_vec()).await.is_err()
+                {
+                    tracing::error!("the log writer stopped; discarding the job's output");
+                    tx = None;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the job's output");
+                return;
+            }
+        }
+    }
+}
+
+/// Writes chunks until the reader is gone. Runs on the blocking pool.
+fn write(mut log: LogWriter, mut rx: mpsc::Receiver<Vec<u8>>) {
+    while let Some(chunk) = rx.blocking_recv() {
+        log.write_or_discard(&chunk);
+    }
+    log.report_loss();
+}
