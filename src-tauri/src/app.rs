@@ -82,8 +82,10 @@ fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
     let host = Arc::new(Host::start()?);
     let api = host.api.clone();
     app.manage(api.clone());
+    app.manage(commands::Backend::Local(api.clone()));
     app.manage(host.clone());
     app.manage(Quitting::default());
+    app.manage(window::WindowProcess::default());
     if host.config.desktop.notifications {
         notify::start(api.clone());
     }
@@ -108,10 +110,11 @@ fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
     let autostart_on = autostart::apply(app, host.config.desktop.autostart);
     app.manage(Tray::build(app, autostart_on)?);
     follow_changes(app.clone());
+    host.announce()?;
+    // After announcing: a window process finds the API through daemon.json.
     if open_at_start {
         window::open(app);
     }
-    host.announce()?;
     Ok(())
 }
 
@@ -193,6 +196,7 @@ pub fn quit(app: AppHandle) {
         return;
     }
     tauri::async_runtime::spawn(async move {
+        window::close(&app);
         let host = app.state::<Arc<Host>>().inner().clone();
         host.stop().await;
         app.exit(0);

@@ -10,10 +10,12 @@ mod commands;
 mod display;
 mod host;
 mod notify;
+mod remote;
 mod toast;
 mod tray;
 mod tray_view;
 mod window;
+mod window_process;
 
 use std::process::ExitCode;
 
@@ -26,7 +28,13 @@ fn main() -> ExitCode {
         eprintln!("{why}");
         return ExitCode::from(NO_DISPLAY);
     }
-    match app::run() {
+    // `--window`: this process is the admin window of a running tray app.
+    let result = if std::env::args().any(|a| a == "--window") {
+        window_process::run()
+    } else {
+        app::run()
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

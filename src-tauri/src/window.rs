@@ -1,13 +1,65 @@
-//! The admin window: created when opened, destroyed when closed (so the app drops back to
-//! tray-only memory), created anew when opened again.
+//! The admin window. Normally it runs in a process of its own (`--window`, see
+//! `window_process.rs`): closing it ends that process and all of WebKit's memory with it, so
+//! the tray app drops back to tray-only memory. Under WebDriver automation (tauri-driver
+//! attaches to the webview of the process it launched) the window is made in this process
+//! instead, with the in-process IPC commands.
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::process::Child;
+use std::sync::Mutex;
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
+/// The window process, while there is one.
+#[derive(Default)]
+pub struct WindowProcess(Mutex<Option<Child>>);
+
+fn automated() -> bool {
+    std::env::var_os("TAURI_WEBVIEW_AUTOMATION").is_some_and(|v| v == "true")
+}
+
 /// Shows the window, creating it if it does not exist. Opening it acknowledges failures.
 pub fn open(app: &AppHandle) {
     crate::app::acknowledge(app);
+    if automated() {
+        open_here(app);
+    } else {
+        open_process(app);
+    }
+}
+
+fn open_process(app: &AppHandle) {
+    let state = app.state::<WindowProcess>();
+    let mut child = state.0.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(running) = child.as_mut()
+        && matches!(running.try_wait(), Ok(None))
+    {
+        // Already open: ask it to come to the front.
+        let _ = kill(Pid::from_raw(running.id() as i32), Signal::SIGUSR1);
+        return;
+    }
+    let started = std::env::current_exe()
+        .and_then(|exe| std::process::Command::new(exe).arg("--window").spawn());
+    match started {
+        Ok(process) => *child = Some(process),
+        Err(e) => tracing::error!(error = %e, "cannot open the window"),
+    }
+}
+
+/// Closes the window process (on Quit).
+pub fn close(app: &AppHandle) {
+    if let Some(state) = app.try_state::<WindowProcess>() {
+        let mut child = state.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut process) = child.take() {
+            let _ = kill(Pid::from_raw(process.id() as i32), Signal::SIGTERM);
+            let _ = process.wait();
+        }
+    }
+}
+
+fn open_here(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(MAIN) {
         let _ = window.unminimize();
         let _ = window.show();

@@ -140,6 +140,13 @@ fn closing_the_window_keeps_the_app_in_the_tray_and_open_brings_it_back() {
     let pid = d.launch(&["--open"]);
     let item = d.tray().clone();
     let first = wait_windows(&d, 1);
+    // The window runs in a process of its own, so closing it gives back WebKit's memory.
+    let first_process = window_process(pid as i32).expect("a window process");
+    // Its commands and live updates reach the engine through the local API: it holds the
+    // change stream open (a refused token would have closed it).
+    wait_for(TIMEOUT, "the window process to follow the change stream", || {
+        holds_connection_to(first_process, d.port())
+    });
 
     d.x().request_close(&first[0]);
     // Destroyed, not hidden: no window of that title is left at all.
@@ -151,6 +158,9 @@ fn closing_the_window_keeps_the_app_in_the_tray_and_open_brings_it_back() {
         "the app exited when its window closed:\n{}",
         d.daemon_stderr()
     );
+    wait_for(TIMEOUT, "the window process to end", || {
+        !is_live(first_process)
+    });
     assert_eq!(
         status(&d)["pid"],
         pid,
@@ -164,8 +174,14 @@ fn closing_the_window_keeps_the_app_in_the_tray_and_open_brings_it_back() {
 
     // Open Nightshift from the tray makes a new window.
     item.click("Open Nightshift");
-    let second = wait_windows(&d, 1);
-    assert_ne!(first, second, "a new window, not the old one shown again");
+    wait_windows(&d, 1);
+    let second_process = window_process(pid as i32).expect("a new window process");
+    // X may hand the new window the same id as the old one (ids are per client and reused),
+    // so the proof of a new window is its new process.
+    assert_ne!(
+        first_process, second_process,
+        "a new window, not the old one shown again"
+    );
     assert!(is_live(pid as i32));
     assert_eq!(status(&d)["pid"], pid);
 }
@@ -187,4 +203,42 @@ fn the_app_handles_sigterm_as_soon_as_it_says_it_is_ready() {
         caught,
         "daemon.json names the app, yet SIGTERM would still kill it outright"
     );
+}
+
+/// The app's window process (`nightshift-desktop --window`), if it has one.
+fn window_process(app: i32) -> Option<i32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let parent = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().nth(1)?.parse::<i32>().ok());
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            parent == Some(app) && cmdline.split(|b| *b == 0).any(|arg| arg == b"--window")
+        })
+}
+
+/// Whether `pid` has an established TCP connection to 127.0.0.1:`port`.
+fn holds_connection_to(pid: i32, port: u16) -> bool {
+    let sockets: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten()
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .filter_map(|link| {
+                    let link = link.to_string_lossy().to_string();
+                    Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).unwrap_or_default();
+    let remote = format!("0100007F:{port:04X}");
+    table.lines().skip(1).any(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // local, remote, state ("01" = established), …, inode at index 9
+        f.len() > 9 && f[2] == remote && f[3] == "01" && sockets.iter().any(|s| s == f[9])
+    })
 }
