@@ -87,10 +87,8 @@ impl LogWriter {
             if self.written >= self.half {
                 self.rotate()?;
             }
-            // A chunk larger than a whole segment: only its newest part can be kept.
-            if buf.len() as u64 > self.half {
-                buf = &buf[buf.len() - self.half as usize..];
-            }
+            // A chunk larger than a segment is written piece by piece, rotating as it goes:
+            // cutting it short instead would leave a gap between the kept segments.
             let room = (self.half - self.written) as usize;
             let (now, later) = buf.split_at(room.min(buf.len()));
             self.open()?.write_all(now)?;
@@ -529,6 +527,31 @@ mod tests {
             String::from_utf8(read(&logs, 2, None).unwrap()).unwrap(),
             "--- nightshift: 15 bytes of output were lost (the log could not be written) ---\n\
              kept\nand this\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod continuity_tests {
+    use super::*;
+
+    #[test]
+    fn big_chunks_keep_the_kept_output_contiguous() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = LogWriter::new(dir.path(), 9, 64);
+        let mut all = Vec::new();
+        for chunk in 0..20u8 {
+            let piece: Vec<u8> = (0..(chunk as usize * 7 % 50 + 1))
+                .map(|i| b'a' + ((i + chunk as usize) % 26) as u8)
+                .collect();
+            all.extend_from_slice(&piece);
+            w.write_all(&piece).unwrap();
+        }
+        let kept = read(dir.path(), 9, None).unwrap();
+        assert!(kept.len() <= 64 && kept.len() >= 32, "kept {}", kept.len());
+        assert!(
+            all.ends_with(&kept),
+            "the kept output is not one stretch of the newest bytes"
         );
     }
 }

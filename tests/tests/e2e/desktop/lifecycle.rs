@@ -144,9 +144,11 @@ fn closing_the_window_keeps_the_app_in_the_tray_and_open_brings_it_back() {
     let first_process = window_process(pid as i32).expect("a window process");
     // Its commands and live updates reach the engine through the local API: it holds the
     // change stream open (a refused token would have closed it).
-    wait_for(TIMEOUT, "the window process to follow the change stream", || {
-        holds_connection_to(first_process, d.port())
-    });
+    wait_for(
+        TIMEOUT,
+        "the window process to follow the change stream",
+        || holds_connection_to(first_process, d.port()),
+    );
 
     d.x().request_close(&first[0]);
     // Destroyed, not hidden: no window of that title is left at all.
@@ -229,7 +231,11 @@ fn holds_connection_to(pid: i32, port: u16) -> bool {
                 .filter_map(|fd| std::fs::read_link(fd.path()).ok())
                 .filter_map(|link| {
                     let link = link.to_string_lossy().to_string();
-                    Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+                    Some(
+                        link.strip_prefix("socket:[")?
+                            .strip_suffix(']')?
+                            .to_string(),
+                    )
                 })
                 .collect()
         })
