@@ -42,16 +42,7 @@ pub fn run() -> anyhow::Result<()> {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
         ))
-        .invoke_handler(tauri::generate_handler![
-            commands::list_jobs,
-            commands::show_job,
-            commands::cancel_job,
-            commands::retry_job,
-            commands::job_logs,
-            commands::summary,
-            commands::pause_all,
-            commands::resume_all,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
             // Tauri turns a setup error into a panic; say what went wrong and exit instead.
             if let Err(e) = setup(app.handle(), open_at_start) {

@@ -17,6 +17,13 @@ pub enum Backend {
     Remote(Remote),
 }
 
+/// The handler of every command, for both kinds of process.
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        list_jobs, show_job, cancel_job, retry_job, job_logs, summary, pause_all, resume_all,
+    ]
+}
+
 fn id(raw: i64) -> Reply<JobId> {
     raw.to_string().parse().map_err(ApiError::bad_request)
 }

@@ -16,16 +16,7 @@ pub fn run() -> anyhow::Result<()> {
     let remote = Remote::connect()?;
     let app = tauri::Builder::default()
         .manage(Backend::Remote(remote))
-        .invoke_handler(tauri::generate_handler![
-            commands::list_jobs,
-            commands::show_job,
-            commands::cancel_job,
-            commands::retry_job,
-            commands::job_logs,
-            commands::summary,
-            commands::pause_all,
-            commands::resume_all,
-        ])
+        .invoke_handler(commands::handler())
         .setup(|app| {
             WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
                 .title("Nightshift")
