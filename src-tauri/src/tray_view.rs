@@ -11,8 +11,7 @@ pub enum Health {
     Attention,
     /// Every queue is held.
     Paused,
-    /// Work waits only for AC power. (Power gating arrives with the scheduling issue; until
-    /// then nothing waits for power and this state is not reached.)
+    /// Nothing runs, and queued work waits for power (AC, or a fuller battery).
     WaitingForPower,
     Running,
     Idle,
@@ -103,6 +102,7 @@ mod tests {
             counts,
             running,
             paused,
+            held_for_power: Vec::new(),
         }
     }
 

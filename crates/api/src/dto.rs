@@ -145,6 +145,11 @@ pub struct QueueView {
     /// Where the limit comes from: "set" (nightshift queue set), "config" or "default".
     pub limit_source: String,
     pub paused: bool,
+    /// Jobs start only on AC power.
+    #[serde(default)]
+    pub require_ac: bool,
+    /// On battery, jobs start only while the battery is at least this full (percent).
+    pub min_battery: Option<u8>,
     pub counts: BTreeMap<JobState, u64>,
 }
 
@@ -172,6 +177,9 @@ pub struct Summary {
     /// Attempts running right now.
     pub running: usize,
     pub paused: bool,
+    /// Queues whose waiting jobs only power holds back (on battery, or the battery is low).
+    #[serde(default)]
+    pub held_for_power: Vec<String>,
 }
 
 /// The power source's latest reading.
@@ -184,6 +192,8 @@ pub struct PowerView {
     pub source: String,
     /// In words: "on battery, 42%".
     pub description: String,
+    /// Queues whose waiting jobs power holds back, each with the reason.
+    pub holding: BTreeMap<String, String>,
 }
 
 /// Changes to a queue (`nightshift queue set|pause|resume`); absent fields stay as they are.
@@ -196,4 +206,8 @@ pub struct QueueUpdate {
     #[serde(default)]
     pub reset_concurrency: bool,
     pub paused: Option<bool>,
+    /// Start jobs only on AC power (true), or regardless (false).
+    pub require_ac: Option<bool>,
+    /// On battery, start jobs only while the battery is at least this full; 0 for no minimum.
+    pub min_battery: Option<u8>,
 }

@@ -191,6 +191,8 @@ impl Api {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
                 paused: q.paused,
+                require_ac: q.require_ac,
+                min_battery: q.min_battery,
                 counts: BTreeMap::new(),
             }
         };
@@ -228,6 +230,11 @@ impl Api {
                 "give either concurrency or reset_concurrency, not both",
             ));
         }
+        if update.min_battery.is_some_and(|p| p > 100) {
+            return Err(ApiError::bad_request(
+                "min_battery is a percent: give 0 to 100 (0 for no minimum)",
+            ));
+        }
         let change = nightshift_store::QueueChange {
             concurrency: if update.reset_concurrency {
                 Some(None)
@@ -235,6 +242,8 @@ impl Api {
                 update.concurrency.map(Some)
             },
             paused: update.paused,
+            require_ac: update.require_ac.map(Some),
+            min_battery: update.min_battery.map(Some),
         };
         self.engine.set_queue(name, change).await?;
         let queues = self.queues().await?;
@@ -264,6 +273,12 @@ impl Api {
             battery_percent: state.battery_percent,
             source: self.engine.power_source_name().to_string(),
             description: state.to_string(),
+            holding: self
+                .engine
+                .power_holds()
+                .into_iter()
+                .map(|(q, h)| (q, h.to_string()))
+                .collect(),
         }
     }
 
@@ -273,6 +288,7 @@ impl Api {
             counts: self.engine.counts().await?,
             running: self.engine.running(),
             paused: self.engine.is_paused(),
+            held_for_power: self.engine.power_holds().into_keys().collect(),
         })
     }
 

@@ -17,6 +17,7 @@ pub(crate) async fn explain(
     let running = engine.store().running_by_queue().await?;
     let all_paused = engine.is_paused();
     let now = engine.now_ms();
+    let power = engine.power_holds();
     for view in views.iter_mut().filter(|v| v.job.state == JobState::Queued) {
         let name = &view.job.spec.queue;
         let queue = engine.queue(name);
@@ -36,6 +37,8 @@ pub(crate) async fn explain(
             "every queue is paused (nightshift resume)".to_string()
         } else if queue.paused {
             format!("queue {name} is paused (nightshift queue resume {name})")
+        } else if let Some(hold) = power.get(name) {
+            hold.to_string()
         } else if queue.concurrency == 0 {
             format!("queue {name} has a concurrency of 0, which holds it")
         } else if busy >= u64::from(queue.concurrency) {

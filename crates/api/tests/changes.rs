@@ -12,6 +12,7 @@ async fn a_burst_of_events_is_a_few_ticks() {
         "held".into(),
         QueueConfig {
             concurrency: Some(0),
+            ..Default::default()
         },
     );
     let engine = Engine::start(EngineOptions {

@@ -35,6 +35,7 @@ impl BenchEngine {
                 (*name).into(),
                 QueueConfig {
                     concurrency: Some(*concurrency),
+                    ..Default::default()
                 },
             );
         }

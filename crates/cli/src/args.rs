@@ -175,8 +175,9 @@ pub enum QueueCommand {
     Ls(JsonArgs),
     /// Create a queue (queues are also created by the first job added to them).
     Create(QueueSetArgs),
-    /// Change a queue's concurrency limit (kept across restarts): give -c N or --reset.
-    #[command(group(clap::ArgGroup::new("change").required(true).args(["concurrency", "reset"])))]
+    /// Change a queue's limit or power policy (kept across restarts).
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+        .args(["concurrency", "reset", "require_ac", "no_require_ac", "min_battery"])))]
     Set(QueueSetArgs),
     /// Hold one queue: nothing new of it starts; running jobs go on.
     Pause(QueueNameArgs),
@@ -193,6 +194,16 @@ pub struct QueueSetArgs {
     /// Forget the limit set here; the config file's (or the default) applies again.
     #[arg(long)]
     pub reset: bool,
+    /// Start jobs of this queue only on AC power; on battery they wait, and say why.
+    #[arg(long, conflicts_with = "no_require_ac")]
+    pub require_ac: bool,
+    /// Start jobs of this queue on battery too.
+    #[arg(long)]
+    pub no_require_ac: bool,
+    /// On battery, start jobs only while the battery is at least this full (0 to 100; 0 for no
+    /// minimum). Held jobs start again 5 points above it.
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub min_battery: Option<u8>,
     #[arg(long)]
     pub json: bool,
 }

@@ -153,6 +153,11 @@ impl Default for DesktopConfig {
 pub struct QueueConfig {
     /// Jobs of this queue running at once; unset uses `jobs.concurrency`. 0 holds the queue.
     pub concurrency: Option<u32>,
+    /// Start jobs of this queue only on AC power.
+    pub require_ac: Option<bool>,
+    /// On battery, start jobs only while the battery is at least this full (percent). Held
+    /// jobs start again a few points above it, so a battery at the line does not flap.
+    pub min_battery: Option<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -201,8 +206,13 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
-        for name in self.queues.keys() {
+        for (name, queue) in &self.queues {
             validate_queue_name(name).map_err(|e| format!("[queues.{name}]: {e}"))?;
+            if queue.min_battery.is_some_and(|p| p > 100) {
+                return Err(format!(
+                    "[queues.{name}] min_battery must be a percent from 0 to 100"
+                ));
+            }
         }
         let limit = crate::job::MAX_ATTEMPTS_LIMIT;
         if self.jobs.max_attempts == 0 || self.jobs.max_attempts > limit {
@@ -277,6 +287,8 @@ mod tests {
             "index".into(),
             QueueConfig {
                 concurrency: Some(2),
+                require_ac: Some(true),
+                min_battery: Some(30),
             },
         );
         assert_eq!(Config::parse(&uncommented_default()).unwrap(), expected);

@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod instance;
 mod power;
+mod power_gate;
 mod queues;
 mod recovery;
 mod runner;
@@ -28,6 +29,7 @@ pub use error::EngineError;
 pub use events::Event;
 pub use instance::{InstanceLock, RunningInstance};
 pub use power::{POWER_FILE_ENV, source_for as power_source_for};
+pub use power_gate::{HYSTERESIS, PowerHold};
 pub use queues::{LimitSource, QueueSettings};
 pub use recovery::RecoveryReport;
 
@@ -84,6 +86,10 @@ impl Engine {
         let (events, startup_events) = broadcast::channel(4096);
         let recovery = recovery::run(&store, &paths, &*clock, &events).await?;
         let power = power::watch(power, config.power.poll, events.clone()).await;
+        let power_view = scheduler::PowerView {
+            state: power.clone(),
+            held: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
+        };
         let running = Arc::new(AtomicUsize::new(0));
         let paused = Arc::new(AtomicBool::new(false));
         let queue_rows: std::collections::HashMap<String, nightshift_store::QueueRow> = store
@@ -104,8 +110,15 @@ impl Engine {
             scheduler: tx.clone(),
         });
         let task = tokio::spawn(
-            scheduler::Scheduler::new(ctx, rx, running.clone(), paused.clone(), queue_rows.clone())
-                .run(initial),
+            scheduler::Scheduler::new(
+                ctx,
+                rx,
+                running.clone(),
+                paused.clone(),
+                queue_rows.clone(),
+                power_view.clone(),
+            )
+            .run(initial),
         );
         Ok(EngineHandle {
             inner: Arc::new(Inner {
@@ -119,6 +132,7 @@ impl Engine {
                 paused,
                 queue_rows,
                 power,
+                power_held: power_view.held.clone(),
                 power_name,
                 recovery,
                 started_at: std::time::Instant::now(),
@@ -157,6 +171,7 @@ struct Inner {
         Arc<std::sync::RwLock<std::collections::HashMap<String, nightshift_store::QueueRow>>>,
     power: tokio::sync::watch::Receiver<nightshift_power::PowerState>,
     power_name: String,
+    power_held: Arc<std::sync::RwLock<std::collections::HashMap<String, PowerHold>>>,
     recovery: RecoveryReport,
     started_at: std::time::Instant,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -316,6 +331,16 @@ impl EngineHandle {
     /// The power source's latest reading.
     pub fn power(&self) -> nightshift_power::PowerState {
         *self.inner.power.borrow()
+    }
+
+    /// Queues whose waiting work power holds back, and why.
+    pub fn power_holds(&self) -> std::collections::BTreeMap<String, PowerHold> {
+        let held = self
+            .inner
+            .power_held
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        held.iter().map(|(q, h)| (q.clone(), *h)).collect()
     }
 
     /// Which power source is read ("system", or "simulated (path)").

@@ -25,6 +25,10 @@ pub struct QueueSettings {
     pub concurrency: u32,
     pub limit_source: LimitSource,
     pub paused: bool,
+    /// Jobs start only on AC power.
+    pub require_ac: bool,
+    /// On battery, jobs start only while the battery is at least this full.
+    pub min_battery: Option<u8>,
 }
 
 pub(crate) fn settings(
@@ -42,20 +46,19 @@ pub(crate) fn settings(
         (None, Some(n)) => (n, LimitSource::Config),
         (None, None) => (config.default_concurrency(), LimitSource::Default),
     };
+    let configured = config.queues.get(name);
     QueueSettings {
         name: name.to_string(),
         concurrency,
         limit_source,
         paused: row.is_some_and(|r| r.paused),
+        require_ac: row
+            .and_then(|r| r.require_ac)
+            .or_else(|| configured.and_then(|q| q.require_ac))
+            .unwrap_or(false),
+        min_battery: row
+            .and_then(|r| r.min_battery)
+            .or_else(|| configured.and_then(|q| q.min_battery))
+            .filter(|p| *p > 0),
     }
-}
-
-/// The concurrency limit and whether the queue is held.
-pub(crate) fn limit_and_hold(
-    config: &Config,
-    rows: &RwLock<HashMap<String, QueueRow>>,
-    name: &str,
-) -> (u32, bool) {
-    let s = settings(config, rows, name);
-    (s.concurrency, s.paused)
 }

@@ -2,6 +2,7 @@
 //! an enqueue, an attempt's end, a cancel or a shutdown wakes it, and it fills free slots by
 //! claiming from the store.
 
+use crate::power_gate::{self, PowerHold};
 use crate::runner::{self, Context, Stop};
 use crate::{CancelAck, EngineError, Event};
 use nightshift_core::{JobId, JobState};
@@ -69,6 +70,17 @@ pub(crate) struct Scheduler {
     cancel_pending: HashMap<JobId, String>,
     /// The earliest time a waiting job becomes due: the only timer the scheduler keeps.
     next_due: Option<i64>,
+    /// The power source's latest reading, and the queues it holds back.
+    power: PowerView,
+}
+
+/// The power side of scheduling, shared with readers (the API's reasons, the tray).
+#[derive(Clone)]
+pub(crate) struct PowerView {
+    pub(crate) state: tokio::sync::watch::Receiver<nightshift_power::PowerState>,
+    /// Queues with work that power holds back, and why (also the hysteresis memory: a queue
+    /// held for a low battery needs a few points more to start again).
+    pub(crate) held: Arc<RwLock<HashMap<String, PowerHold>>>,
 }
 
 impl Scheduler {
@@ -78,6 +90,7 @@ impl Scheduler {
         running_count: Arc<AtomicUsize>,
         paused: Arc<AtomicBool>,
         queues: Arc<RwLock<HashMap<String, QueueRow>>>,
+        power: PowerView,
     ) -> Self {
         Scheduler {
             ctx,
@@ -91,6 +104,7 @@ impl Scheduler {
             shutdown: None,
             cancel_pending: HashMap::new(),
             next_due: None,
+            power,
         }
     }
 
@@ -99,20 +113,31 @@ impl Scheduler {
         self.next_due = self.ctx.store.next_due().await.unwrap_or(None);
         self.promote_due().await;
         self.dispatch().await;
+        let mut power = self.power.state.clone();
         loop {
-            let command = match self.next_due {
-                Some(due) => {
-                    let wait = (due - self.ctx.clock.now_ms()).max(0) as u64;
-                    tokio::select! {
-                        command = self.rx.recv() => command,
-                        () = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
-                            self.promote_due().await;
-                            self.dispatch().await;
-                            continue;
-                        }
-                    }
+            // No timer without a due time: `pending` never completes.
+            let due = self
+                .next_due
+                .map(|due| (due - self.ctx.clock.now_ms()).max(0) as u64);
+            let timer = async {
+                match due {
+                    Some(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+                    None => std::future::pending().await,
                 }
-                None => self.rx.recv().await,
+            };
+            let command = tokio::select! {
+                command = self.rx.recv() => command,
+                () = timer => {
+                    self.promote_due().await;
+                    self.dispatch().await;
+                    continue;
+                }
+                // Power changed: the queues it held are still marked as having work, so this
+                // looks at them (and only them) again; no table scan.
+                Ok(()) = power.changed() => {
+                    self.dispatch().await;
+                    continue;
+                }
             };
             let Some(command) = command else { break };
             self.handle(command).await;
@@ -305,16 +330,36 @@ impl Scheduler {
         }
     }
 
+    /// Whether power holds `queue` back now; records it (and why) for readers.
+    fn power_holds(&mut self, queue: &crate::queues::QueueSettings) -> bool {
+        let state = *self.power.state.borrow();
+        let mut held = self.power.held.write().unwrap_or_else(|p| p.into_inner());
+        let for_battery = matches!(held.get(&queue.name), Some(PowerHold::BatteryLow { .. }));
+        match power_gate::hold(queue, state, for_battery) {
+            Some(reason) => {
+                held.insert(queue.name.clone(), reason);
+                true
+            }
+            None => {
+                held.remove(&queue.name);
+                false
+            }
+        }
+    }
+
     async fn dispatch(&mut self) {
         if self.paused.load(Ordering::Relaxed) {
             return;
         }
         let queues: Vec<String> = self.dirty.iter().cloned().collect();
         for queue in queues {
-            let (limit, held) =
-                crate::queues::limit_and_hold(&self.ctx.config, &self.queues, &queue);
-            if held {
+            let settings = crate::queues::settings(&self.ctx.config, &self.queues, &queue);
+            if settings.paused {
                 continue;
+            }
+            let limit = settings.concurrency;
+            if self.power_holds(&settings) {
+                continue; // stays marked: a power change looks again
             }
             let busy = self.per_queue.get(&queue).copied().unwrap_or(0);
             if busy >= limit {
@@ -337,6 +382,11 @@ impl Scheduler {
             if (claimed.len() as u32) < free {
                 self.dirty.remove(&queue);
             }
+            self.power
+                .held
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&queue);
             for job in claimed {
                 let (stop_tx, stop_rx) = oneshot::channel();
                 *self.per_queue.entry(queue.clone()).or_default() += 1;

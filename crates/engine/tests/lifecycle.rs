@@ -33,6 +33,7 @@ async fn the_queue_limit_holds_and_freed_slots_fill_at_once() {
         "two".into(),
         QueueConfig {
             concurrency: Some(2),
+            ..Default::default()
         },
     );
     let mut f = start(cfg).await;
@@ -101,6 +102,7 @@ async fn a_queued_job_is_cancelled_without_running() {
         "held".into(),
         QueueConfig {
             concurrency: Some(0),
+            ..Default::default()
         },
     );
     let f = start(cfg).await;
@@ -317,6 +319,7 @@ async fn a_paused_queue_holds_only_itself_and_a_raised_limit_applies_at_once() {
             QueueChange {
                 paused: Some(false),
                 concurrency: Some(Some(0)),
+                ..Default::default()
             },
         )
         .await
@@ -403,4 +406,116 @@ async fn a_failed_attempt_waits_out_its_backoff_before_the_next() {
         second.started_at >= waiting.run_at.unwrap(),
         "the retry started before its backoff ended"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn power_holds_a_queue_that_needs_it_and_releases_it_when_power_returns() {
+    use nightshift_power::PowerState;
+    use nightshift_store::QueueChange;
+    let battery = |p: f32| PowerState {
+        on_ac: false,
+        battery_percent: Some(p),
+    };
+    let source = std::sync::Arc::new(FakePower(std::sync::Mutex::new(battery(80.0))));
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config();
+    cfg.power.poll = std::time::Duration::from_secs(1);
+    let engine = nightshift_engine::Engine::start_with_power(
+        nightshift_engine::EngineOptions {
+            paths: paths(&dir),
+            config: cfg,
+            clock: nightshift_core::clock::system(),
+        },
+        Some(source.clone()),
+    )
+    .await
+    .unwrap();
+    let mut events = engine.subscribe();
+    let ac_only = QueueChange {
+        require_ac: Some(Some(true)),
+        ..Default::default()
+    };
+    engine.set_queue("heavy", ac_only).await.unwrap();
+    let low = QueueChange {
+        min_battery: Some(Some(50)),
+        ..Default::default()
+    };
+    engine.set_queue("light", low).await.unwrap();
+    let heavy = engine.enqueue(vec![sh("exit 0", "heavy")]).await.unwrap()[0];
+    let anywhere = engine.enqueue(vec![sh("exit 0", "other")]).await.unwrap()[0];
+    let ended = |events: &mut tokio::sync::broadcast::Receiver<Event>, id| {
+        let mut events = events.resubscribe();
+        async move {
+            tokio::time::timeout(DEADLINE, async {
+                loop {
+                    if let Ok(Event::Ended { id: i, state, .. }) = events.recv().await
+                        && i == id
+                        && state.is_final()
+                    {
+                        return state;
+                    }
+                }
+            })
+            .await
+            .expect("the job to end")
+        }
+    };
+    // A queue without a power policy runs on battery; the AC-only one waits, and says so.
+    let other_done = ended(&mut events, anywhere);
+    assert_eq!(other_done.await, JobState::Succeeded);
+    assert_eq!(engine.state(heavy).await.unwrap(), Some(JobState::Queued));
+    let holds = engine.power_holds();
+    assert_eq!(
+        holds.get("heavy"),
+        Some(&nightshift_engine::PowerHold::NeedsAc)
+    );
+
+    // The low-battery queue: held at 40%, still held at 52% (under 50 + 5), released at 56%.
+    *source.0.lock().unwrap() = battery(40.0);
+    let next_power = |events: &mut tokio::sync::broadcast::Receiver<Event>| {
+        let mut events = events.resubscribe();
+        async move {
+            tokio::time::timeout(DEADLINE, async {
+                loop {
+                    if let Ok(Event::PowerChanged { state }) = events.recv().await {
+                        return state;
+                    }
+                }
+            })
+            .await
+            .expect("a power change")
+        }
+    };
+    let seen = next_power(&mut events);
+    seen.await;
+    let light = engine.enqueue(vec![sh("exit 0", "light")]).await.unwrap()[0];
+    let light_done = ended(&mut events, light);
+    // Wait until the scheduler has looked at the new job and recorded the hold.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !engine.power_holds().contains_key("light") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the light queue was never held"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let seen = next_power(&mut events);
+    *source.0.lock().unwrap() = battery(52.0);
+    seen.await;
+    assert_eq!(
+        engine.state(light).await.unwrap(),
+        Some(JobState::Queued),
+        "52% is inside the hysteresis"
+    );
+    *source.0.lock().unwrap() = battery(56.0);
+    assert_eq!(light_done.await, JobState::Succeeded);
+
+    // AC returns: the AC-only queue runs.
+    let heavy_done = ended(&mut events, heavy);
+    *source.0.lock().unwrap() = PowerState {
+        on_ac: true,
+        battery_percent: Some(56.0),
+    };
+    assert_eq!(heavy_done.await, JobState::Succeeded);
+    assert!(engine.power_holds().is_empty());
 }

@@ -11,6 +11,10 @@ pub struct QueueRow {
     /// `None`: the config file decides.
     pub concurrency: Option<u32>,
     pub paused: bool,
+    /// `None`: the config file decides.
+    pub require_ac: Option<bool>,
+    /// `None`: the config file decides.
+    pub min_battery: Option<u8>,
 }
 
 /// What to change; `None` leaves a field as it is.
@@ -19,19 +23,26 @@ pub struct QueueChange {
     /// `Some(None)` clears the stored limit (back to the config file's).
     pub concurrency: Option<Option<u32>>,
     pub paused: Option<bool>,
+    /// `Some(None)` clears the stored value (back to the config file's).
+    pub require_ac: Option<Option<bool>>,
+    pub min_battery: Option<Option<u8>>,
+}
+
+const COLUMNS: &str = "name, concurrency, paused, require_ac, min_battery";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueRow> {
+    Ok(QueueRow {
+        name: r.get(0)?,
+        concurrency: r.get(1)?,
+        paused: r.get(2)?,
+        require_ac: r.get(3)?,
+        min_battery: r.get(4)?,
+    })
 }
 
 pub(crate) fn list(c: &Connection) -> Result<Vec<QueueRow>> {
-    let mut stmt =
-        c.prepare_cached("SELECT name, concurrency, paused FROM queues ORDER BY name")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(QueueRow {
-            name: r.get(0)?,
-            concurrency: r.get(1)?,
-            paused: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut stmt = c.prepare_cached(&format!("SELECT {COLUMNS} FROM queues ORDER BY name"))?;
+    Ok(stmt.query_map([], row)?.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(crate) fn upsert(
@@ -53,15 +64,17 @@ pub(crate) fn upsert(
         c.prepare_cached("UPDATE queues SET paused = ?2, updated_at = ?3 WHERE name = ?1")?
             .execute(params![name, paused, now])?;
     }
+    if let Some(require_ac) = change.require_ac {
+        c.prepare_cached("UPDATE queues SET require_ac = ?2, updated_at = ?3 WHERE name = ?1")?
+            .execute(params![name, require_ac, now])?;
+    }
+    if let Some(min_battery) = change.min_battery {
+        c.prepare_cached("UPDATE queues SET min_battery = ?2, updated_at = ?3 WHERE name = ?1")?
+            .execute(params![name, min_battery, now])?;
+    }
     Ok(
-        c.prepare_cached("SELECT name, concurrency, paused FROM queues WHERE name = ?1")?
-            .query_row([name], |r| {
-                Ok(QueueRow {
-                    name: r.get(0)?,
-                    concurrency: r.get(1)?,
-                    paused: r.get(2)?,
-                })
-            })?,
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM queues WHERE name = ?1"))?
+            .query_row([name], row)?,
     )
 }
 

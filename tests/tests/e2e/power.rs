@@ -34,3 +34,38 @@ fn the_simulated_source_follows_its_file() {
         power(&d)["on_ac"] == true
     });
 }
+
+#[test]
+fn an_ac_only_queue_waits_on_battery_says_why_and_runs_on_ac() {
+    let d = Daemon::builder()
+        .config(
+            "[power]\nsource = \"simulated\"\npoll = \"1s\"\n[queues.heavy]\nrequire_ac = true\n",
+        )
+        .prepare();
+    let file = d.home().join("power.json");
+    std::fs::write(&file, r#"{"on_ac": false, "percent": 80}"#).unwrap();
+    let mut d = d;
+    d.restart();
+    let id = d.add(&["-q", "heavy", "--", "true"]);
+    let light = d.add(&["--", "true"]);
+    wait_for(JOB_TIMEOUT, "the job without a power policy to run", || {
+        d.state(light) == "succeeded"
+    });
+    let why = || {
+        d.show(id)["job"]["waiting"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    wait_for(JOB_TIMEOUT, "the AC-only job to say why it waits", || {
+        why().contains("waits for AC power")
+    });
+    assert_eq!(d.state(id), "queued");
+    let power = d.cli_ok(&["power"]);
+    assert!(power.contains("holding back queue heavy"), "{power}");
+
+    std::fs::write(&file, r#"{"on_ac": true, "percent": 81}"#).unwrap();
+    wait_for(JOB_TIMEOUT, "the job to run once on AC", || {
+        d.state(id) == "succeeded"
+    });
+}

@@ -12,6 +12,9 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
         crate::format::print_json(&power)?;
     } else {
         outln!("{} (source: {})", power.description, power.source)?;
+        for (queue, why) in &power.holding {
+            outln!("holding back queue {queue}: {why}")?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

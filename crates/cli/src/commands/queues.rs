@@ -62,10 +62,17 @@ pub fn command(command: QueueCommand) -> anyhow::Result<ExitCode> {
     let (name, update, json, done) = match command {
         QueueCommand::Ls(args) => return run(args),
         QueueCommand::Create(a) | QueueCommand::Set(a) => {
+            let require_ac = match (a.require_ac, a.no_require_ac) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
             let update = QueueUpdate {
                 concurrency: a.concurrency,
                 reset_concurrency: a.reset,
                 paused: None,
+                require_ac,
+                min_battery: a.min_battery,
             };
             (a.name, update, a.json, "updated")
         }
@@ -93,7 +100,16 @@ pub fn command(command: QueueCommand) -> anyhow::Result<ExitCode> {
     if json {
         crate::format::print_json(&queue)?;
     } else {
-        let held = if queue.paused { ", paused" } else { "" };
+        let mut held = String::new();
+        if queue.paused {
+            held.push_str(", paused");
+        }
+        if queue.require_ac {
+            held.push_str(", AC only");
+        }
+        if let Some(min) = queue.min_battery {
+            held.push_str(&format!(", battery at least {min}%"));
+        }
         outln!(
             "queue {} {done}: concurrency {}{held}",
             queue.name,
