@@ -348,7 +348,9 @@ impl Scheduler {
     }
 
     async fn dispatch(&mut self) {
-        if self.paused.load(Ordering::Relaxed) {
+        // Nothing new starts while paused, or once a shutdown has begun (a due time or a power
+        // change may still wake the loop then).
+        if self.paused.load(Ordering::Relaxed) || self.shutdown.is_some() {
             return;
         }
         let queues: Vec<String> = self.dirty.iter().cloned().collect();
