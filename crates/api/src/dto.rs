@@ -47,6 +47,8 @@ pub struct EnqueueRequest {
     pub max_attempts: Option<u32>,
     #[serde(default)]
     pub notify: bool,
+    /// A key: while a job with it is queued or running, this returns that job instead.
+    pub unique: Option<String>,
     /// Any JSON value, handed to the job as a file named in `NIGHTSHIFT_PAYLOAD_FILE`.
     pub payload: Option<Box<RawValue>>,
 }
@@ -54,6 +56,9 @@ pub struct EnqueueRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Enqueued {
     pub id: JobId,
+    /// The job was already queued or running under the same unique key; nothing was added.
+    #[serde(default)]
+    pub existing: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -51,6 +51,7 @@ pub(crate) fn prepare(
         delay,
         max_attempts,
         notify,
+        unique,
         payload,
     } = request;
     if cmd.is_empty() || cmd[0].is_empty() {
@@ -83,6 +84,7 @@ pub(crate) fn prepare(
         timeout_ms,
         max_attempts: max_attempts.unwrap_or(config.jobs.max_attempts),
         notify,
+        unique_key: unique,
     };
     spec.validate().map_err(|e| ApiError::bad_request(e.0))?;
     let run_at = start_time(run_at, delay, now)?;

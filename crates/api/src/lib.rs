@@ -68,9 +68,19 @@ impl Api {
     }
 
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<Enqueued, ApiError> {
-        let job = enqueue::prepare(self.engine.config(), request, self.engine.now_ms())?;
+        let started = self.engine.now_ms();
+        let job = enqueue::prepare(self.engine.config(), request, started)?;
+        let unique = job.spec.unique_key.is_some();
         let id = self.engine.enqueue(vec![job]).await?[0];
-        Ok(Enqueued { id })
+        // A job made by this request was created now; one found by its unique key, before.
+        let existing = unique
+            && self
+                .engine
+                .store()
+                .job(id)
+                .await?
+                .is_some_and(|j| j.created_at < started);
+        Ok(Enqueued { id, existing })
     }
 
     /// Enqueues every line of a JSON Lines body (one `EnqueueRequest` per line) in one

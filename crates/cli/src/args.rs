@@ -92,6 +92,10 @@ pub struct AddArgs {
     /// Ask for a desktop notification when the job ends.
     #[arg(long)]
     pub notify: bool,
+    /// A key: while a job with it is queued or running, print that job's id instead of adding
+    /// another.
+    #[arg(short, long, value_name = "KEY")]
+    pub unique: Option<String>,
     /// Wait for the job and exit with its exit code.
     #[arg(short, long, conflicts_with = "batch")]
     pub wait: bool,

@@ -175,6 +175,9 @@ pub struct JobSpec {
     /// Ask the desktop shell for a notification when the job ends.
     #[serde(default)]
     pub notify: bool,
+    /// While a job with this key is queued or running, adding another returns that job.
+    #[serde(default)]
+    pub unique_key: Option<String>,
 }
 
 /// A job spec that cannot be run, with a message naming the field.
@@ -216,6 +219,7 @@ impl JobSpec {
             timeout_ms: None,
             max_attempts: 1,
             notify: false,
+            unique_key: None,
         }
     }
 
@@ -255,6 +259,13 @@ impl JobSpec {
                 "max attempts must be between 1 and {MAX_ATTEMPTS_LIMIT}, got {}",
                 self.max_attempts
             )));
+        }
+        if let Some(key) = &self.unique_key
+            && (key.is_empty() || key.len() > 200 || key.contains('\0'))
+        {
+            return Err(SpecError(
+                "a unique key must be 1 to 200 characters, without NUL".into(),
+            ));
         }
         if self.timeout_ms == Some(0) {
             return Err(SpecError("timeout must be longer than zero".into()));

@@ -64,16 +64,38 @@ pub struct QueueCount {
     pub count: u64,
 }
 
-pub(crate) fn insert(c: &Connection, jobs: &[Prepared], now: i64) -> Result<Vec<JobId>> {
+/// Inserts the jobs; returns their ids (an existing job's for a unique key already queued or
+/// running) and the payload files of the jobs not inserted, to be removed.
+pub(crate) fn insert(
+    c: &Connection,
+    jobs: &[Prepared],
+    now: i64,
+) -> Result<(Vec<JobId>, Vec<String>)> {
     let mut stmt = c.prepare_cached(
         "INSERT INTO jobs (state, queue, priority, program, args, shell, env, cwd, timeout_ms,
              max_attempts, notify, payload, payload_file, payload_size, created_at, updated_at,
-             run_at)
-         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
+             run_at, unique_key)
+         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)",
+    )?;
+    let mut existing = c.prepare_cached(
+        "SELECT id FROM jobs WHERE unique_key = ?1 AND state IN ('queued', 'running')",
     )?;
     let mut ids = Vec::with_capacity(jobs.len());
+    let mut unused = Vec::new();
     for p in jobs {
         let s = &p.spec;
+        // Same transaction as the insert, so two adds of one key cannot both get through.
+        if let Some(key) = &s.unique_key
+            && let Some(id) = existing
+                .query_row([key], |r| r.get::<_, i64>(0))
+                .optional()?
+        {
+            ids.push(JobId(id));
+            if let Some(Stored::File { name, .. }) = &p.payload {
+                unused.push(name.clone());
+            }
+            continue;
+        }
         let (inline, file, size) = match &p.payload {
             None => (None, None, None),
             Some(Stored::Inline(b)) => (Some(b.as_slice()), None, Some(b.len() as i64)),
@@ -97,10 +119,11 @@ pub(crate) fn insert(c: &Connection, jobs: &[Prepared], now: i64) -> Result<Vec<
             size,
             now,
             p.run_at.filter(|at| *at > now),
+            s.unique_key,
         ])?;
         ids.push(JobId(c.last_insert_rowid()));
     }
-    Ok(ids)
+    Ok((ids, unused))
 }
 
 pub(crate) fn claim(c: &Connection, queue: &str, limit: u32, now: i64) -> Result<Vec<Claimed>> {

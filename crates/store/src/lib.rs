@@ -106,11 +106,15 @@ impl Store {
             self.inner.payloads.externalise(jobs)?
         };
         let result = self.write(move |c| jobs::insert(c, &jobs, now)).await;
-        if result.is_err() && !files.is_empty() {
+        let leftover = match &result {
+            Ok((_, unused)) => unused.clone(),
+            Err(_) => files,
+        };
+        if !leftover.is_empty() {
             let inner = self.inner.clone();
-            let _ = tokio::task::spawn_blocking(move || inner.payloads.remove_all(&files)).await;
+            let _ = tokio::task::spawn_blocking(move || inner.payloads.remove_all(&leftover)).await;
         }
-        result
+        result.map(|(ids, _)| ids)
     }
 
     /// Marks up to `limit` queued jobs of `queue` running and opens an attempt for each.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args, shell, env, cwd, \
     timeout_ms, max_attempts, notify, payload_size, attempts_used, attempt_count, created_at, \
-    updated_at, started_at, finished_at, exit_code, signal, reason, run_at";
+    updated_at, started_at, finished_at, exit_code, signal, reason, run_at, unique_key";
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
     started_at, ended_at, exit_code, signal, outcome";
@@ -41,6 +41,7 @@ pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
             timeout_ms: row.get::<_, Option<i64>>(9)?.map(|t| t as u64),
             max_attempts: row.get(10)?,
             notify: row.get(11)?,
+            unique_key: row.get(23)?,
         },
         payload_size: row.get::<_, Option<i64>>(12)?.map(|s| s as u64),
         attempts_used: row.get(13)?,

@@ -328,3 +328,39 @@ async fn state_counts_follow_every_change() {
     assert_eq!(counts[&JobState::Running], 1);
     assert_eq!(counts[&JobState::Queued], 4);
 }
+
+#[tokio::test]
+async fn a_unique_key_returns_the_queued_or_running_job_instead_of_a_duplicate() {
+    let (dir, store) = open();
+    let keyed = |payload: Option<Vec<u8>>| {
+        let mut j = job("q", 1);
+        j.spec.unique_key = Some("nightly-backup".into());
+        j.payload = payload;
+        j
+    };
+    let big = Some(format!("\"{}\"", "x".repeat(INLINE_LIMIT * 2)).into_bytes());
+    // Twice in one batch and once more later: one job.
+    let ids = store
+        .insert_jobs(vec![keyed(None), keyed(None)], 1)
+        .await
+        .unwrap();
+    assert_eq!(ids[0], ids[1]);
+    let again = store.insert_jobs(vec![keyed(big)], 2).await.unwrap();
+    assert_eq!(again[0], ids[0]);
+    let files = std::fs::read_dir(dir.path().join("payloads"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 0, "the duplicate's payload file is removed");
+    // Still held while running; free again once it has finished.
+    let c = &store.claim("q", 1, 3).await.unwrap()[0];
+    assert_eq!(
+        store.insert_jobs(vec![keyed(None)], 4).await.unwrap()[0],
+        ids[0]
+    );
+    store
+        .finish(finish(c.job.id, c.attempt_id, AttemptOutcome::Succeeded))
+        .await
+        .unwrap();
+    let fresh = store.insert_jobs(vec![keyed(None)], 5).await.unwrap()[0];
+    assert_ne!(fresh, ids[0]);
+}

@@ -97,3 +97,24 @@ fn a_job_added_for_later_says_when_and_then_runs() {
         "--at and --in together are refused"
     );
 }
+
+#[test]
+fn a_unique_key_is_not_queued_twice() {
+    let d = Daemon::start();
+    let gate = d.scratch().join("gate");
+    let script = format!("while [ ! -e {} ]; do sleep 0.05; done", gate.display());
+    let first = d.add(&["--unique", "backup", "--", "sh", "-c", &script]);
+    let again = d.cli(&["add", "--unique", "backup", "--", "sh", "-c", &script]);
+    assert!(again.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        first.to_string()
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already queued or running"));
+    std::fs::write(&gate, "").unwrap();
+    wait_for(JOB_TIMEOUT, "the first to finish", || {
+        d.state(first) == "succeeded"
+    });
+    let later = d.add(&["--unique", "backup", "--", "true"]);
+    assert_ne!(later, first, "once it has finished, the key is free again");
+}

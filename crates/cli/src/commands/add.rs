@@ -41,12 +41,16 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
             .map(|d| DurationValue::Millis(d.as_millis() as u64)),
         max_attempts: args.attempts,
         notify: args.notify,
+        unique: args.unique.clone(),
         payload,
     };
-    let Enqueued { id } = client.post("/api/jobs", &request)?;
+    let Enqueued { id, existing } = client.post("/api/jobs", &request)?;
+    if existing {
+        eprintln!("job {id} with this unique key is already queued or running; nothing was added");
+    }
     if !args.wait {
         if args.json {
-            crate::format::print_json(&serde_json::json!({ "id": id }))?;
+            crate::format::print_json(&serde_json::json!({ "id": id, "existing": existing }))?;
         } else {
             outln!("{id}")?;
         }
