@@ -168,7 +168,7 @@ impl Api {
 
     /// The job's kept output, or its last `tail` lines.
     pub async fn logs(&self, id: JobId, tail: Option<usize>) -> Result<Vec<u8>, ApiError> {
-        self.view(id).await?;
+        self.view_plain(id).await?;
         let dir = self.engine.paths().logs_dir.clone();
         tokio::task::spawn_blocking(move || nightshift_supervisor::logfile::read(&dir, id.0, tail))
             .await
@@ -178,7 +178,7 @@ impl Api {
 
     /// The job's output as it is written, until the job has finished.
     pub async fn follow_logs(&self, id: JobId, tail: Option<usize>) -> Result<LogStream, ApiError> {
-        self.view(id).await?;
+        self.view_plain(id).await?;
         Ok(logs::follow(self.engine.clone(), id, tail))
     }
 

@@ -4,6 +4,7 @@
 use crate::dto::{JobBrief, WaitRequest, WaitResult};
 use crate::error::ApiError;
 use nightshift_core::JobId;
+use nightshift_core::duration::deadline_after;
 use nightshift_engine::{EngineHandle, Event};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -48,9 +49,10 @@ pub(crate) async fn wait(
     let mut finished: BTreeSet<JobId> = BTreeSet::new();
     settle(&mut pending, &mut finished, known);
     let deadline = deadline_after(
-        Instant::now(),
+        std::time::Instant::now(),
         request.timeout_ms.map(Duration::from_millis),
-    );
+    )
+    .map(Instant::from_std);
     let done = |pending: &BTreeSet<JobId>, finished: &BTreeSet<JobId>| {
         pending.is_empty() || (request.any && !finished.is_empty())
     };
@@ -102,13 +104,6 @@ pub(crate) async fn wait(
     })
 }
 
-/// When a wait of `timeout` from `now` ends; `None` for no end, and for a timeout so long the
-/// clock cannot represent its end (any `timeout_ms` is accepted, up to `u64::MAX`), which is no
-/// end either.
-fn deadline_after(now: Instant, timeout: Option<Duration>) -> Option<Instant> {
-    timeout.and_then(|t| now.checked_add(t))
-}
-
 fn settle(
     pending: &mut BTreeSet<JobId>,
     finished: &mut BTreeSet<JobId>,
@@ -143,29 +138,5 @@ pub(crate) async fn until_final(
                 ));
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadline_is_now_plus_the_timeout() {
-        let now = Instant::now();
-        let t = Duration::from_millis(1500);
-        assert_eq!(deadline_after(now, Some(t)), Some(now + t));
-        assert_eq!(deadline_after(now, Some(Duration::ZERO)), Some(now));
-        assert_eq!(deadline_after(now, None), None);
-    }
-
-    #[test]
-    fn a_timeout_past_the_clock_is_no_deadline() {
-        let now = Instant::now();
-        assert_eq!(deadline_after(now, Some(Duration::MAX)), None);
-        // The largest `timeout_ms` a request can carry: no panic, and if the clock can hold
-        // its end, that end is later than now.
-        let longest = deadline_after(now, Some(Duration::from_millis(u64::MAX)));
-        assert!(longest.is_none_or(|at| at > now));
     }
 }

@@ -37,6 +37,16 @@ pub fn format_short(d: Duration) -> String {
     }
 }
 
+/// When a wait of `timeout` from `now` ends; `None` for no end, and for a timeout so long the
+/// clock cannot represent its end (`--timeout 500000000000years`, `timeout_ms = u64::MAX`),
+/// which is no end either.
+pub fn deadline_after(
+    now: std::time::Instant,
+    timeout: Option<Duration>,
+) -> Option<std::time::Instant> {
+    timeout.and_then(|t| now.checked_add(t))
+}
+
 /// Serde adapter for `Duration` fields written as human strings in the config file.
 pub mod serde_human {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -69,6 +79,28 @@ mod tests {
         assert!(err.contains("30s"), "{err}");
         let err = parse("soon").unwrap_err();
         assert!(err.contains("e.g. 90s"), "{err}");
+    }
+
+    #[test]
+    fn deadline_is_now_plus_the_timeout() {
+        let now = std::time::Instant::now();
+        let t = Duration::from_millis(1500);
+        assert_eq!(deadline_after(now, Some(t)), Some(now + t));
+        assert_eq!(deadline_after(now, Some(Duration::ZERO)), Some(now));
+        assert_eq!(deadline_after(now, None), None);
+    }
+
+    #[test]
+    fn a_timeout_past_the_clock_is_no_deadline() {
+        let now = std::time::Instant::now();
+        assert_eq!(deadline_after(now, Some(Duration::MAX)), None);
+        // What `--timeout 500000000000years` parses to: past what an Instant holds.
+        let years = humantime::parse_duration("500000000000years").unwrap();
+        assert_eq!(deadline_after(now, Some(years)), None);
+        // The largest `timeout_ms` a request can carry: no panic, and if the clock can hold
+        // its end, that end is later than now.
+        let longest = deadline_after(now, Some(Duration::from_millis(u64::MAX)));
+        assert!(longest.is_none_or(|at| at > now));
     }
 
     #[test]

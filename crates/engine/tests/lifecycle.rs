@@ -242,51 +242,19 @@ async fn pause_all_holds_new_work_and_resume_releases_it() {
     assert!(!f.engine.is_paused());
 }
 
-/// A power source whose state the test sets.
-#[derive(Debug)]
-struct FakePower(std::sync::Mutex<nightshift_power::PowerState>);
-
-impl nightshift_power::PowerSource for FakePower {
-    fn read(&self) -> Result<nightshift_power::PowerState, nightshift_power::PowerError> {
-        Ok(*self.0.lock().unwrap())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn power_changes_are_read_and_published() {
     use nightshift_power::PowerState;
-    let source = std::sync::Arc::new(FakePower(std::sync::Mutex::new(PowerState::MAINS)));
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config();
-    cfg.power.poll = std::time::Duration::from_secs(1);
-    let engine = nightshift_engine::Engine::start_with_power(
-        nightshift_engine::EngineOptions {
-            paths: paths(&dir),
-            config: cfg,
-            clock: nightshift_core::clock::system(),
-        },
-        Some(source.clone()),
-    )
-    .await
-    .unwrap();
-    let mut events = engine.subscribe();
-    assert_eq!(engine.power(), PowerState::MAINS);
+    let (mut f, source) = start_with_power(PowerState::MAINS).await;
+    assert_eq!(f.engine.power(), PowerState::MAINS);
     let unplugged = PowerState {
         on_ac: false,
         battery_percent: Some(42.0),
     };
-    *source.0.lock().unwrap() = unplugged;
-    let seen = tokio::time::timeout(DEADLINE, async {
-        loop {
-            if let Ok(Event::PowerChanged { state }) = events.recv().await {
-                return state;
-            }
-        }
-    })
-    .await
-    .expect("a PowerChanged event");
+    source.set(unplugged);
+    let seen = f.power_changed().await;
     assert_eq!(seen, unplugged);
-    assert_eq!(engine.power(), unplugged);
+    assert_eq!(f.engine.power(), unplugged);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -416,106 +384,53 @@ async fn power_holds_a_queue_that_needs_it_and_releases_it_when_power_returns() 
         on_ac: false,
         battery_percent: Some(p),
     };
-    let source = std::sync::Arc::new(FakePower(std::sync::Mutex::new(battery(80.0))));
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config();
-    cfg.power.poll = std::time::Duration::from_secs(1);
-    let engine = nightshift_engine::Engine::start_with_power(
-        nightshift_engine::EngineOptions {
-            paths: paths(&dir),
-            config: cfg,
-            clock: nightshift_core::clock::system(),
-        },
-        Some(source.clone()),
-    )
-    .await
-    .unwrap();
-    let mut events = engine.subscribe();
+    let (mut f, source) = start_with_power(battery(80.0)).await;
     let ac_only = QueueChange {
         require_ac: Some(Some(true)),
         ..Default::default()
     };
-    engine.set_queue("heavy", ac_only).await.unwrap();
+    f.engine.set_queue("heavy", ac_only).await.unwrap();
     let low = QueueChange {
         min_battery: Some(Some(50)),
         ..Default::default()
     };
-    engine.set_queue("light", low).await.unwrap();
-    let heavy = engine.enqueue(vec![sh("exit 0", "heavy")]).await.unwrap()[0];
-    let anywhere = engine.enqueue(vec![sh("exit 0", "other")]).await.unwrap()[0];
-    let ended = |events: &mut tokio::sync::broadcast::Receiver<Event>, id| {
-        let mut events = events.resubscribe();
-        async move {
-            tokio::time::timeout(DEADLINE, async {
-                loop {
-                    if let Ok(Event::Ended { id: i, state, .. }) = events.recv().await
-                        && i == id
-                        && state.is_final()
-                    {
-                        return state;
-                    }
-                }
-            })
-            .await
-            .expect("the job to end")
-        }
-    };
+    f.engine.set_queue("light", low).await.unwrap();
+    let heavy = f.add(sh("exit 0", "heavy")).await;
+    let anywhere = f.add(sh("exit 0", "other")).await;
     // A queue without a power policy runs on battery; the AC-only one waits, and says so.
-    let other_done = ended(&mut events, anywhere);
-    assert_eq!(other_done.await, JobState::Succeeded);
-    assert_eq!(engine.state(heavy).await.unwrap(), Some(JobState::Queued));
-    let holds = engine.power_holds();
+    assert_eq!(f.finished(anywhere).await, JobState::Succeeded);
+    assert_eq!(f.engine.state(heavy).await.unwrap(), Some(JobState::Queued));
+    let holds = f.engine.power_holds();
     assert_eq!(
         holds.get("heavy"),
         Some(&nightshift_engine::PowerHold::NeedsAc)
     );
 
     // The low-battery queue: held at 40%, still held at 52% (under 50 + 5), released at 56%.
-    *source.0.lock().unwrap() = battery(40.0);
-    let next_power = |events: &mut tokio::sync::broadcast::Receiver<Event>| {
-        let mut events = events.resubscribe();
-        async move {
-            tokio::time::timeout(DEADLINE, async {
-                loop {
-                    if let Ok(Event::PowerChanged { state }) = events.recv().await {
-                        return state;
-                    }
-                }
-            })
-            .await
-            .expect("a power change")
-        }
-    };
-    let seen = next_power(&mut events);
-    seen.await;
-    let light = engine.enqueue(vec![sh("exit 0", "light")]).await.unwrap()[0];
-    let light_done = ended(&mut events, light);
+    source.set(battery(40.0));
+    f.power_changed().await;
+    let light = f.add(sh("exit 0", "light")).await;
     // Wait until the scheduler has looked at the new job and recorded the hold.
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while !engine.power_holds().contains_key("light") {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the light queue was never held"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    let seen = next_power(&mut events);
-    *source.0.lock().unwrap() = battery(52.0);
-    seen.await;
+    let engine = f.engine.clone();
+    eventually("the light queue to be held", || {
+        engine.power_holds().contains_key("light")
+    })
+    .await;
+    source.set(battery(52.0));
+    f.power_changed().await;
     assert_eq!(
-        engine.state(light).await.unwrap(),
+        f.engine.state(light).await.unwrap(),
         Some(JobState::Queued),
         "52% is inside the hysteresis"
     );
-    *source.0.lock().unwrap() = battery(56.0);
-    assert_eq!(light_done.await, JobState::Succeeded);
+    source.set(battery(56.0));
+    assert_eq!(f.finished(light).await, JobState::Succeeded);
 
     // AC returns: the AC-only queue runs.
-    let heavy_done = ended(&mut events, heavy);
-    *source.0.lock().unwrap() = PowerState {
+    source.set(PowerState {
         on_ac: true,
         battery_percent: Some(56.0),
-    };
-    assert_eq!(heavy_done.await, JobState::Succeeded);
-    assert!(engine.power_holds().is_empty());
+    });
+    assert_eq!(f.finished(heavy).await, JobState::Succeeded);
+    assert!(f.engine.power_holds().is_empty());
 }

@@ -6,6 +6,7 @@ use crate::commands::parse_id;
 use crate::exit;
 use crate::out::{self, outln};
 use nightshift_api::{JobBrief, WaitRequest, WaitResult};
+use nightshift_core::duration::deadline_after;
 use nightshift_core::{AttemptOutcome, JobId, JobState};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -100,12 +101,6 @@ pub fn wait_all(
     Ok(WaitResult { finished, pending })
 }
 
-/// When a wait of `timeout` from `now` ends; `None` for no end, and for a timeout so long the
-/// clock cannot represent its end (`--timeout 500000000000years`), which is no end either.
-fn deadline_after(now: Instant, timeout: Option<Duration>) -> Option<Instant> {
-    timeout.and_then(|t| now.checked_add(t))
-}
-
 /// The exit code that stands for one finished job.
 pub fn exit_code_of(job: &JobBrief) -> u8 {
     match (job.state, job.outcome) {
@@ -119,28 +114,5 @@ pub fn exit_code_of(job: &JobBrief) -> u8 {
             (None, Some(sig)) => 128u8.saturating_add(sig as u8),
             _ => exit::FAILED,
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadline_is_now_plus_the_timeout() {
-        let now = Instant::now();
-        let t = Duration::from_secs(90);
-        assert_eq!(deadline_after(now, Some(t)), Some(now + t));
-        assert_eq!(deadline_after(now, Some(Duration::ZERO)), Some(now));
-        assert_eq!(deadline_after(now, None), None);
-    }
-
-    #[test]
-    fn a_timeout_past_the_clock_is_no_deadline() {
-        let now = Instant::now();
-        assert_eq!(deadline_after(now, Some(Duration::MAX)), None);
-        // What `--timeout 500000000000years` parses to: past what an Instant holds.
-        let years = humantime::parse_duration("500000000000years").unwrap();
-        assert_eq!(deadline_after(now, Some(years)), None);
     }
 }

@@ -47,6 +47,51 @@ pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Fixture {
     }
 }
 
+/// A power source whose state the test sets.
+#[derive(Debug)]
+pub struct FakePower(std::sync::Mutex<nightshift_power::PowerState>);
+
+impl FakePower {
+    pub fn set(&self, state: nightshift_power::PowerState) {
+        *self.0.lock().unwrap() = state;
+    }
+}
+
+impl nightshift_power::PowerSource for FakePower {
+    fn read(&self) -> Result<nightshift_power::PowerState, nightshift_power::PowerError> {
+        Ok(*self.0.lock().unwrap())
+    }
+}
+
+/// An engine reading `FakePower`, polled every second (the shortest poll the config allows).
+pub async fn start_with_power(
+    state: nightshift_power::PowerState,
+) -> (Fixture, std::sync::Arc<FakePower>) {
+    let source = std::sync::Arc::new(FakePower(std::sync::Mutex::new(state)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config();
+    config.power.poll = Duration::from_secs(1);
+    let engine = Engine::start_with_power(
+        EngineOptions {
+            paths: paths(&dir),
+            config,
+            clock: nightshift_core::clock::system(),
+        },
+        Some(source.clone()),
+    )
+    .await
+    .expect("engine starts");
+    let events = engine.subscribe();
+    (
+        Fixture {
+            dir,
+            engine,
+            events,
+        },
+        source,
+    )
+}
+
 pub async fn start(config: Config) -> Fixture {
     start_in(tempfile::tempdir().unwrap(), config).await
 }
@@ -81,6 +126,15 @@ impl Fixture {
     pub async fn started(&mut self, id: JobId) -> i32 {
         self.next(&format!("job {id} to start"), |e| match e {
             Event::Started { id: i, pid, .. } if *i == id => Some(*pid),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The next power reading the engine publishes.
+    pub async fn power_changed(&mut self) -> nightshift_power::PowerState {
+        self.next("a power change", |e| match e {
+            Event::PowerChanged { state } => Some(*state),
             _ => None,
         })
         .await
