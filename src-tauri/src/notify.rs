@@ -1,6 +1,8 @@
 //! Desktop notifications: engine events become toasts through notify-rust (D-Bus
 //! org.freedesktop.Notifications on Linux). Events are gathered for a short window after the
-//! first one, so a hundred failures in a few seconds are one toast, not a hundred.
+//! first one, so a hundred failures in a few seconds are one toast, not a hundred. Toasts: a
+//! job failed for good, a `--notify` job ended, recovery after an unclean stop, and work that
+//! power held going on when it returns.
 
 use crate::toast::{Notable, Toast, compose};
 use nightshift_api::Api;
@@ -31,6 +33,9 @@ fn notable(event: Event) -> Option<Notable> {
                 requeued: requeued.len(),
                 failed: failed.len(),
             })
+        }
+        Event::PowerResumed { started, continued } => {
+            Some(Notable::PowerResumed { started, continued })
         }
         _ => None,
     }

@@ -12,6 +12,8 @@ pub enum Notable {
     Finished { id: JobId, state: JobState },
     /// Start-up found jobs a killed instance left running.
     Recovered { requeued: usize, failed: usize },
+    /// Power came back: jobs it held started, jobs it paused continue.
+    PowerResumed { started: usize, continued: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,10 +73,40 @@ pub fn compose(batch: &[Notable], command: Option<&str>) -> Option<Toast> {
             lost
         )
     });
+    let (started, continued) = batch.iter().fold((0, 0), |(s, c), n| match n {
+        Notable::PowerResumed { started, continued } => (s + started, c + continued),
+        _ => (s, c),
+    });
+    let power = (started + continued > 0).then(|| {
+        let mut parts = Vec::new();
+        if started > 0 {
+            parts.push(format!(
+                "{} that waited for it started",
+                plural(started, "job", "jobs")
+            ));
+        }
+        if continued > 0 {
+            parts.push(format!(
+                "{} it paused {}",
+                plural(continued, "job", "jobs"),
+                if continued == 1 { "goes on" } else { "go on" }
+            ));
+        }
+        format!("Power is back: {}", parts.join(", "))
+    });
+    // Recovery and power lines go with whatever else the toast says.
+    let recovered = match (recovered, power) {
+        (Some(r), Some(p)) => Some(format!("{r}\n{p}")),
+        (r, p) => r.or(p),
+    };
     let jobs = failed.len() + finished.len();
     let toast = match (jobs, batch.first()?) {
         (0, _) => Toast {
-            summary: "Nightshift recovered".into(),
+            summary: if requeued + lost > 0 {
+                "Nightshift recovered".into()
+            } else {
+                "Held work goes on".into()
+            },
             body: recovered?,
             urgent: lost > 0,
         },
@@ -188,6 +220,44 @@ mod tests {
                 .ends_with("Recovered after an unclean stop: 3 jobs queued again, 1 failed"),
             "{}",
             t.body
+        );
+    }
+
+    #[test]
+    fn power_coming_back_says_what_goes_on() {
+        let toast = compose(
+            &[Notable::PowerResumed {
+                started: 3,
+                continued: 1,
+            }],
+            None,
+        )
+        .unwrap();
+        assert_eq!(toast.summary, "Held work goes on");
+        assert_eq!(
+            toast.body,
+            "Power is back: 3 jobs that waited for it started, 1 job it paused goes on"
+        );
+        assert!(!toast.urgent);
+        // Alongside a failure it is one more line of the same toast.
+        let toast = compose(
+            &[
+                failed(7),
+                Notable::PowerResumed {
+                    started: 1,
+                    continued: 0,
+                },
+            ],
+            Some("make"),
+        )
+        .unwrap();
+        assert_eq!(toast.summary, "Job 7 failed");
+        assert!(
+            toast
+                .body
+                .ends_with("Power is back: 1 job that waited for it started"),
+            "{}",
+            toast.body
         );
     }
 

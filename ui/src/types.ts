@@ -46,8 +46,30 @@ export interface JobView {
   signal: number | null;
   reason: string | null;
   command: string;
-  /** For a queued job: why it is not running yet ("queue index is full: 4/4 running"). */
-  waiting?: string | null;
+  /** Why it is not running: for a queued job what holds it back, for a running job that
+   * power paused it. */
+  waiting?: Waiting | null;
+}
+
+/** Why a job is not running; `kind` for programs, `message` for people. */
+export interface Waiting {
+  kind:
+    | 'scheduled'
+    | 'backoff'
+    | 'dependency'
+    | 'all_paused'
+    | 'queue_paused'
+    | 'on_battery'
+    | 'battery_low'
+    | 'queue_held'
+    | 'queue_full'
+    | 'paused_for_power'
+    | 'next';
+  message: string;
+  /** For scheduled and backoff: when it becomes due (Unix ms). */
+  until?: number;
+  /** For dependency: the job it waits for. */
+  job?: number;
 }
 
 export interface Attempt {

@@ -1,6 +1,6 @@
 //! What goes over the wire: requests and answers of the facade, all serde types.
 
-use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobState};
+use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobState, OnPowerLoss};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -51,6 +51,13 @@ pub struct EnqueueRequest {
     pub unique: Option<String>,
     /// Any JSON value, handed to the job as a file named in `NIGHTSHIFT_PAYLOAD_FILE`.
     pub payload: Option<Box<RawValue>>,
+    /// Start only on AC power (in addition to what its queue asks).
+    #[serde(default)]
+    pub require_ac: bool,
+    /// On battery, start only while the battery is at least this full (percent, 0 to 100).
+    pub min_battery: Option<u8>,
+    /// When power is lost while it runs: "finish", "pause" or "requeue"; its queue's when absent.
+    pub on_power_loss: Option<OnPowerLoss>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,9 +93,50 @@ pub struct JobView {
     pub job: Job,
     /// The command as a person would type it.
     pub command: String,
-    /// For a queued job: why it is not running yet ("queue index is full: 4/4 running").
+    /// Why it is not running: for a queued job what holds it back, for a running job that
+    /// power paused it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiting: Option<String>,
+    pub waiting: Option<Waiting>,
+}
+
+/// Why a job is not running, for people (`message`) and programs (`kind` and its details).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub kind: WaitingKind,
+    /// In words: "queue index is full: 4/4 running".
+    pub message: String,
+    /// For `scheduled` and `backoff`: when it becomes due (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+    /// For `dependency`: the job it waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingKind {
+    /// Not before a time (`--at`, `--in`).
+    Scheduled,
+    /// Backing off before its next attempt.
+    Backoff,
+    /// Waiting for another job to succeed (`--after`).
+    Dependency,
+    /// Every queue is paused.
+    AllPaused,
+    QueuePaused,
+    /// On battery, and it (or its queue) needs AC.
+    OnBattery,
+    /// The battery is under its (or its queue's) minimum.
+    BatteryLow,
+    /// Its queue's limit is 0.
+    QueueHeld,
+    /// Its queue runs as many jobs as it may.
+    QueueFull,
+    /// A running job stopped (SIGSTOP) until power is back.
+    PausedForPower,
+    /// Nothing holds it: it starts as soon as the scheduler gets to it.
+    Next,
 }
 
 impl From<Job> for JobView {
@@ -155,6 +203,20 @@ pub struct QueueView {
     pub require_ac: bool,
     /// On battery, jobs start only while the battery is at least this full (percent).
     pub min_battery: Option<u8>,
+    /// What happens to its running jobs when power is lost.
+    #[serde(default)]
+    pub on_power_loss: OnPowerLoss,
+    /// On battery, at most this many of its jobs run at once.
+    #[serde(default)]
+    pub battery_concurrency: Option<u32>,
+    /// Defaults for jobs added without their own: timeout (ms) and attempts.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// The first retry's wait (ms).
+    #[serde(default)]
+    pub retry_backoff_ms: u64,
     pub counts: BTreeMap<JobState, u64>,
 }
 
@@ -215,4 +277,19 @@ pub struct QueueUpdate {
     pub require_ac: Option<bool>,
     /// On battery, start jobs only while the battery is at least this full; 0 for no minimum.
     pub min_battery: Option<u8>,
+    /// What happens to running jobs when power is lost: "finish", "pause" or "requeue".
+    pub on_power_loss: Option<OnPowerLoss>,
+    /// On battery, at most this many jobs run at once.
+    pub battery_concurrency: Option<u32>,
+    /// Timeout for jobs added without one ("2h", or milliseconds).
+    pub timeout: Option<DurationValue>,
+    /// Attempts for jobs added without their own.
+    pub max_attempts: Option<u32>,
+    /// The first retry's wait ("30s", or milliseconds).
+    pub retry_backoff: Option<DurationValue>,
+    /// Settings to forget (the config file's apply again): any of "concurrency",
+    /// "require_ac", "min_battery", "on_power_loss", "battery_concurrency", "timeout",
+    /// "max_attempts", "retry_backoff".
+    #[serde(default)]
+    pub reset: Vec<String>,
 }

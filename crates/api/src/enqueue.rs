@@ -34,8 +34,19 @@ fn start_time(
     }
 }
 
+/// What a queue gives jobs added without their own timeout or attempts.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct QueueDefaults {
+    pub timeout_ms: Option<u64>,
+    pub max_attempts: Option<u32>,
+}
+
+/// Looks up a queue's defaults by name.
+pub(crate) type Defaults<'a> = &'a dyn Fn(&str) -> QueueDefaults;
+
 pub(crate) fn prepare(
     config: &Config,
+    defaults: Defaults<'_>,
     request: EnqueueRequest,
     now: i64,
 ) -> Result<NewJob, ApiError> {
@@ -53,6 +64,9 @@ pub(crate) fn prepare(
         notify,
         unique,
         payload,
+        require_ac,
+        min_battery,
+        on_power_loss,
     } = request;
     if cmd.is_empty() || cmd[0].is_empty() {
         return Err(ApiError::bad_request(
@@ -73,19 +87,30 @@ pub(crate) fn prepare(
                 .as_millis() as u64,
         ),
     };
+    let queue = queue.unwrap_or_else(|| DEFAULT_QUEUE.to_string());
+    let queue_defaults = defaults(&queue);
     let spec = JobSpec {
         program,
         args,
         shell,
         env,
         cwd,
-        queue: queue.unwrap_or_else(|| DEFAULT_QUEUE.to_string()),
         priority,
-        timeout_ms,
-        max_attempts: max_attempts.unwrap_or(config.jobs.max_attempts),
+        timeout_ms: timeout_ms.or(queue_defaults.timeout_ms),
+        max_attempts: max_attempts
+            .or(queue_defaults.max_attempts)
+            .unwrap_or(config.jobs.max_attempts),
         notify,
         unique_key: unique,
+        require_ac,
+        min_battery: min_battery.filter(|m| *m > 0),
+        on_power_loss,
+        queue,
     };
+    if let Some(min) = min_battery {
+        nightshift_core::power_policy::validate_min_battery(min)
+            .map_err(|e| ApiError::bad_request(format!("min_battery: {e}")))?;
+    }
     spec.validate().map_err(|e| ApiError::bad_request(e.0))?;
     let run_at = start_time(run_at, delay, now)?;
     let payload = match payload {
@@ -136,6 +161,7 @@ pub fn human_bytes(n: u64) -> String {
 /// Parses and validates every line of a JSON Lines body; blank lines are skipped.
 pub(crate) fn prepare_lines(
     config: &Config,
+    defaults: Defaults<'_>,
     body: &[u8],
     default_cwd: Option<std::path::PathBuf>,
     now: i64,
@@ -152,7 +178,7 @@ pub(crate) fn prepare_lines(
         if request.cwd.is_none() {
             request.cwd.clone_from(&default_cwd);
         }
-        jobs.push(prepare(config, request, now).map_err(at)?);
+        jobs.push(prepare(config, defaults, request, now).map_err(at)?);
     }
     Ok(jobs)
 }
@@ -161,6 +187,40 @@ pub(crate) fn prepare_lines(
 mod tests {
     use super::*;
 
+    fn none(_: &str) -> QueueDefaults {
+        QueueDefaults::default()
+    }
+
+    #[test]
+    fn a_queue_gives_its_defaults_to_jobs_that_bring_none() {
+        let defaults = |queue: &str| QueueDefaults {
+            timeout_ms: (queue == "slow").then_some(7_200_000),
+            max_attempts: (queue == "slow").then_some(3),
+        };
+        let req = |queue: &str, timeout: Option<DurationValue>| EnqueueRequest {
+            cmd: vec!["true".into()],
+            queue: Some(queue.into()),
+            timeout,
+            ..Default::default()
+        };
+        let job = prepare(&Config::default(), &defaults, req("slow", None), 0).unwrap();
+        assert_eq!(
+            (job.spec.timeout_ms, job.spec.max_attempts),
+            (Some(7_200_000), 3)
+        );
+        let own = Some(DurationValue::Millis(5));
+        let job = prepare(&Config::default(), &defaults, req("slow", own), 0).unwrap();
+        assert_eq!(job.spec.timeout_ms, Some(5), "the job's own timeout wins");
+        let job = prepare(&Config::default(), &defaults, req("other", None), 0).unwrap();
+        assert_eq!((job.spec.timeout_ms, job.spec.max_attempts), (None, 1));
+        let bad = EnqueueRequest {
+            min_battery: Some(120),
+            ..req("slow", None)
+        };
+        let err = prepare(&Config::default(), &defaults, bad, 0).unwrap_err();
+        assert!(err.message.contains("0 to 100"), "{}", err.message);
+    }
+
     #[test]
     fn shell_lines_become_sh_dash_c() {
         let req = EnqueueRequest {
@@ -168,7 +228,7 @@ mod tests {
             shell: true,
             ..Default::default()
         };
-        let job = prepare(&Config::default(), req, 0).unwrap();
+        let job = prepare(&Config::default(), &none, req, 0).unwrap();
         assert_eq!(job.spec.program, "/bin/sh");
         assert_eq!(job.spec.args, vec!["-c", "echo hi | wc -l"]);
     }
@@ -183,7 +243,7 @@ mod tests {
             payload: Some(payload),
             ..Default::default()
         };
-        let err = prepare(&config, req, 0).unwrap_err();
+        let err = prepare(&config, &none, req, 0).unwrap_err();
         assert_eq!(err.code, ErrorKind::PayloadTooLarge);
         assert!(
             err.message.contains("15 bytes") && err.message.contains("10 bytes"),
@@ -195,7 +255,7 @@ mod tests {
     #[test]
     fn batch_errors_name_the_line_and_store_nothing() {
         let body = b"{\"cmd\":[\"true\"]}\n\n{\"cmd\":[\"true\"],\"queu\":\"x\"}\n";
-        let err = prepare_lines(&Config::default(), body, None, 0).unwrap_err();
+        let err = prepare_lines(&Config::default(), &none, body, None, 0).unwrap_err();
         assert!(
             err.message.starts_with("line 3:") && err.message.contains("queu"),
             "{}",
@@ -203,6 +263,7 @@ mod tests {
         );
         let err = prepare_lines(
             &Config::default(),
+            &none,
             b"{\"cmd\":[\"true\"],\"timeout\":\"5\"}",
             None,
             0,

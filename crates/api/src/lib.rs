@@ -69,7 +69,12 @@ impl Api {
 
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<Enqueued, ApiError> {
         let started = self.engine.now_ms();
-        let job = enqueue::prepare(self.engine.config(), request, started)?;
+        let job = enqueue::prepare(
+            self.engine.config(),
+            &|queue| self.queue_defaults(queue),
+            request,
+            started,
+        )?;
         let unique = job.spec.unique_key.is_some();
         let id = self.engine.enqueue(vec![job]).await?[0];
         // A job made by this request was created now; one found by its unique key, before.
@@ -93,6 +98,7 @@ impl Api {
     ) -> Result<BatchEnqueued, ApiError> {
         let jobs = enqueue::prepare_lines(
             self.engine.config(),
+            &|queue| self.queue_defaults(queue),
             body,
             default_cwd,
             self.engine.now_ms(),
@@ -188,6 +194,14 @@ impl Api {
         wait::wait(&self.engine, request).await
     }
 
+    fn queue_defaults(&self, queue: &str) -> enqueue::QueueDefaults {
+        let q = self.engine.queue(queue);
+        enqueue::QueueDefaults {
+            timeout_ms: q.timeout_ms,
+            max_attempts: q.max_attempts,
+        }
+    }
+
     pub async fn queues(&self) -> Result<Vec<QueueView>, ApiError> {
         let config = self.engine.config();
         let mut queues: BTreeMap<String, QueueView> = BTreeMap::new();
@@ -203,6 +217,11 @@ impl Api {
                 paused: q.paused,
                 require_ac: q.require_ac,
                 min_battery: q.min_battery,
+                on_power_loss: q.on_power_loss,
+                battery_concurrency: q.battery_concurrency,
+                timeout_ms: q.timeout_ms,
+                max_attempts: q.max_attempts,
+                retry_backoff_ms: q.retry_backoff.as_millis() as u64,
                 counts: BTreeMap::new(),
             }
         };
@@ -235,26 +254,7 @@ impl Api {
         name: &str,
         update: QueueUpdate,
     ) -> Result<QueueView, ApiError> {
-        if update.reset_concurrency && update.concurrency.is_some() {
-            return Err(ApiError::bad_request(
-                "give either concurrency or reset_concurrency, not both",
-            ));
-        }
-        if update.min_battery.is_some_and(|p| p > 100) {
-            return Err(ApiError::bad_request(
-                "min_battery is a percent: give 0 to 100 (0 for no minimum)",
-            ));
-        }
-        let change = nightshift_store::QueueChange {
-            concurrency: if update.reset_concurrency {
-                Some(None)
-            } else {
-                update.concurrency.map(Some)
-            },
-            paused: update.paused,
-            require_ac: update.require_ac.map(Some),
-            min_battery: update.min_battery.map(Some),
-        };
+        let change = queue_change(update)?;
         self.engine.set_queue(name, change).await?;
         let queues = self.queues().await?;
         queues
@@ -335,4 +335,95 @@ impl Api {
             .ok_or(ApiError::no_job(id))?;
         Ok(JobView::from(job))
     }
+}
+
+/// A queue update as the store applies it, every value checked.
+fn queue_change(update: QueueUpdate) -> Result<nightshift_store::QueueChange, ApiError> {
+    const RESETTABLE: [&str; 8] = [
+        "concurrency",
+        "require_ac",
+        "min_battery",
+        "on_power_loss",
+        "battery_concurrency",
+        "timeout",
+        "max_attempts",
+        "retry_backoff",
+    ];
+    let mut reset: Vec<&str> = Vec::new();
+    for field in &update.reset {
+        match RESETTABLE.iter().find(|f| **f == field.as_str()) {
+            Some(f) => reset.push(f),
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "cannot reset '{field}'; expected any of {}",
+                    RESETTABLE.join(", ")
+                )));
+            }
+        }
+    }
+    if update.reset_concurrency {
+        reset.push("concurrency");
+    }
+    let given = [
+        ("concurrency", update.concurrency.is_some()),
+        ("require_ac", update.require_ac.is_some()),
+        ("min_battery", update.min_battery.is_some()),
+        ("on_power_loss", update.on_power_loss.is_some()),
+        ("battery_concurrency", update.battery_concurrency.is_some()),
+        ("timeout", update.timeout.is_some()),
+        ("max_attempts", update.max_attempts.is_some()),
+        ("retry_backoff", update.retry_backoff.is_some()),
+    ];
+    if let Some((field, _)) = given.iter().find(|(f, set)| *set && reset.contains(f)) {
+        return Err(ApiError::bad_request(format!(
+            "give either {field} or a reset of it, not both"
+        )));
+    }
+    if let Some(p) = update.min_battery {
+        nightshift_core::power_policy::validate_min_battery(p)
+            .map_err(|e| ApiError::bad_request(format!("min_battery: {e}")))?;
+    }
+    let limit = nightshift_core::job::MAX_ATTEMPTS_LIMIT;
+    if update.max_attempts.is_some_and(|n| n == 0 || n > limit) {
+        return Err(ApiError::bad_request(format!(
+            "max_attempts must be between 1 and {limit}"
+        )));
+    }
+    let millis = |field: &str, value: Option<DurationValue>| -> Result<Option<u64>, ApiError> {
+        let ms = match value {
+            None => return Ok(None),
+            Some(DurationValue::Millis(ms)) => ms,
+            Some(DurationValue::Human(text)) => nightshift_core::duration::parse(&text)
+                .map_err(|e| ApiError::bad_request(format!("{field}: {e}")))?
+                .as_millis() as u64,
+        };
+        if ms == 0 {
+            return Err(ApiError::bad_request(format!(
+                "{field} must be longer than zero"
+            )));
+        }
+        Ok(Some(ms))
+    };
+    let timeout = millis("timeout", update.timeout)?;
+    let retry_backoff = millis("retry_backoff", update.retry_backoff)?;
+    // Given: set it; reset: clear it; neither: leave it.
+    fn pick<T>(value: Option<T>, reset: bool) -> Option<Option<T>> {
+        match value {
+            Some(v) => Some(Some(v)),
+            None if reset => Some(None),
+            None => None,
+        }
+    }
+    let r = |f: &str| reset.contains(&f);
+    Ok(nightshift_store::QueueChange {
+        concurrency: pick(update.concurrency, r("concurrency")),
+        paused: update.paused,
+        require_ac: pick(update.require_ac, r("require_ac")),
+        min_battery: pick(update.min_battery, r("min_battery")),
+        on_power_loss: pick(update.on_power_loss, r("on_power_loss")),
+        battery_concurrency: pick(update.battery_concurrency, r("battery_concurrency")),
+        timeout_ms: pick(timeout, r("timeout")),
+        max_attempts: pick(update.max_attempts, r("max_attempts")),
+        retry_backoff_ms: pick(retry_backoff, r("retry_backoff")),
+    })
 }

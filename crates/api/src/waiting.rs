@@ -1,53 +1,114 @@
-//! "Why isn't it running?": a reason for every queued job, in words, from what holds it back
-//! right now (everything paused, its queue paused or full).
+//! "Why isn't it running?": a structured reason for every queued job, from what holds it back
+//! right now (a time, everything paused, its queue paused or full, power), and for a running
+//! job that power paused.
 
-use crate::dto::JobView;
+use crate::dto::{JobView, Waiting, WaitingKind};
 use crate::error::ApiError;
 use nightshift_core::JobState;
-use nightshift_engine::EngineHandle;
+use nightshift_engine::{EngineHandle, PowerHold, PowerNeeds};
 
-/// Fills `waiting` on the queued jobs of `views`.
+/// Fills `waiting` on the queued and power-paused jobs of `views`.
 pub(crate) async fn explain(
     engine: &EngineHandle,
     mut views: Vec<JobView>,
 ) -> Result<Vec<JobView>, ApiError> {
+    let paused_for_power = engine.power_paused();
+    for view in views.iter_mut() {
+        if let Some(why) = paused_for_power.get(&view.job.id) {
+            view.waiting = Some(reason(
+                WaitingKind::PausedForPower,
+                format!("paused: {why}"),
+            ));
+        }
+    }
     if !views.iter().any(|v| v.job.state == JobState::Queued) {
         return Ok(views);
     }
     let running = engine.store().running_by_queue().await?;
     let all_paused = engine.is_paused();
     let now = engine.now_ms();
-    let power = engine.power_holds();
+    let power = engine.power();
+    let held = engine.power_holds();
     for view in views.iter_mut().filter(|v| v.job.state == JobState::Queued) {
-        let name = &view.job.spec.queue;
+        let job = &view.job;
+        let name = &job.spec.queue;
         let queue = engine.queue(name);
         let busy = running.get(name).copied().unwrap_or(0);
-        let due = view.job.run_at.filter(|at| *at > now);
+        let limit = queue.limit(power.on_ac);
+        let due = job.run_at.filter(|at| *at > now);
         view.waiting = Some(if let Some(at) = due {
             let when = when(at, now);
-            if view.job.attempt_count > 0 {
-                format!(
-                    "backing off after attempt {} failed: retrying {when}",
-                    view.job.attempt_count
+            let mut waiting = if job.attempt_count > 0 {
+                reason(
+                    WaitingKind::Backoff,
+                    format!(
+                        "backing off after attempt {} failed: retrying {when}",
+                        job.attempt_count
+                    ),
                 )
             } else {
-                format!("scheduled: starts {when}")
-            }
+                reason(WaitingKind::Scheduled, format!("scheduled: starts {when}"))
+            };
+            waiting.until = Some(at);
+            waiting
         } else if all_paused {
-            "every queue is paused (nightshift resume)".to_string()
+            reason(
+                WaitingKind::AllPaused,
+                "every queue is paused (nightshift resume)".into(),
+            )
         } else if queue.paused {
-            format!("queue {name} is paused (nightshift queue resume {name})")
-        } else if let Some(hold) = power.get(name) {
-            hold.to_string()
-        } else if queue.concurrency == 0 {
-            format!("queue {name} has a concurrency of 0, which holds it")
-        } else if busy >= u64::from(queue.concurrency) {
-            format!("queue {name} is full: {busy}/{} running", queue.concurrency)
+            reason(
+                WaitingKind::QueuePaused,
+                format!("queue {name} is paused (nightshift queue resume {name})"),
+            )
+        } else if let Some(hold) = held.get(name) {
+            power_reason(hold, "the queue")
+        } else if let Some(hold) = job
+            .power_held
+            .then(|| {
+                // Held jobs go on a few points above the minimum: judge as held.
+                nightshift_engine::power_gate_hold(PowerNeeds::of_job(&job.spec), power, true)
+            })
+            .flatten()
+        {
+            power_reason(&hold, "the job")
+        } else if limit == 0 {
+            reason(
+                WaitingKind::QueueHeld,
+                format!("queue {name} has a concurrency of 0, which holds it"),
+            )
+        } else if busy >= u64::from(limit) {
+            let on_battery = if limit < queue.concurrency {
+                " (its limit on battery)"
+            } else {
+                ""
+            };
+            reason(
+                WaitingKind::QueueFull,
+                format!("queue {name} is full: {busy}/{limit} running{on_battery}"),
+            )
         } else {
-            "next in line for a free slot".to_string()
+            reason(WaitingKind::Next, "next in line for a free slot".into())
         });
     }
     Ok(views)
+}
+
+fn reason(kind: WaitingKind, message: String) -> Waiting {
+    Waiting {
+        kind,
+        message,
+        until: None,
+        job: None,
+    }
+}
+
+fn power_reason(hold: &PowerHold, whose: &str) -> Waiting {
+    let kind = match hold {
+        PowerHold::NeedsAc => WaitingKind::OnBattery,
+        PowerHold::BatteryLow { .. } => WaitingKind::BatteryLow,
+    };
+    reason(kind, hold.describe(whose))
 }
 
 /// "at 2026-11-22T23:00:00Z (in 2h 5m)".

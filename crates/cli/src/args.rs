@@ -96,6 +96,18 @@ pub struct AddArgs {
     /// another.
     #[arg(short, long, value_name = "KEY")]
     pub unique: Option<String>,
+    /// Start only on AC power (on top of what the queue asks); on battery it waits, and says so.
+    #[arg(long)]
+    pub require_ac: bool,
+    /// On battery, start only while the battery is at least this full (0 to 100; the higher of
+    /// this and the queue's minimum applies). Held jobs start again 5 points above it.
+    #[arg(long, value_name = "PERCENT", value_parser = nightshift_core::power_policy::parse_percent)]
+    pub min_battery: Option<u8>,
+    /// What happens if power is lost while it runs: finish (run to its end), pause (SIGSTOP
+    /// until power is back; paused time does not count toward --timeout) or requeue (stop it
+    /// and put it back in its queue without using an attempt). Default: the queue's.
+    #[arg(long, value_name = "ACTION")]
+    pub on_power_loss: Option<nightshift_core::OnPowerLoss>,
     /// Wait for the job and exit with its exit code.
     #[arg(short, long, conflicts_with = "batch")]
     pub wait: bool,
@@ -181,7 +193,9 @@ pub enum QueueCommand {
     Create(QueueSetArgs),
     /// Change a queue's limit or power policy (kept across restarts).
     #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
-        .args(["concurrency", "reset", "require_ac", "no_require_ac", "min_battery"])))]
+        .args(["concurrency", "reset", "require_ac", "no_require_ac", "min_battery",
+               "on_power_loss", "battery_concurrency", "timeout", "attempts", "retry_backoff",
+               "unset"])))]
     Set(QueueSetArgs),
     /// Hold one queue: nothing new of it starts; running jobs go on.
     Pause(QueueNameArgs),
@@ -206,8 +220,29 @@ pub struct QueueSetArgs {
     pub no_require_ac: bool,
     /// On battery, start jobs only while the battery is at least this full (0 to 100; 0 for no
     /// minimum). Held jobs start again 5 points above it.
-    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    #[arg(long, value_name = "PERCENT", value_parser = nightshift_core::power_policy::parse_percent)]
     pub min_battery: Option<u8>,
+    /// What happens to running jobs when power is lost: finish, pause (SIGSTOP until power is
+    /// back) or requeue (stop and put back without using an attempt).
+    #[arg(long, value_name = "ACTION")]
+    pub on_power_loss: Option<nightshift_core::OnPowerLoss>,
+    /// On battery, at most this many jobs of the queue run at once.
+    #[arg(long, value_name = "N")]
+    pub battery_concurrency: Option<u32>,
+    /// Timeout for jobs added to the queue without --timeout (e.g. 2h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Attempts for jobs added to the queue without --attempts.
+    #[arg(long, value_name = "N")]
+    pub attempts: Option<u32>,
+    /// Wait before the first retry of the queue's jobs (e.g. 30s); doubled for each further one.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub retry_backoff: Option<std::time::Duration>,
+    /// Forget a setting made here so the config file's applies again (repeatable): concurrency,
+    /// require_ac, min_battery, on_power_loss, battery_concurrency, timeout, max_attempts or
+    /// retry_backoff.
+    #[arg(long, value_name = "SETTING")]
+    pub unset: Vec<String>,
     #[arg(long)]
     pub json: bool,
 }

@@ -158,6 +158,24 @@ pub struct QueueConfig {
     /// On battery, start jobs only while the battery is at least this full (percent). Held
     /// jobs start again a few points above it, so a battery at the line does not flap.
     pub min_battery: Option<u8>,
+    /// What happens to a running job when power is lost: finish, pause or requeue.
+    pub on_power_loss: Option<crate::OnPowerLoss>,
+    /// On battery, at most this many jobs of the queue start (when lower than `concurrency`).
+    pub battery_concurrency: Option<u32>,
+    /// Timeout for jobs added without one.
+    #[serde(
+        with = "crate::duration::serde_human_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout: Option<Duration>,
+    /// Attempts for jobs added without `--attempts`.
+    pub max_attempts: Option<u32>,
+    /// First retry's wait for this queue's jobs (see `jobs.retry_backoff`).
+    #[serde(
+        with = "crate::duration::serde_human_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_backoff: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +230,15 @@ impl Config {
                 return Err(format!(
                     "[queues.{name}] min_battery must be a percent from 0 to 100"
                 ));
+            }
+            let limit = crate::job::MAX_ATTEMPTS_LIMIT;
+            if queue.max_attempts.is_some_and(|n| n == 0 || n > limit) {
+                return Err(format!(
+                    "[queues.{name}] max_attempts must be between 1 and {limit}"
+                ));
+            }
+            if queue.timeout.is_some_and(|t| t.is_zero()) {
+                return Err(format!("[queues.{name}] timeout must be longer than zero"));
             }
         }
         let limit = crate::job::MAX_ATTEMPTS_LIMIT;
@@ -289,6 +316,11 @@ mod tests {
                 concurrency: Some(2),
                 require_ac: Some(true),
                 min_battery: Some(30),
+                on_power_loss: Some(crate::OnPowerLoss::Pause),
+                battery_concurrency: Some(1),
+                timeout: Some(Duration::from_secs(7200)),
+                max_attempts: Some(3),
+                retry_backoff: Some(Duration::from_secs(30)),
             },
         );
         assert_eq!(Config::parse(&uncommented_default()).unwrap(), expected);

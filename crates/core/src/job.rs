@@ -178,6 +178,16 @@ pub struct JobSpec {
     /// While a job with this key is queued or running, adding another returns that job.
     #[serde(default)]
     pub unique_key: Option<String>,
+    /// Start only on AC power (in addition to what its queue asks).
+    #[serde(default)]
+    pub require_ac: bool,
+    /// On battery, start only while the battery is at least this full (in addition to its
+    /// queue's minimum; the higher one applies).
+    #[serde(default)]
+    pub min_battery: Option<u8>,
+    /// What to do when power is lost while it runs; `None`: its queue's choice.
+    #[serde(default)]
+    pub on_power_loss: Option<crate::OnPowerLoss>,
 }
 
 /// A job spec that cannot be run, with a message naming the field.
@@ -220,6 +230,9 @@ impl JobSpec {
             max_attempts: 1,
             notify: false,
             unique_key: None,
+            require_ac: false,
+            min_battery: None,
+            on_power_loss: None,
         }
     }
 
@@ -266,6 +279,9 @@ impl JobSpec {
             return Err(SpecError(
                 "a unique key must be 1 to 200 characters, without NUL".into(),
             ));
+        }
+        if let Some(min) = self.min_battery {
+            crate::power_policy::validate_min_battery(min).map_err(SpecError)?;
         }
         if self.timeout_ms == Some(0) {
             return Err(SpecError("timeout must be longer than zero".into()));
@@ -324,6 +340,10 @@ pub struct Job {
     pub reason: Option<String>,
     /// A queued job waits until this time (Unix ms): scheduled, or backing off before a retry.
     pub run_at: Option<i64>,
+    /// A queued job set aside because its own power needs are not met (it is looked at again
+    /// when power changes, not on every dispatch).
+    #[serde(default)]
+    pub power_held: bool,
 }
 
 /// One run of a job's command.

@@ -16,6 +16,8 @@ pub mod config;
 pub mod duration;
 pub mod job;
 pub mod paths;
+pub mod power_policy;
+pub mod recurrence;
 
 pub use clock::{Clock, SystemClock};
 pub use config::{
@@ -23,3 +25,5 @@ pub use config::{
 };
 pub use job::{Attempt, AttemptOutcome, Job, JobId, JobSpec, JobState, SpecError};
 pub use paths::Paths;
+pub use power_policy::OnPowerLoss;
+pub use recurrence::{CronSchedule, Plan, Recurrence, RecurrenceError};

@@ -30,6 +30,15 @@ pub enum Event {
     QueueChanged { name: String },
     /// The power source changed (AC plugged or unplugged, battery percent moved).
     PowerChanged { state: nightshift_power::PowerState },
+    /// A running job was paused because power was lost (`paused`), or goes on again.
+    PowerPaused {
+        id: JobId,
+        paused: bool,
+        reason: Option<String>,
+    },
+    /// Power came back and work it held goes on: jobs that waited for it started, and jobs it
+    /// had paused continue.
+    PowerResumed { started: usize, continued: usize },
     /// Start-up found attempts left running by an instance that did not stop cleanly.
     Recovered {
         requeued: Vec<JobId>,

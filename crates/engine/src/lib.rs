@@ -29,7 +29,7 @@ pub use error::EngineError;
 pub use events::Event;
 pub use instance::{InstanceLock, RunningInstance};
 pub use power::{POWER_FILE_ENV, source_for as power_source_for};
-pub use power_gate::{HYSTERESIS, PowerHold};
+pub use power_gate::{HYSTERESIS, PowerHold, PowerNeeds, hold_for as power_gate_hold};
 pub use queues::{LimitSource, QueueSettings};
 pub use recovery::RecoveryReport;
 
@@ -101,6 +101,7 @@ impl Engine {
         let queue_rows = Arc::new(std::sync::RwLock::new(queue_rows));
         let (tx, rx) = mpsc::unbounded_channel();
         let initial = store.queues_with_work().await?;
+        let power_paused = Arc::new(std::sync::RwLock::new(std::collections::HashMap::new()));
         let ctx = Arc::new(runner::Context {
             store: store.clone(),
             config: config.clone(),
@@ -108,6 +109,8 @@ impl Engine {
             clock: clock.clone(),
             events: events.clone(),
             scheduler: tx.clone(),
+            queues: queue_rows.clone(),
+            power_paused: power_paused.clone(),
         });
         let task = tokio::spawn(
             scheduler::Scheduler::new(
@@ -133,6 +136,7 @@ impl Engine {
                 queue_rows,
                 power,
                 power_held: power_view.held.clone(),
+                power_paused,
                 power_name,
                 recovery,
                 started_at: std::time::Instant::now(),
@@ -172,6 +176,7 @@ struct Inner {
     power: tokio::sync::watch::Receiver<nightshift_power::PowerState>,
     power_name: String,
     power_held: Arc<std::sync::RwLock<std::collections::HashMap<String, PowerHold>>>,
+    power_paused: Arc<std::sync::RwLock<std::collections::HashMap<JobId, String>>>,
     recovery: RecoveryReport,
     started_at: std::time::Instant,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -341,6 +346,16 @@ impl EngineHandle {
             .read()
             .unwrap_or_else(|p| p.into_inner());
         held.iter().map(|(q, h)| (q.clone(), *h)).collect()
+    }
+
+    /// Running jobs paused because power was lost, and why.
+    pub fn power_paused(&self) -> std::collections::BTreeMap<JobId, String> {
+        let paused = self
+            .inner
+            .power_paused
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        paused.iter().map(|(id, why)| (*id, why.clone())).collect()
     }
 
     /// Which power source is read ("system", or "simulated (path)").

@@ -1,6 +1,6 @@
-//! Whether the power source lets a queue start jobs: AC required, or a minimum battery charge
-//! with hysteresis (held jobs start again a few points above the minimum, so a battery that
-//! hovers at the line does not start and stop work over and over).
+//! Whether the power source lets a queue (or one job) start or keep running: AC required, or a
+//! minimum battery charge with hysteresis (held work goes on again a few points above the
+//! minimum, so a battery that hovers at the line does not start and stop work over and over).
 
 use crate::queues::QueueSettings;
 use nightshift_power::PowerState;
@@ -23,32 +23,78 @@ pub enum PowerHold {
     },
 }
 
-impl std::fmt::Display for PowerHold {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl PowerHold {
+    /// In words, naming whose policy it is ("the queue", "the job").
+    pub fn describe(&self, whose: &str) -> String {
         match self {
-            PowerHold::NeedsAc => write!(f, "on battery; the queue waits for AC power"),
+            PowerHold::NeedsAc => format!("on battery; {whose} waits for AC power"),
             PowerHold::BatteryLow {
                 percent,
                 min,
                 resume_at,
-            } => write!(
-                f,
-                "battery {percent:.0}% is under the queue's minimum of {min}%; it starts again at {resume_at}% or on AC"
+            } => format!(
+                "battery {percent:.0}% is under {whose}'s minimum of {min}%; it goes on at {resume_at}% or on AC"
             ),
         }
+    }
+}
+
+impl std::fmt::Display for PowerHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe("the queue"))
+    }
+}
+
+/// What a queue or a job asks of the power supply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PowerNeeds {
+    pub require_ac: bool,
+    pub min_battery: Option<u8>,
+}
+
+impl PowerNeeds {
+    pub fn of_queue(queue: &QueueSettings) -> PowerNeeds {
+        PowerNeeds {
+            require_ac: queue.require_ac,
+            min_battery: queue.min_battery,
+        }
+    }
+
+    pub fn of_job(spec: &nightshift_core::JobSpec) -> PowerNeeds {
+        PowerNeeds {
+            require_ac: spec.require_ac,
+            min_battery: spec.min_battery.filter(|m| *m > 0),
+        }
+    }
+
+    /// Both at once: a job's needs add to its queue's.
+    pub fn and(self, other: PowerNeeds) -> PowerNeeds {
+        PowerNeeds {
+            require_ac: self.require_ac || other.require_ac,
+            min_battery: self.min_battery.max(other.min_battery),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        !self.require_ac && self.min_battery.is_none()
     }
 }
 
 /// What holds `queue` back, if anything. `held_for_battery`: it was held for a low battery at
 /// the last look (then it needs `min + HYSTERESIS` to start again).
 pub fn hold(queue: &QueueSettings, power: PowerState, held_for_battery: bool) -> Option<PowerHold> {
+    hold_for(PowerNeeds::of_queue(queue), power, held_for_battery)
+}
+
+/// What `needs` holds back with this power, if anything (see `hold`).
+pub fn hold_for(needs: PowerNeeds, power: PowerState, held_for_battery: bool) -> Option<PowerHold> {
     if power.on_ac {
         return None;
     }
-    if queue.require_ac {
+    if needs.require_ac {
         return Some(PowerHold::NeedsAc);
     }
-    let (min, percent) = (queue.min_battery?, power.battery_percent?);
+    let (min, percent) = (needs.min_battery?, power.battery_percent?);
     let resume_at = min.saturating_add(HYSTERESIS).min(100);
     let needed = if held_for_battery { resume_at } else { min };
     (percent < f32::from(needed)).then_some(PowerHold::BatteryLow {
@@ -71,6 +117,11 @@ mod tests {
             paused: false,
             require_ac,
             min_battery,
+            on_power_loss: Default::default(),
+            battery_concurrency: None,
+            timeout_ms: None,
+            max_attempts: None,
+            retry_backoff: std::time::Duration::from_secs(5),
         }
     }
 
@@ -112,6 +163,22 @@ mod tests {
             assert!(hold(&q, battery(p), true).is_some(), "{p}% while held");
         }
         assert_eq!(hold(&q, battery(55.0), true), None);
+        // A job's needs add to its queue's: the higher minimum and AC if either asks.
+        let job = PowerNeeds {
+            require_ac: false,
+            min_battery: Some(70),
+        };
+        let both = PowerNeeds::of_queue(&q).and(job);
+        assert_eq!(both.min_battery, Some(70));
+        assert!(hold_for(both, battery(60.0), false).is_some());
+        let ac = PowerNeeds {
+            require_ac: true,
+            min_battery: None,
+        };
+        assert_eq!(
+            hold_for(both.and(ac), battery(99.0), false),
+            Some(PowerHold::NeedsAc)
+        );
         let text = hold(&q, battery(42.0), false).unwrap().to_string();
         assert!(
             text.contains("42%") && text.contains("50%") && text.contains("55%"),

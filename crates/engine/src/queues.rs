@@ -1,10 +1,11 @@
 //! A queue's effective settings: what was set at run time (stored), else the config file's
 //! `[queues.<name>]`, else `[jobs]`.
 
-use nightshift_core::Config;
+use nightshift_core::{Config, OnPowerLoss};
 use nightshift_store::QueueRow;
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::time::Duration;
 
 /// Where a queue's concurrency limit comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -29,6 +30,26 @@ pub struct QueueSettings {
     pub require_ac: bool,
     /// On battery, jobs start only while the battery is at least this full.
     pub min_battery: Option<u8>,
+    /// What happens to its running jobs when power is lost (a job may choose otherwise).
+    pub on_power_loss: OnPowerLoss,
+    /// On battery, at most this many of its jobs start (when lower than `concurrency`).
+    pub battery_concurrency: Option<u32>,
+    /// Defaults for jobs added without their own.
+    pub timeout_ms: Option<u64>,
+    pub max_attempts: Option<u32>,
+    /// The first retry's wait.
+    #[serde(with = "nightshift_core::duration::serde_human")]
+    pub retry_backoff: Duration,
+}
+
+impl QueueSettings {
+    /// How many of its jobs may run at once with this power supply.
+    pub fn limit(&self, on_ac: bool) -> u32 {
+        match self.battery_concurrency {
+            Some(battery) if !on_ac => battery.min(self.concurrency),
+            _ => self.concurrency,
+        }
+    }
 }
 
 pub(crate) fn settings(
@@ -60,5 +81,25 @@ pub(crate) fn settings(
             .and_then(|r| r.min_battery)
             .or_else(|| configured.and_then(|q| q.min_battery))
             .filter(|p| *p > 0),
+        on_power_loss: row
+            .and_then(|r| r.on_power_loss)
+            .or_else(|| configured.and_then(|q| q.on_power_loss))
+            .unwrap_or_default(),
+        battery_concurrency: row
+            .and_then(|r| r.battery_concurrency)
+            .or_else(|| configured.and_then(|q| q.battery_concurrency)),
+        timeout_ms: row.and_then(|r| r.timeout_ms).or_else(|| {
+            configured
+                .and_then(|q| q.timeout)
+                .map(|t| t.as_millis() as u64)
+        }),
+        max_attempts: row
+            .and_then(|r| r.max_attempts)
+            .or_else(|| configured.and_then(|q| q.max_attempts)),
+        retry_backoff: row
+            .and_then(|r| r.retry_backoff_ms)
+            .map(Duration::from_millis)
+            .or_else(|| configured.and_then(|q| q.retry_backoff))
+            .unwrap_or(config.jobs.retry_backoff),
     }
 }

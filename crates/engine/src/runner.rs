@@ -8,12 +8,14 @@ use crate::scheduler::Command;
 use nightshift_core::{AttemptOutcome, Clock, Config, JobId, Paths};
 use nightshift_store::{Claimed, Finish, Store};
 use nightshift_supervisor::logfile::LogWriter;
-use nightshift_supervisor::{Exit, SpawnRequest, group_alive, spawn, terminate};
+use nightshift_supervisor::{Exit, SpawnRequest, group_alive, pause, resume, spawn, terminate};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 
 /// How long output may keep flowing after the group is gone (only a process that left the
 /// group can still hold the pipe).
@@ -31,6 +33,19 @@ pub(crate) struct Context {
     pub clock: Arc<dyn Clock>,
     pub events: broadcast::Sender<Event>,
     pub scheduler: mpsc::UnboundedSender<Command>,
+    /// Queue settings changed at run time (the retry backoff is read from them).
+    pub queues: Arc<RwLock<HashMap<String, nightshift_store::QueueRow>>>,
+    /// Running jobs paused for power, and why (readers show it).
+    pub power_paused: Arc<RwLock<HashMap<JobId, String>>>,
+}
+
+/// What the scheduler tells a running attempt.
+#[derive(Debug)]
+pub(crate) enum Control {
+    Stop(Stop),
+    /// Power was lost under a job that pauses: stop its group until `Resume`.
+    Pause(String),
+    Resume,
 }
 
 /// Why the runner is asked to stop its group.
@@ -38,6 +53,8 @@ pub(crate) struct Context {
 pub(crate) enum Stop {
     Cancel(String),
     Shutdown,
+    /// Power was lost under a job that goes back to its queue then.
+    PowerLost(String),
 }
 
 /// The attempt's result, ready to record.
@@ -48,21 +65,27 @@ struct Outcome {
     reason: Option<String>,
 }
 
-pub(crate) async fn run(ctx: Arc<Context>, claimed: Claimed, stop: oneshot::Receiver<Stop>) {
+pub(crate) async fn run(
+    ctx: Arc<Context>,
+    claimed: Claimed,
+    control: mpsc::UnboundedReceiver<Control>,
+) {
     let id = claimed.job.id;
     let queue = claimed.job.spec.queue.clone();
     let notify = claimed.job.spec.notify;
     let payload_file = ctx.paths.run_dir.join(format!("{id}.json"));
-    let result = attempt(&ctx, &claimed, stop, &payload_file).await;
+    let result = attempt(&ctx, &claimed, control, &payload_file).await;
+    set_paused(&ctx, id, None);
     if claimed.job.payload_size.is_some() {
         let _ = tokio::fs::remove_file(&payload_file).await;
     }
     let now = ctx.clock.now_ms();
     // Counted in attempts that failed, not in all attempts: cancels and restarts do not make
     // the next wait longer.
+    let backoff = crate::queues::settings(&ctx.config, &ctx.queues, &queue).retry_backoff;
     let wait = crate::backoff::delay(
         claimed.job.attempts_used + 2,
-        ctx.config.jobs.retry_backoff,
+        backoff,
         ctx.config.jobs.retry_backoff_max,
         crate::backoff::jitter(id.0 as u64 ^ now as u64),
     );
@@ -107,7 +130,7 @@ pub(crate) async fn run(ctx: Arc<Context>, claimed: Claimed, stop: oneshot::Rece
 async fn attempt(
     ctx: &Context,
     claimed: &Claimed,
-    mut stop: oneshot::Receiver<Stop>,
+    mut control: mpsc::UnboundedReceiver<Control>,
     payload_file: &std::path::Path,
 ) -> Outcome {
     let job = &claimed.job;
@@ -173,67 +196,120 @@ async fn attempt(
 
     let grace = ctx.config.jobs.kill_grace;
     let timeout = spec.timeout_ms.map(Duration::from_millis);
-    let deadline = async {
-        match timeout {
-            Some(t) => tokio::time::sleep(t).await,
-            None => std::future::pending().await,
-        }
-    };
-    let outcome = tokio::select! {
-        exit = running.wait() => {
-            let exit = exit.ok();
-            // The leader is gone; anything it left behind in its group goes too.
-            if group_alive(running.pgid()).await {
-                let end = terminate(&mut running, true, grace).await;
-                tracing::info!(job = %job.id, escalated = end.escalated, "stopped processes the job left behind");
+    // Moved later by the time spent paused for power: paused time does not count.
+    let mut deadline =
+        nightshift_core::duration::deadline_after(Instant::now().into_std(), timeout)
+            .map(Instant::from_std);
+    let mut paused_since: Option<Instant> = None;
+    let outcome = loop {
+        let timer = async {
+            match (deadline, paused_since) {
+                (Some(at), None) => tokio::time::sleep_until(at).await,
+                _ => std::future::pending().await,
             }
-            ended(exit)
-        }
-        () = deadline => {
-            let end = terminate(&mut running, false, grace).await;
-            Outcome {
-                outcome: AttemptOutcome::TimedOut,
-                consume: true,
-                exit: end.exit,
-                reason: Some(format!(
-                    "timed out after {}{}",
-                    nightshift_core::duration::format_short(timeout.unwrap_or_default()),
-                    if end.escalated { "; killed after the grace period" } else { "" }
-                )),
+        };
+        tokio::select! {
+            exit = running.wait() => {
+                let exit = exit.ok();
+                // The leader is gone; anything it left behind in its group goes too.
+                if group_alive(running.pgid()).await {
+                    let end = terminate(&mut running, true, grace).await;
+                    tracing::info!(job = %job.id, escalated = end.escalated, "stopped processes the job left behind");
+                }
+                break ended(exit);
             }
-        }
-        request = &mut stop => {
-            let end = terminate(&mut running, false, grace).await;
-            match request {
-                Ok(Stop::Cancel(reason)) => Outcome {
-                    outcome: AttemptOutcome::Cancelled,
-                    consume: false,
+            () = timer => {
+                let end = terminate(&mut running, false, grace).await;
+                break Outcome {
+                    outcome: AttemptOutcome::TimedOut,
+                    consume: true,
                     exit: end.exit,
-                    reason: Some(reason),
-                },
-                // A dropped sender means the scheduler is gone: treat it as a shutdown.
-                Ok(Stop::Shutdown) | Err(_) => Outcome {
-                    outcome: AttemptOutcome::Interrupted,
-                    consume: false,
-                    exit: end.exit,
-                    reason: Some("Nightshift was stopped; the job went back to its queue".into()),
-                },
+                    reason: Some(format!(
+                        "timed out after {}{}",
+                        nightshift_core::duration::format_short(timeout.unwrap_or_default()),
+                        if end.escalated { "; killed after the grace period" } else { "" }
+                    )),
+                };
+            }
+            message = control.recv() => match message {
+                Some(Control::Pause(reason)) => {
+                    if paused_since.is_none() && pause(&running) {
+                        paused_since = Some(Instant::now());
+                        tracing::info!(job = %job.id, %reason, "paused for power");
+                        set_paused(ctx, job.id, Some(reason.clone()));
+                        let _ = ctx.events.send(Event::PowerPaused { id: job.id, paused: true, reason: Some(reason) });
+                    }
+                }
+                Some(Control::Resume) => {
+                    if let Some(since) = paused_since.take() {
+                        resume(&running);
+                        if let Some(at) = deadline.as_mut() {
+                            *at += since.elapsed();
+                        }
+                        tracing::info!(job = %job.id, "power is back; resumed");
+                        set_paused(ctx, job.id, None);
+                        let _ = ctx.events.send(Event::PowerPaused { id: job.id, paused: false, reason: None });
+                    }
+                }
+                Some(Control::Stop(stop)) => {
+                    let end = terminate(&mut running, false, grace).await;
+                    break stopped(stop, end.exit);
+                }
+                // The scheduler is gone: treat it as a shutdown.
+                None => {
+                    let end = terminate(&mut running, false, grace).await;
+                    break stopped(Stop::Shutdown, end.exit);
+                }
             }
         }
     };
     // A cancel that arrived while the attempt was ending on its own: a failure does not go
     // back to the queue then. (Later arrivals are settled by the scheduler.)
-    let outcome = match stop.try_recv() {
-        Ok(Stop::Cancel(reason)) if outcome.outcome != AttemptOutcome::Succeeded => Outcome {
-            outcome: AttemptOutcome::Cancelled,
-            consume: false,
-            exit: outcome.exit,
-            reason: Some(reason),
-        },
-        _ => outcome,
-    };
+    let mut outcome = outcome;
+    while let Ok(message) = control.try_recv() {
+        if let Control::Stop(Stop::Cancel(reason)) = message
+            && outcome.outcome != AttemptOutcome::Succeeded
+        {
+            outcome = Outcome {
+                outcome: AttemptOutcome::Cancelled,
+                consume: false,
+                exit: outcome.exit,
+                reason: Some(reason),
+            };
+        }
+    }
     running.finish_output(OUTPUT_DRAIN).await;
     outcome
+}
+
+/// The outcome of an attempt stopped on request.
+fn stopped(stop: Stop, exit: Option<Exit>) -> Outcome {
+    let (outcome, reason) = match stop {
+        Stop::Cancel(reason) => (AttemptOutcome::Cancelled, reason),
+        Stop::Shutdown => (
+            AttemptOutcome::Interrupted,
+            "Nightshift was stopped; the job went back to its queue".into(),
+        ),
+        Stop::PowerLost(reason) => (
+            AttemptOutcome::Interrupted,
+            format!("{reason}; stopped and put back in its queue"),
+        ),
+    };
+    Outcome {
+        outcome,
+        consume: false,
+        exit,
+        reason: Some(reason),
+    }
+}
+
+/// Records (or clears) that a job is paused for power, for readers.
+fn set_paused(ctx: &Context, id: JobId, reason: Option<String>) {
+    let mut paused = ctx.power_paused.write().unwrap_or_else(|p| p.into_inner());
+    match reason {
+        Some(reason) => paused.insert(id, reason),
+        None => paused.remove(&id),
+    };
 }
 
 fn ended(exit: Option<Exit>) -> Outcome {

@@ -2,11 +2,11 @@
 //! an enqueue, an attempt's end, a cancel or a shutdown wakes it, and it fills free slots by
 //! claiming from the store.
 
-use crate::power_gate::{self, PowerHold};
-use crate::runner::{self, Context, Stop};
+use crate::power_gate::{self, PowerHold, PowerNeeds};
+use crate::runner::{self, Context, Control, Stop};
 use crate::{CancelAck, EngineError, Event};
-use nightshift_core::{JobId, JobState};
-use nightshift_store::{CancelResult, QueueChange, QueueRow};
+use nightshift_core::{JobId, JobState, OnPowerLoss};
+use nightshift_store::{CancelResult, PowerNow, QueueChange, QueueRow};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::RwLock;
@@ -48,7 +48,26 @@ pub(crate) enum Command {
 
 struct Slot {
     job: JobId,
-    stop: Option<oneshot::Sender<Stop>>,
+    queue: String,
+    /// The job's own power needs and power-loss action (its queue's are read when needed:
+    /// they may change while it runs).
+    needs: PowerNeeds,
+    on_power_loss: Option<OnPowerLoss>,
+    control: mpsc::UnboundedSender<Control>,
+    /// A stop was sent; nothing more is.
+    stopping: bool,
+    /// Paused for power (also the hysteresis memory: it goes on a few points above its minimum).
+    power_paused: bool,
+}
+
+impl Slot {
+    /// Sends a stop, once.
+    fn stop(&mut self, stop: Stop) {
+        if !self.stopping {
+            self.stopping = true;
+            let _ = self.control.send(Control::Stop(stop));
+        }
+    }
 }
 
 pub(crate) struct Scheduler {
@@ -110,6 +129,8 @@ impl Scheduler {
 
     pub(crate) async fn run(mut self, initial: Vec<String>) {
         self.dirty.extend(initial);
+        // Jobs set aside for power by the previous run: the power now may let them start.
+        self.release_power_held().await;
         self.next_due = self.ctx.store.next_due().await.unwrap_or(None);
         self.promote_due().await;
         self.dispatch().await;
@@ -135,7 +156,7 @@ impl Scheduler {
                 // Power changed: the queues it held are still marked as having work, so this
                 // looks at them (and only them) again; no table scan.
                 Ok(()) = power.changed() => {
-                    self.dispatch().await;
+                    self.power_changed().await;
                     continue;
                 }
             };
@@ -206,16 +227,16 @@ impl Scheduler {
                         .events
                         .send(Event::QueueChanged { name: name.clone() });
                 });
-                // A raised limit or a resume may let jobs start now.
+                // A raised limit or a resume may let jobs start now; a new power policy may
+                // pause, stop or continue running jobs.
                 self.dirty.insert(name);
+                self.apply_power_to_running();
                 let _ = reply.send(result);
             }
             Command::Shutdown { reply } => {
                 self.shutdown = Some(reply);
                 for slot in self.running.values_mut() {
-                    if let Some(stop) = slot.stop.take() {
-                        let _ = stop.send(Stop::Shutdown);
-                    }
+                    slot.stop(Stop::Shutdown);
                 }
             }
         }
@@ -264,9 +285,7 @@ impl Scheduler {
             .map(|(_, slot)| slot);
         match latest {
             Some(slot) => {
-                if let Some(stop) = slot.stop.take() {
-                    let _ = stop.send(Stop::Cancel(reason.to_string()));
-                }
+                slot.stop(Stop::Cancel(reason.to_string()));
                 true
             }
             None => false,
@@ -330,6 +349,98 @@ impl Scheduler {
         }
     }
 
+    fn power_now(&self) -> nightshift_power::PowerState {
+        *self.power.state.borrow()
+    }
+
+    /// Power changed: bring back the jobs set aside for it that may start now, pause, stop or
+    /// continue running jobs by their policy, start what may start, and say so when work that
+    /// power held goes on.
+    async fn power_changed(&mut self) {
+        let held_before: BTreeSet<String> = self
+            .power
+            .held
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        let released = self.release_power_held().await;
+        let continued = self.apply_power_to_running();
+        let started = self.dispatch().await;
+        let started: usize = started
+            .iter()
+            .filter(|(queue, _)| held_before.contains(*queue) || released.contains(*queue))
+            .map(|(_, n)| n)
+            .sum();
+        if started + continued > 0 {
+            let _ = self
+                .ctx
+                .events
+                .send(Event::PowerResumed { started, continued });
+        }
+    }
+
+    /// Brings back the jobs set aside for their own power needs that may start now.
+    async fn release_power_held(&mut self) -> BTreeSet<String> {
+        let power = self.power_now();
+        let now = PowerNow {
+            on_ac: power.on_ac,
+            battery_percent: power.battery_percent,
+        };
+        match self
+            .ctx
+            .store
+            .release_power_held(now, power_gate::HYSTERESIS)
+            .await
+        {
+            Ok(queues) => {
+                self.dirty.extend(queues.iter().cloned());
+                queues.into_iter().collect()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot release jobs held for power");
+                BTreeSet::new()
+            }
+        }
+    }
+
+    /// Pauses, stops or continues running jobs by their power policy; returns how many
+    /// continue after a pause.
+    fn apply_power_to_running(&mut self) -> usize {
+        let state = self.power_now();
+        let mut continued = 0;
+        for slot in self.running.values_mut() {
+            if slot.stopping {
+                continue;
+            }
+            let queue = crate::queues::settings(&self.ctx.config, &self.queues, &slot.queue);
+            let needs = PowerNeeds::of_queue(&queue).and(slot.needs);
+            let hold = power_gate::hold_for(needs, state, slot.power_paused);
+            let action = slot.on_power_loss.unwrap_or(queue.on_power_loss);
+            let by_queue =
+                power_gate::hold_for(PowerNeeds::of_queue(&queue), state, slot.power_paused)
+                    .is_some();
+            let whose = if by_queue { "the queue" } else { "the job" };
+            match (hold, action) {
+                (Some(hold), OnPowerLoss::Pause) if !slot.power_paused => {
+                    slot.power_paused = true;
+                    let _ = slot.control.send(Control::Pause(hold.describe(whose)));
+                }
+                (Some(hold), OnPowerLoss::Requeue) => {
+                    slot.stop(Stop::PowerLost(hold.describe(whose)));
+                }
+                (None, _) if slot.power_paused => {
+                    slot.power_paused = false;
+                    continued += 1;
+                    let _ = slot.control.send(Control::Resume);
+                }
+                _ => {}
+            }
+        }
+        continued
+    }
+
     /// Whether power holds `queue` back now; records it (and why) for readers.
     fn power_holds(&mut self, queue: &crate::queues::QueueSettings) -> bool {
         let state = *self.power.state.borrow();
@@ -347,19 +458,23 @@ impl Scheduler {
         }
     }
 
-    async fn dispatch(&mut self) {
+    /// Starts what may start; returns how many jobs each queue started.
+    async fn dispatch(&mut self) -> HashMap<String, usize> {
+        let mut started = HashMap::new();
         // Nothing new starts while paused, or once a shutdown has begun (a due time or a power
         // change may still wake the loop then).
         if self.paused.load(Ordering::Relaxed) || self.shutdown.is_some() {
-            return;
+            return started;
         }
+        let power = self.power_now();
         let queues: Vec<String> = self.dirty.iter().cloned().collect();
+
         for queue in queues {
             let settings = crate::queues::settings(&self.ctx.config, &self.queues, &queue);
             if settings.paused {
                 continue;
             }
-            let limit = settings.concurrency;
+            let limit = settings.limit(power.on_ac);
             if self.power_holds(&settings) {
                 continue; // stays marked: a power change looks again
             }
@@ -371,7 +486,15 @@ impl Scheduler {
             let claimed = match self
                 .ctx
                 .store
-                .claim(&queue, free, self.ctx.clock.now_ms())
+                .claim(
+                    &queue,
+                    free,
+                    self.ctx.clock.now_ms(),
+                    PowerNow {
+                        on_ac: power.on_ac,
+                        battery_percent: power.battery_percent,
+                    },
+                )
                 .await
             {
                 Ok(claimed) => claimed,
@@ -389,20 +512,27 @@ impl Scheduler {
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&queue);
+            *started.entry(queue.clone()).or_default() += claimed.len();
             for job in claimed {
-                let (stop_tx, stop_rx) = oneshot::channel();
+                let (control, control_rx) = mpsc::unbounded_channel();
                 *self.per_queue.entry(queue.clone()).or_default() += 1;
                 self.running.insert(
                     job.attempt_id,
                     Slot {
                         job: job.job.id,
-                        stop: Some(stop_tx),
+                        queue: queue.clone(),
+                        needs: PowerNeeds::of_job(&job.job.spec),
+                        on_power_loss: job.job.spec.on_power_loss,
+                        control,
+                        stopping: false,
+                        power_paused: false,
                     },
                 );
-                tokio::spawn(runner::run(self.ctx.clone(), job, stop_rx));
+                tokio::spawn(runner::run(self.ctx.clone(), job, control_rx));
             }
         }
         self.running_count
             .store(self.running.len(), Ordering::Relaxed);
+        started
     }
 }

@@ -40,7 +40,10 @@ async fn left_running(
         )
         .await
         .unwrap()[0];
-    let claimed = store.claim("q", 1, 2).await.unwrap();
+    let claimed = store
+        .claim("q", 1, 2, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap();
     store
         .set_identity(
             claimed[0].attempt_id,

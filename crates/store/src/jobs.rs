@@ -74,8 +74,9 @@ pub(crate) fn insert(
     let mut stmt = c.prepare_cached(
         "INSERT INTO jobs (state, queue, priority, program, args, shell, env, cwd, timeout_ms,
              max_attempts, notify, payload, payload_file, payload_size, created_at, updated_at,
-             run_at, unique_key)
-         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)",
+             run_at, unique_key, require_ac, min_battery, on_power_loss)
+         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16,
+                 ?17, ?18, ?19)",
     )?;
     let mut existing = c.prepare_cached(
         "SELECT id FROM jobs WHERE unique_key = ?1 AND state IN ('queued', 'running')",
@@ -120,21 +121,132 @@ pub(crate) fn insert(
             now,
             p.run_at.filter(|at| *at > now),
             s.unique_key,
+            s.require_ac,
+            s.min_battery.filter(|m| *m > 0),
+            s.on_power_loss.map(|a| a.as_str()),
         ])?;
         ids.push(JobId(c.last_insert_rowid()));
     }
     Ok((ids, unused))
 }
 
-pub(crate) fn claim(c: &Connection, queue: &str, limit: u32, now: i64) -> Result<Vec<Claimed>> {
+/// The power supply as a claim sees it, to hold back jobs whose own power needs are not met.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PowerNow {
+    pub on_ac: bool,
+    pub battery_percent: Option<f32>,
+}
+
+impl PowerNow {
+    /// On AC power: every job may start.
+    pub const AC: PowerNow = PowerNow {
+        on_ac: true,
+        battery_percent: None,
+    };
+
+    /// Whether a job asking for AC (`require_ac`) or a minimum charge may start now.
+    fn allows(self, require_ac: bool, min_battery: Option<u8>) -> bool {
+        if self.on_ac {
+            return true;
+        }
+        if require_ac {
+            return false;
+        }
+        match (min_battery, self.battery_percent) {
+            (Some(min), Some(percent)) => percent >= f32::from(min),
+            // No minimum, or a charge nobody can read: nothing to hold it for.
+            _ => true,
+        }
+    }
+}
+
+/// Sets aside the next jobs in claim order whose own power needs `power` does not meet, until
+/// the first `limit` are all startable. Each held job is stepped over once: it leaves the claim
+/// index until `release_power_held` brings it back.
+fn hold_for_power(c: &Connection, queue: &str, limit: u32, power: PowerNow) -> Result<()> {
+    if power.on_ac {
+        return Ok(());
+    }
+    let mut next = c.prepare_cached(
+        "SELECT id, require_ac, min_battery FROM jobs INDEXED BY jobs_claim
+         WHERE state = 'queued' AND run_at IS NULL AND power_held = 0 AND queue = ?1
+         ORDER BY priority DESC, id LIMIT ?2",
+    )?;
+    let mut hold = c.prepare_cached("UPDATE jobs SET power_held = 1 WHERE id = ?1")?;
+    loop {
+        let unmet: Vec<i64> = next
+            .query_map(params![queue, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<u8>>(2)?,
+                ))
+            })?
+            .filter_map(|row| match row {
+                Ok((id, ac, min)) if !power.allows(ac, min) => Some(Ok(id)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        if unmet.is_empty() {
+            return Ok(());
+        }
+        for id in unmet {
+            hold.execute([id])?;
+        }
+    }
+}
+
+/// Brings back the jobs held for power that `power` now lets start; a job held for a low
+/// battery needs `hysteresis` points above its minimum. Returns the queues that gained work.
+pub(crate) fn release_power_held(
+    c: &Connection,
+    power: PowerNow,
+    hysteresis: u8,
+) -> Result<Vec<String>> {
+    let mut queues: Vec<String> = if power.on_ac {
+        c.prepare_cached(
+            "UPDATE jobs INDEXED BY jobs_power_held SET power_held = 0
+             WHERE state = 'queued' AND power_held = 1 RETURNING queue",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?
+    } else {
+        // With no reading of the charge, a minimum cannot hold anything (as in `allows`).
+        let ceiling = power
+            .battery_percent
+            .map_or(f64::from(u8::MAX), |p| f64::from(p) - f64::from(hysteresis));
+        c.prepare_cached(
+            "UPDATE jobs INDEXED BY jobs_power_held SET power_held = 0
+             WHERE state = 'queued' AND power_held = 1 AND require_ac = 0
+               AND (min_battery IS NULL OR min_battery <= ?1)
+             RETURNING queue",
+        )?
+        .query_map([ceiling], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    queues.sort();
+    queues.dedup();
+    Ok(queues)
+}
+
+pub(crate) fn claim(
+    c: &Connection,
+    queue: &str,
+    limit: u32,
+    now: i64,
+    power: PowerNow,
+) -> Result<Vec<Claimed>> {
     if limit == 0 {
         return Ok(Vec::new());
     }
+    hold_for_power(c, queue, limit, power)?;
     let mut stmt = c.prepare_cached(&format!(
         "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = ?3,
              attempt_count = attempt_count + 1, reason = NULL, exit_code = NULL, signal = NULL
          WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim
-                      WHERE state = 'queued' AND run_at IS NULL AND queue = ?1
+                      WHERE state = 'queued' AND run_at IS NULL AND power_held = 0
+                        AND queue = ?1
                       ORDER BY priority DESC, id LIMIT ?2)
          RETURNING {JOB_COLUMNS}"
     ))?;
@@ -276,7 +388,7 @@ pub(crate) fn retry(c: &Connection, id: JobId, now: i64) -> Result<Job> {
     }
     c.prepare_cached(
         "UPDATE jobs SET state = 'queued', attempts_used = 0, updated_at = ?2, finished_at = NULL,
-             exit_code = NULL, signal = NULL, reason = NULL, run_at = NULL
+             exit_code = NULL, signal = NULL, reason = NULL, run_at = NULL, power_held = 0
          WHERE id = ?1",
     )?
     .execute(params![id.0, now])?;
@@ -388,7 +500,7 @@ pub(crate) fn state_counts(c: &Connection) -> Result<std::collections::BTreeMap<
 
 pub(crate) fn queues_with_work(c: &Connection) -> Result<Vec<String>> {
     let mut stmt = c.prepare_cached(
-        "SELECT DISTINCT queue FROM jobs WHERE state = 'queued' AND run_at IS NULL",
+        "SELECT DISTINCT queue FROM jobs WHERE state = 'queued' AND run_at IS NULL AND power_held = 0",
     )?;
     Ok(stmt
         .query_map([], |r| r.get(0))?

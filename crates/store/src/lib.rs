@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use error::StoreError;
-pub use jobs::{CancelResult, Claimed, Finish, ListFilter, NewJob, QueueCount};
+pub use jobs::{CancelResult, Claimed, Finish, ListFilter, NewJob, PowerNow, QueueCount};
 pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
 pub use queues::{QueueChange, QueueRow};
@@ -118,9 +118,24 @@ impl Store {
     }
 
     /// Marks up to `limit` queued jobs of `queue` running and opens an attempt for each.
-    pub async fn claim(&self, queue: &str, limit: u32, now: i64) -> Result<Vec<Claimed>> {
+    /// Jobs whose own power needs `power` does not meet are set aside instead (see
+    /// `release_power_held`).
+    pub async fn claim(
+        &self,
+        queue: &str,
+        limit: u32,
+        now: i64,
+        power: PowerNow,
+    ) -> Result<Vec<Claimed>> {
         let queue = queue.to_string();
-        self.write(move |c| jobs::claim(c, &queue, limit, now))
+        self.write(move |c| jobs::claim(c, &queue, limit, now, power))
+            .await
+    }
+
+    /// Brings back the jobs set aside for power that `power` lets start now (a job held for a
+    /// low battery needs `hysteresis` points above its minimum); returns their queues.
+    pub async fn release_power_held(&self, power: PowerNow, hysteresis: u8) -> Result<Vec<String>> {
+        self.write(move |c| jobs::release_power_held(c, power, hysteresis))
             .await
     }
 

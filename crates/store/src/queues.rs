@@ -15,6 +15,12 @@ pub struct QueueRow {
     pub require_ac: Option<bool>,
     /// `None`: the config file decides.
     pub min_battery: Option<u8>,
+    /// `None`: the config file decides (the rest too).
+    pub on_power_loss: Option<nightshift_core::OnPowerLoss>,
+    pub battery_concurrency: Option<u32>,
+    pub timeout_ms: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub retry_backoff_ms: Option<u64>,
 }
 
 /// What to change; `None` leaves a field as it is.
@@ -26,9 +32,15 @@ pub struct QueueChange {
     /// `Some(None)` clears the stored value (back to the config file's).
     pub require_ac: Option<Option<bool>>,
     pub min_battery: Option<Option<u8>>,
+    pub on_power_loss: Option<Option<nightshift_core::OnPowerLoss>>,
+    pub battery_concurrency: Option<Option<u32>>,
+    pub timeout_ms: Option<Option<u64>>,
+    pub max_attempts: Option<Option<u32>>,
+    pub retry_backoff_ms: Option<Option<u64>>,
 }
 
-const COLUMNS: &str = "name, concurrency, paused, require_ac, min_battery";
+const COLUMNS: &str = "name, concurrency, paused, require_ac, min_battery, on_power_loss, \
+    battery_concurrency, timeout_ms, max_attempts, retry_backoff_ms";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueRow> {
     Ok(QueueRow {
@@ -37,6 +49,22 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueRow> {
         paused: r.get(2)?,
         require_ac: r.get(3)?,
         min_battery: r.get(4)?,
+        on_power_loss: r
+            .get::<_, Option<String>>(5)?
+            .map(|a| {
+                a.parse().map_err(|e: String| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        5,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })
+            })
+            .transpose()?,
+        battery_concurrency: r.get(6)?,
+        timeout_ms: r.get::<_, Option<i64>>(7)?.map(|t| t as u64),
+        max_attempts: r.get(8)?,
+        retry_backoff_ms: r.get::<_, Option<i64>>(9)?.map(|t| t as u64),
     })
 }
 
@@ -56,21 +84,40 @@ pub(crate) fn upsert(
          VALUES (?1, NULL, 0, ?2, ?2) ON CONFLICT (name) DO NOTHING",
     )?
     .execute(params![name, now])?;
-    if let Some(concurrency) = change.concurrency {
-        c.prepare_cached("UPDATE queues SET concurrency = ?2, updated_at = ?3 WHERE name = ?1")?
-            .execute(params![name, concurrency, now])?;
+    // One statement per column (a fixed set, so no SQL is built from input).
+    let set = |column: &str, value: &dyn rusqlite::ToSql| -> Result<()> {
+        c.prepare_cached(&format!(
+            "UPDATE queues SET {column} = ?2, updated_at = ?3 WHERE name = ?1"
+        ))?
+        .execute(params![name, value, now])?;
+        Ok(())
+    };
+    if let Some(v) = change.concurrency {
+        set("concurrency", &v)?;
     }
-    if let Some(paused) = change.paused {
-        c.prepare_cached("UPDATE queues SET paused = ?2, updated_at = ?3 WHERE name = ?1")?
-            .execute(params![name, paused, now])?;
+    if let Some(v) = change.paused {
+        set("paused", &v)?;
     }
-    if let Some(require_ac) = change.require_ac {
-        c.prepare_cached("UPDATE queues SET require_ac = ?2, updated_at = ?3 WHERE name = ?1")?
-            .execute(params![name, require_ac, now])?;
+    if let Some(v) = change.require_ac {
+        set("require_ac", &v)?;
     }
-    if let Some(min_battery) = change.min_battery {
-        c.prepare_cached("UPDATE queues SET min_battery = ?2, updated_at = ?3 WHERE name = ?1")?
-            .execute(params![name, min_battery, now])?;
+    if let Some(v) = change.min_battery {
+        set("min_battery", &v)?;
+    }
+    if let Some(v) = change.on_power_loss {
+        set("on_power_loss", &v.map(|a| a.as_str()))?;
+    }
+    if let Some(v) = change.battery_concurrency {
+        set("battery_concurrency", &v)?;
+    }
+    if let Some(v) = change.timeout_ms {
+        set("timeout_ms", &v.map(|t| t as i64))?;
+    }
+    if let Some(v) = change.max_attempts {
+        set("max_attempts", &v)?;
+    }
+    if let Some(v) = change.retry_backoff_ms {
+        set("retry_backoff_ms", &v.map(|t| t as i64))?;
     }
     Ok(
         c.prepare_cached(&format!("SELECT {COLUMNS} FROM queues WHERE name = ?1"))?

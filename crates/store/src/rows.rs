@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args, shell, env, cwd, \
     timeout_ms, max_attempts, notify, payload_size, attempts_used, attempt_count, created_at, \
-    updated_at, started_at, finished_at, exit_code, signal, reason, run_at, unique_key";
+    updated_at, started_at, finished_at, exit_code, signal, reason, run_at, unique_key, \
+    require_ac, min_battery, on_power_loss, power_held";
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
     started_at, ended_at, exit_code, signal, outcome";
@@ -42,6 +43,12 @@ pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
             max_attempts: row.get(10)?,
             notify: row.get(11)?,
             unique_key: row.get(23)?,
+            require_ac: row.get(24)?,
+            min_battery: row.get(25)?,
+            on_power_loss: row
+                .get::<_, Option<String>>(26)?
+                .map(|a| a.parse().map_err(|e| corrupt("power-loss action", e)))
+                .transpose()?,
         },
         payload_size: row.get::<_, Option<i64>>(12)?.map(|s| s as u64),
         attempts_used: row.get(13)?,
@@ -54,6 +61,7 @@ pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         signal: row.get(20)?,
         reason: row.get(21)?,
         run_at: row.get(22)?,
+        power_held: row.get(27)?,
     })
 }
 

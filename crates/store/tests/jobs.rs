@@ -48,7 +48,10 @@ async fn claim_takes_priority_then_age_and_only_its_queue() {
         .insert_jobs(vec![job("a", 1), job("b", 1), high, job("a", 1)], 1)
         .await
         .unwrap();
-    let claimed = store.claim("a", 2, 2).await.unwrap();
+    let claimed = store
+        .claim("a", 2, 2, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap();
     let ids: Vec<i64> = claimed.iter().map(|c| c.job.id.0).collect();
     assert_eq!(ids, vec![3, 1]);
     assert!(
@@ -56,16 +59,28 @@ async fn claim_takes_priority_then_age_and_only_its_queue() {
             .iter()
             .all(|c| c.job.state == JobState::Running && c.attempt_number == 1)
     );
-    let rest = store.claim("a", 5, 3).await.unwrap();
+    let rest = store
+        .claim("a", 5, 3, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap();
     assert_eq!(rest.iter().map(|c| c.job.id.0).collect::<Vec<_>>(), vec![4]);
-    assert!(store.claim("a", 5, 3).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim("a", 5, 3, nightshift_store::PowerNow::AC)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn failures_use_attempts_and_cancels_do_not() {
     let (_dir, store) = open();
     let id = store.insert_jobs(vec![job("q", 2)], 1).await.unwrap()[0];
-    let c = &store.claim("q", 1, 2).await.unwrap()[0];
+    let c = &store
+        .claim("q", 1, 2, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap()[0];
     store
         .set_identity(c.attempt_id, 4242, Some(7), Some("boot".into()))
         .await
@@ -77,7 +92,10 @@ async fn failures_use_attempts_and_cancels_do_not() {
             .unwrap(),
         JobState::Queued
     );
-    let c = &store.claim("q", 1, 3).await.unwrap()[0];
+    let c = &store
+        .claim("q", 1, 3, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap()[0];
     assert_eq!(c.attempt_number, 2);
     // A graceful stop re-queues without using an attempt.
     let interrupted = Finish {
@@ -85,7 +103,10 @@ async fn failures_use_attempts_and_cancels_do_not() {
         ..finish(id, c.attempt_id, AttemptOutcome::Interrupted)
     };
     assert_eq!(store.finish(interrupted).await.unwrap(), JobState::Queued);
-    let c = &store.claim("q", 1, 4).await.unwrap()[0];
+    let c = &store
+        .claim("q", 1, 4, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap()[0];
     assert_eq!(
         store
             .finish(finish(id, c.attempt_id, AttemptOutcome::TimedOut))
@@ -231,7 +252,10 @@ async fn large_payloads_live_in_files_and_round_trip() {
     );
 
     // Removing the job removes its file.
-    let c = store.claim("q", 2, 2).await.unwrap();
+    let c = store
+        .claim("q", 2, 2, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap();
     for c in &c {
         store
             .finish(finish(c.job.id, c.attempt_id, AttemptOutcome::Succeeded))
@@ -293,7 +317,10 @@ async fn state_counts_follow_every_change() {
         .insert_jobs((0..6).map(|_| job("q", 2)).collect(), 1)
         .await
         .unwrap();
-    let claimed = store.claim("q", 3, 2).await.unwrap();
+    let claimed = store
+        .claim("q", 3, 2, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap();
     store
         .finish(finish(
             claimed[0].job.id,
@@ -352,7 +379,10 @@ async fn a_unique_key_returns_the_queued_or_running_job_instead_of_a_duplicate()
         .count();
     assert_eq!(files, 0, "the duplicate's payload file is removed");
     // Still held while running; free again once it has finished.
-    let c = &store.claim("q", 1, 3).await.unwrap()[0];
+    let c = &store
+        .claim("q", 1, 3, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap()[0];
     assert_eq!(
         store.insert_jobs(vec![keyed(None)], 4).await.unwrap()[0],
         ids[0]

@@ -123,7 +123,7 @@ fn claim_and_listing_use_indexes() {
         rows.join(" | ")
     };
     let claim = plan(
-        "SELECT id FROM jobs WHERE state = 'queued' AND run_at IS NULL AND queue = 'q' ORDER BY priority DESC, id LIMIT 4",
+        "SELECT id FROM jobs WHERE state = 'queued' AND run_at IS NULL AND power_held = 0 AND queue = 'q' ORDER BY priority DESC, id LIMIT 4",
     );
     assert!(
         claim.contains("jobs_claim") && !claim.contains("TEMP B-TREE"),
@@ -145,6 +145,13 @@ fn claim_and_listing_use_indexes() {
         "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at IS NOT NULL",
     );
     assert!(due.contains("jobs_due"), "due plan: {due}");
+    let held = plan(
+        "UPDATE jobs INDEXED BY jobs_power_held SET power_held = 0 WHERE state = 'queued' AND power_held = 1 AND require_ac = 0 AND (min_battery IS NULL OR min_battery <= 40.0)",
+    );
+    assert!(
+        held.contains("jobs_power_held"),
+        "power release plan: {held}"
+    );
     let open = plan("SELECT id FROM attempts WHERE outcome IN ('starting', 'running')");
     assert!(open.contains("attempts_open"), "recovery plan: {open}");
 }

@@ -55,6 +55,17 @@ fn signal_group(pgid: i32, signal: Signal) -> bool {
     }
 }
 
+/// Stops every process of the attempt's group (SIGSTOP: it cannot be caught or ignored), as
+/// when power is lost under a job that asked to pause. Whether the signal was delivered.
+pub fn pause(running: &Running) -> bool {
+    signal_group(running.pgid(), Signal::SIGSTOP)
+}
+
+/// Lets a paused group go on (SIGCONT). Whether the signal was delivered.
+pub fn resume(running: &Running) -> bool {
+    signal_group(running.pgid(), Signal::SIGCONT)
+}
+
 /// Live members of the group, read from `/proc` on the blocking pool (invariant 4: a scan of
 /// `/proc` is file I/O). `None` if the scan could not run (the runtime is shutting down).
 async fn members(pgid: i32) -> Option<Vec<platform::ProcInfo>> {

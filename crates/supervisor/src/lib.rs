@@ -19,6 +19,6 @@ pub mod logfile;
 mod platform;
 mod spawn;
 
-pub use group::{GroupEnd, Reclaim, group_alive, reclaim, terminate};
+pub use group::{GroupEnd, Reclaim, group_alive, pause, reclaim, resume, terminate};
 pub use identity::Identity;
 pub use spawn::{Exit, Running, SpawnError, SpawnRequest, spawn};

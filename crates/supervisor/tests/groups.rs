@@ -2,7 +2,7 @@
 
 use nightshift_supervisor::logfile::{self, LogWriter};
 use nightshift_supervisor::{
-    Exit, Identity, Reclaim, SpawnRequest, group_alive, reclaim, spawn, terminate,
+    Exit, Identity, Reclaim, SpawnRequest, group_alive, pause, reclaim, resume, spawn, terminate,
 };
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,22 @@ fn members(pgid: i32) -> usize {
             f[0] != "Z" && f[2].parse::<i32>().unwrap() == pgid
         })
         .count()
+}
+
+/// The scheduler states (`/proc/<pid>/stat` field 3) of the group's live members.
+fn member_states(pgid: i32) -> Vec<char> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            let rest = &stat[stat.rfind(')').unwrap() + 1..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let state = f[0].chars().next()?;
+            (state != 'Z' && f[2].parse::<i32>().ok()? == pgid).then_some(state)
+        })
+        .collect()
 }
 
 /// Polls until `cond` holds, failing the test after `limit`.
@@ -53,6 +69,39 @@ async fn sigterm_ends_a_whole_tree() {
     assert_eq!(end.survivors, 0);
     assert_eq!(end.exit, Some(Exit::Signal(15)));
     assert_eq!(members(pgid), 0);
+    assert!(!group_alive(pgid).await);
+}
+
+#[tokio::test]
+async fn pause_stops_every_member_and_resume_lets_them_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("count");
+    // A child that keeps counting: while paused, the count must not move.
+    let script = format!(
+        "(i=0; while :; do i=$((i+1)); echo $i > {c}.tmp; mv {c}.tmp {c}; done) & wait",
+        c = count.display()
+    );
+    let mut running = spawn(request(dir.path(), &script)).unwrap();
+    let pgid = running.pgid();
+    wait_for(Duration::from_secs(10), "the counter", || count.exists());
+    assert!(pause(&running));
+    wait_for(Duration::from_secs(10), "every member stopped", || {
+        let states = member_states(pgid);
+        states.len() >= 2 && states.iter().all(|s| *s == 'T')
+    });
+    let frozen = std::fs::read_to_string(&count).unwrap();
+    // Every member is in state T, so nothing can write; read twice to be sure of it.
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), frozen);
+    assert!(resume(&running));
+    wait_for(Duration::from_secs(10), "the counter moving again", || {
+        std::fs::read_to_string(&count).is_ok_and(|now| now != frozen)
+    });
+    assert!(member_states(pgid).iter().all(|s| *s != 'T'));
+    // A paused group can still be stopped: terminate continues it to deliver SIGTERM.
+    assert!(pause(&running));
+    let end = terminate(&mut running, false, Duration::from_secs(10)).await;
+    assert_eq!(end.survivors, 0);
+    assert!(!end.escalated, "SIGTERM reached the stopped group");
     assert!(!group_alive(pgid).await);
 }
 

@@ -1,7 +1,7 @@
 //! The power source as the daemon sees it: the simulated source is read from its file while
 //! the daemon runs, and `nightshift power` reports it.
 
-use nightshift_e2e::{Daemon, JOB_TIMEOUT, wait_for};
+use nightshift_e2e::{Daemon, JOB_TIMEOUT, group_members, proc_stat, wait_for};
 use serde_json::Value;
 
 #[test]
@@ -52,7 +52,7 @@ fn an_ac_only_queue_waits_on_battery_says_why_and_runs_on_ac() {
         d.state(light) == "succeeded"
     });
     let why = || {
-        d.show(id)["job"]["waiting"]
+        d.show(id)["job"]["waiting"]["message"]
             .as_str()
             .unwrap_or_default()
             .to_string()
@@ -60,12 +60,70 @@ fn an_ac_only_queue_waits_on_battery_says_why_and_runs_on_ac() {
     wait_for(JOB_TIMEOUT, "the AC-only job to say why it waits", || {
         why().contains("waits for AC power")
     });
+    assert_eq!(d.show(id)["job"]["waiting"]["kind"], "on_battery");
     assert_eq!(d.state(id), "queued");
     let power = d.cli_ok(&["power"]);
     assert!(power.contains("holding back queue heavy"), "{power}");
 
     std::fs::write(&file, r#"{"on_ac": true, "percent": 81}"#).unwrap();
     wait_for(JOB_TIMEOUT, "the job to run once on AC", || {
+        d.state(id) == "succeeded"
+    });
+}
+
+#[test]
+fn a_running_job_pauses_on_battery_and_goes_on_when_ac_returns() {
+    let d = Daemon::builder()
+        .config("[power]\nsource = \"simulated\"\npoll = \"1s\"\n")
+        .prepare();
+    let file = d.home().join("power.json");
+    std::fs::write(&file, r#"{"on_ac": true, "percent": 90}"#).unwrap();
+    let mut d = d;
+    d.restart();
+    d.cli_ok(&[
+        "queue",
+        "set",
+        "heavy",
+        "--require-ac",
+        "--on-power-loss",
+        "pause",
+    ]);
+    let go = d.scratch().join("go");
+    let script = format!(
+        "sleep 300 & while [ ! -e '{}' ]; do sleep 0.02; done; kill $!",
+        go.display()
+    );
+    let id = d.add(&["-q", "heavy", "--shell", "--", &script]);
+    let pgid = d.wait_running(id);
+    wait_for(JOB_TIMEOUT, "the job's two processes", || {
+        group_members(pgid).len() == 2
+    });
+
+    std::fs::write(&file, r#"{"on_ac": false, "percent": 90}"#).unwrap();
+    wait_for(JOB_TIMEOUT, "the job's processes to stop", || {
+        let members = group_members(pgid);
+        !members.is_empty()
+            && members
+                .iter()
+                .all(|pid| proc_stat(*pid).is_some_and(|(state, _)| state == 'T'))
+    });
+    let job = d.show(id);
+    assert_eq!(job["job"]["state"], "running");
+    assert_eq!(job["job"]["waiting"]["kind"], "paused_for_power", "{job}");
+    let shown = d.cli_ok(&["show", &id.to_string()]);
+    assert!(shown.contains("paused: on battery"), "{shown}");
+
+    std::fs::write(&file, r#"{"on_ac": true, "percent": 91}"#).unwrap();
+    wait_for(JOB_TIMEOUT, "the job's processes to go on", || {
+        let members = group_members(pgid);
+        !members.is_empty()
+            && members
+                .iter()
+                .all(|pid| proc_stat(*pid).is_some_and(|(state, _)| state != 'T'))
+    });
+    assert!(d.show(id)["job"]["waiting"].is_null());
+    std::fs::write(&go, "").unwrap();
+    wait_for(JOB_TIMEOUT, "the job to finish", || {
         d.state(id) == "succeeded"
     });
 }

@@ -5,7 +5,7 @@ use nightshift_e2e::{Daemon, JOB_TIMEOUT, wait_for};
 use serde_json::Value;
 
 fn waiting(d: &Daemon, id: i64) -> String {
-    d.show(id)["job"]["waiting"]
+    d.show(id)["job"]["waiting"]["message"]
         .as_str()
         .unwrap_or_default()
         .to_string()

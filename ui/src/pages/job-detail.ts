@@ -153,7 +153,7 @@ export class JobDetailPane {
     setText(this.state, badge.label);
     setAttr(this.state, 'class', `badge badge--${badge.tone}`);
     setAttr(this.state, 'data-state', job.state);
-    const why = job.waiting ?? job.reason;
+    const why = job.waiting?.message ?? job.reason;
     setText(this.reason, why ?? '');
     this.reason.hidden = !why;
     this.renderActions();

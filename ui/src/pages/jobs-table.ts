@@ -120,7 +120,8 @@ export class JobsTable {
     setAttr(row.badge, 'class', `badge badge--${badge.tone}`);
     setAttr(row.badge, 'data-state', job.state);
     // Why a queued job waits, under its state: nothing is held back silently.
-    setText(row.waiting, job.waiting ?? '');
+    setText(row.waiting, job.waiting?.message ?? '');
+    row.waiting.dataset.kind = job.waiting?.kind ?? '';
     row.waiting.hidden = !job.waiting;
     setText(row.queue, job.queue);
     setText(row.command, job.command);

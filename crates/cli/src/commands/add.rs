@@ -43,6 +43,9 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
         notify: args.notify,
         unique: args.unique.clone(),
         payload,
+        require_ac: args.require_ac,
+        min_battery: args.min_battery,
+        on_power_loss: args.on_power_loss,
     };
     let Enqueued { id, existing } = client.post("/api/jobs", &request)?;
     if existing {

@@ -39,7 +39,9 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
                 age(j.job.created_at),
                 run_time(j),
                 exit(j),
-                j.waiting.clone().unwrap_or_else(|| "-".into()),
+                j.waiting
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |w| w.message.clone()),
                 j.command.clone(),
             ]
         })

@@ -67,12 +67,21 @@ pub fn command(command: QueueCommand) -> anyhow::Result<ExitCode> {
                 (_, true) => Some(false),
                 _ => None,
             };
+            let millis = |d: Option<std::time::Duration>| {
+                d.map(|d| nightshift_api::DurationValue::Millis(d.as_millis() as u64))
+            };
             let update = QueueUpdate {
                 concurrency: a.concurrency,
                 reset_concurrency: a.reset,
                 paused: None,
                 require_ac,
                 min_battery: a.min_battery,
+                on_power_loss: a.on_power_loss,
+                battery_concurrency: a.battery_concurrency,
+                timeout: millis(a.timeout),
+                max_attempts: a.attempts,
+                retry_backoff: millis(a.retry_backoff),
+                reset: a.unset,
             };
             (a.name, update, a.json, "updated")
         }
@@ -109,6 +118,21 @@ pub fn command(command: QueueCommand) -> anyhow::Result<ExitCode> {
         }
         if let Some(min) = queue.min_battery {
             held.push_str(&format!(", battery at least {min}%"));
+        }
+        if queue.on_power_loss != nightshift_core::OnPowerLoss::Finish {
+            held.push_str(&format!(", {} on power loss", queue.on_power_loss));
+        }
+        if let Some(n) = queue.battery_concurrency {
+            held.push_str(&format!(", {n} on battery"));
+        }
+        if let Some(ms) = queue.timeout_ms {
+            held.push_str(&format!(
+                ", timeout {}",
+                nightshift_core::duration::format_short(std::time::Duration::from_millis(ms))
+            ));
+        }
+        if let Some(n) = queue.max_attempts {
+            held.push_str(&format!(", {n} attempts"));
         }
         outln!(
             "queue {} {done}: concurrency {}{held}",

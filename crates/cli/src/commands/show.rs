@@ -22,10 +22,23 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     field("id", j.id.to_string())?;
     field("state", j.state.to_string())?;
     if let Some(waiting) = &v.waiting {
-        field("waiting", waiting.clone())?;
+        field("waiting", waiting.message.clone())?;
     }
     if let Some(reason) = &j.reason {
         field("reason", reason.clone())?;
+    }
+    let mut power = Vec::new();
+    if j.spec.require_ac {
+        power.push("AC only".to_string());
+    }
+    if let Some(min) = j.spec.min_battery {
+        power.push(format!("battery at least {min}%"));
+    }
+    if let Some(action) = j.spec.on_power_loss {
+        power.push(format!("{action} on power loss"));
+    }
+    if !power.is_empty() {
+        field("power", power.join(", "))?;
     }
     field("command", v.command.clone())?;
     field("queue", j.spec.queue.clone())?;

@@ -150,6 +150,25 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Waits until every one of `ids` reaches a final state, in any order.
+    pub async fn all_finished(&mut self, ids: &[JobId]) -> Vec<JobState> {
+        let mut states: std::collections::HashMap<JobId, JobState> = Default::default();
+        while states.len() < ids.len() {
+            let (id, state) = self
+                .next("the jobs to finish", |e| match e {
+                    Event::Ended { id, state, .. } if state.is_final() && ids.contains(id) => {
+                        Some((*id, *state))
+                    }
+                    _ => None,
+                })
+                .await;
+            states.insert(id, state);
+        }
+        ids.iter().map(|id| states[id]).collect()
+    }
+}
+
 /// Live members of a process group, from /proc.
 pub fn members(pgid: i32) -> usize {
     std::fs::read_dir("/proc")
@@ -163,6 +182,37 @@ pub fn members(pgid: i32) -> usize {
             f[0] != "Z" && f[2].parse::<i32>().unwrap() == pgid
         })
         .count()
+}
+
+/// The scheduler states (`/proc/<pid>/stat` field 3, e.g. 'S', 'R', 'T') of a group's live
+/// members.
+pub fn member_states(pgid: i32) -> Vec<char> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            let rest = &stat[stat.rfind(')')? + 1..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let state = f.first()?.chars().next()?;
+            (state != 'Z' && f.get(2)?.parse::<i32>().ok()? == pgid).then_some(state)
+        })
+        .collect()
+}
+
+pub fn battery(percent: f32) -> nightshift_power::PowerState {
+    nightshift_power::PowerState {
+        on_ac: false,
+        battery_percent: Some(percent),
+    }
+}
+
+pub fn on_ac() -> nightshift_power::PowerState {
+    nightshift_power::PowerState {
+        on_ac: true,
+        battery_percent: Some(100.0),
+    }
 }
 
 /// Polls `cond` until it holds or the deadline passes.
