@@ -105,7 +105,7 @@ impl Table {
         let store = &self.store;
         let clock = nightshift_core::SystemClock;
         let claimed = store
-            .claim(QUEUE, 1, clock.now_ms())
+            .claim(QUEUE, 1, clock.now_ms(), nightshift_store::PowerNow::AC)
             .await?
             .pop()
             .context("no queued job left to claim")?;

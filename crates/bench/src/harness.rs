@@ -6,9 +6,11 @@ use anyhow::{Context, bail, ensure};
 use nightshift_api::Api;
 use nightshift_core::{Config, JobId, JobSpec, JobState, Paths, QueueConfig};
 use nightshift_engine::{Engine, EngineHandle, EngineOptions, Event};
+use nightshift_power::PowerSource;
 use nightshift_server::{Server, ServerError};
 use nightshift_store::NewJob;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
@@ -25,10 +27,6 @@ pub struct BenchEngine {
 impl BenchEngine {
     /// Starts an engine whose config lists `queues` with their concurrency.
     pub async fn start(queues: &[(&str, u32)]) -> anyhow::Result<BenchEngine> {
-        let dir = tempfile::Builder::new()
-            .prefix("nightshift-bench-")
-            .tempdir()
-            .context("cannot create a temporary data folder")?;
         let mut config = Config::default();
         for (name, concurrency) in queues {
             config.queues.insert(
@@ -39,11 +37,27 @@ impl BenchEngine {
                 },
             );
         }
-        let engine = Engine::start(EngineOptions {
-            paths: Paths::under(dir.path()),
-            config,
-            clock: nightshift_core::clock::system(),
-        })
+        BenchEngine::start_with(config, None).await
+    }
+
+    /// Starts an engine with this config, reading `power` (`None`: the source the config
+    /// names).
+    pub async fn start_with(
+        config: Config,
+        power: Option<Arc<dyn PowerSource>>,
+    ) -> anyhow::Result<BenchEngine> {
+        let dir = tempfile::Builder::new()
+            .prefix("nightshift-bench-")
+            .tempdir()
+            .context("cannot create a temporary data folder")?;
+        let engine = Engine::start_with_power(
+            EngineOptions {
+                paths: Paths::under(dir.path()),
+                config,
+                clock: nightshift_core::clock::system(),
+            },
+            power,
+        )
         .await
         .context("cannot start the engine")?;
         Ok(BenchEngine { engine, _dir: dir })

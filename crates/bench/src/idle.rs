@@ -1,12 +1,18 @@
 //! Figure 6, the idle headless daemon: `nightshift daemon --port 0` on a fresh home, left
 //! alone; its resident memory after it settles, and how often its threads wake up (context
-//! switches, voluntary and not, summed over every thread, its children's too). Baseline: the same
-//! figures for a `sleep 1000` started at the same moment.
+//! switches, voluntary and not, summed over every thread, its children's too). Then the wake-ups
+//! again, from a second daemon on another fresh home, with `NIGHTSHIFT_POWER_FILE` naming a
+//! simulated power file that says "on battery, 80%": a source that can change, so the daemon
+//! polls it (every `power.poll`, 2 s by default) through the whole window; after the window the
+//! bench asks that daemon (`nightshift power`) that it does read the file. Baseline for each:
+//! the same figures for a `sleep 1000` started at the same moment as that daemon.
 
 use crate::child::{Reaped, tail};
 use crate::procfs::{Switches, rss_mb};
 use crate::report::{Figure, Target};
 use anyhow::{Context, bail, ensure};
+use nightshift_power::{SimulatedPower, SimulatedState};
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,6 +34,75 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
          or pass --bin)",
         bin.display()
     );
+    let plain = watch(bin, window, &[], |_| Ok(()))?;
+
+    let power_dir = tempfile::Builder::new()
+        .prefix("nightshift-bench-power-")
+        .tempdir()
+        .context("cannot create a folder for the power file")?;
+    let power_file = power_dir.path().join("power.json");
+    SimulatedPower::write(
+        &power_file,
+        SimulatedState {
+            on_ac: false,
+            percent: Some(80.0),
+        },
+    )
+    .with_context(|| format!("cannot write {}", power_file.display()))?;
+    let env = [(nightshift_engine::POWER_FILE_ENV, power_file.as_os_str())];
+    let polled = watch(bin, window, &env, |home| reads_power_file(bin, home))?;
+
+    Ok(vec![
+        Figure {
+            key: "idle_rss_mb",
+            name: "idle daemon resident memory".into(),
+            unit: "MB",
+            value: plain.daemon_rss,
+            baseline: plain.sleep_rss,
+            baseline_name: "`sleep 1000`".into(),
+            target: Target::AtMost(15.0),
+        },
+        Figure {
+            key: "idle_wakeups_per_s",
+            name: format!("idle daemon wake-ups over {}s", window.as_secs()),
+            unit: "/s",
+            value: plain.daemon_wakeups,
+            baseline: plain.sleep_wakeups,
+            baseline_name: "`sleep 1000`".into(),
+            target: Target::AtMost(1.0),
+        },
+        Figure {
+            key: "idle_power_poll_wakeups_per_s",
+            name: format!(
+                "idle daemon wake-ups over {}s, polling a battery (simulated file)",
+                window.as_secs()
+            ),
+            unit: "/s",
+            value: polled.daemon_wakeups,
+            baseline: polled.sleep_wakeups,
+            baseline_name: "`sleep 1000`".into(),
+            target: Target::AtMost(1.0),
+        },
+    ])
+}
+
+/// One idle daemon and its `sleep` beside it, measured over `window`.
+struct Idle {
+    daemon_rss: f64,
+    sleep_rss: f64,
+    daemon_wakeups: f64,
+    sleep_wakeups: f64,
+}
+
+/// Starts `bin daemon` on a fresh home with `env` added, measures it beside a `sleep`, then
+/// runs `check` on the home while the daemon still runs (after the window, so it does not
+/// count) and stops it.
+fn watch(
+    bin: &Path,
+    window: Duration,
+    env: &[(&str, &OsStr)],
+    check: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<Idle> {
     let home = tempfile::Builder::new()
         .prefix("nightshift-bench-home-")
         .tempdir()
@@ -37,6 +112,9 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
     let daemon = Command::new(bin)
         .args(["daemon", "--port", "0"])
         .env("NIGHTSHIFT_HOME", home.path())
+        // Only what `env` says: not a power file this program may have been given.
+        .env_remove(nightshift_engine::POWER_FILE_ENV)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -86,6 +164,7 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
     let daemon_wakeups = daemon_switches.total() as f64 / seconds;
     let sleep_wakeups = sleep_switches.total() as f64 / seconds;
 
+    check(home.path())?;
     let status = daemon
         .terminate(STOP_LIMIT)
         .context("cannot stop the daemon")?;
@@ -96,25 +175,28 @@ pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
         );
     }
     drop(sleep);
+    Ok(Idle {
+        daemon_rss,
+        sleep_rss,
+        daemon_wakeups,
+        sleep_wakeups,
+    })
+}
 
-    Ok(vec![
-        Figure {
-            key: "idle_rss_mb",
-            name: "idle daemon resident memory".into(),
-            unit: "MB",
-            value: daemon_rss,
-            baseline: sleep_rss,
-            baseline_name: "`sleep 1000`".into(),
-            target: Target::AtMost(15.0),
-        },
-        Figure {
-            key: "idle_wakeups_per_s",
-            name: format!("idle daemon wake-ups over {}s", window.as_secs()),
-            unit: "/s",
-            value: daemon_wakeups,
-            baseline: sleep_wakeups,
-            baseline_name: "`sleep 1000`".into(),
-            target: Target::AtMost(1.0),
-        },
-    ])
+/// Asks the daemon on `home` which power source it reads: it must be the simulated file,
+/// reporting the battery.
+fn reads_power_file(bin: &Path, home: &Path) -> anyhow::Result<()> {
+    let output = Command::new(bin)
+        .arg("power")
+        .env("NIGHTSHIFT_HOME", home)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {} power", bin.display()))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success() && text.contains("simulated") && text.contains("on battery"),
+        "the daemon does not read the simulated power file: `nightshift power` said {text:?} {:?}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
 }

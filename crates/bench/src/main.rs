@@ -2,8 +2,10 @@
 //! (DESIGN.md, "Performance") and prints each beside a raw baseline measured in the same run
 //! on the same machine, with their ratio and the target from the issue. Dispatch latency,
 //! throughput of trivial jobs, batched enqueue (in-process and over HTTP), single enqueues over
-//! HTTP, claim+complete cost against table size, the idle daemon's memory and wake-ups, and the
-//! desktop app's memory (window open, then tray only) and wake-ups beside a bare Tauri tray app.
+//! HTTP, claim+complete cost against table size, the first dispatch once AC power returns to
+//! 100,000 jobs held for it (beside the same with 1,000), the idle daemon's memory and wake-ups
+//! (also while it polls a power source that reports a battery), and the desktop app's memory
+//! (window open, then tray only) and wake-ups beside a bare Tauri tray app.
 //! Everything but the idle daemon and the desktop app runs in this process through Nightshift's
 //! own crates, each measurement on a fresh temporary data folder. It reports and does not gate:
 //! a missed target still exits 0; only a measurement that cannot be taken makes the exit code
@@ -20,6 +22,7 @@ mod http;
 mod idle;
 mod latency;
 mod options;
+mod power_wait;
 mod procfs;
 mod report;
 mod session;
@@ -119,6 +122,19 @@ fn measure(
                 sizes.claim_iterations,
                 sizes.claim_small_rows,
                 sizes.claim_large_rows,
+            ))
+        },
+    );
+    take(
+        &format!(
+            "dispatch when AC returns ({} and {} jobs waiting, {} rounds)",
+            sizes.power_wait_jobs, sizes.power_wait_baseline_jobs, sizes.power_wait_rounds
+        ),
+        &|| {
+            runtime.block_on(power_wait::run(
+                sizes.power_wait_jobs,
+                sizes.power_wait_baseline_jobs,
+                sizes.power_wait_rounds,
             ))
         },
     );

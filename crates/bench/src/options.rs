@@ -44,6 +44,11 @@ pub struct Sizes {
     pub claim_large_rows: usize,
     /// How long the idle daemon's, and the idle desktop app's, wake-ups are counted.
     pub idle_window: Duration,
+    /// Jobs held for AC power (across 50 queues) when it returns, and as many for the
+    /// baseline; rounds of each, a fresh engine every time.
+    pub power_wait_jobs: usize,
+    pub power_wait_baseline_jobs: usize,
+    pub power_wait_rounds: usize,
 }
 
 impl Sizes {
@@ -57,6 +62,9 @@ impl Sizes {
             claim_small_rows: 1_000,
             claim_large_rows: 1_000_000,
             idle_window: Duration::from_secs(10),
+            power_wait_jobs: 100_000,
+            power_wait_baseline_jobs: 1_000,
+            power_wait_rounds: 5,
         }
     }
 
@@ -70,6 +78,9 @@ impl Sizes {
             claim_small_rows: 1_000,
             claim_large_rows: 100_000,
             idle_window: Duration::from_secs(3),
+            power_wait_jobs: 10_000,
+            power_wait_baseline_jobs: 1_000,
+            power_wait_rounds: 2,
         }
     }
 }
