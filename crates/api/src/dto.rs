@@ -58,6 +58,9 @@ pub struct EnqueueRequest {
     pub min_battery: Option<u8>,
     /// When power is lost while it runs: "finish", "pause" or "requeue"; its queue's when absent.
     pub on_power_loss: Option<OnPowerLoss>,
+    /// Ids of jobs that must succeed first; if one fails or is cancelled, so is this job.
+    #[serde(default)]
+    pub after: Vec<JobId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -160,6 +163,16 @@ pub struct JobPage {
 pub struct JobDetail {
     pub job: JobView,
     pub attempts: Vec<Attempt>,
+    /// The jobs it runs after (`--after`), with their states.
+    #[serde(default)]
+    pub after: Vec<Dependency>,
+}
+
+/// A job another runs after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dependency {
+    pub id: JobId,
+    pub state: JobState,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

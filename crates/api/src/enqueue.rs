@@ -67,6 +67,7 @@ pub(crate) fn prepare(
         require_ac,
         min_battery,
         on_power_loss,
+        after,
     } = request;
     if cmd.is_empty() || cmd[0].is_empty() {
         return Err(ApiError::bad_request(
@@ -128,6 +129,7 @@ pub(crate) fn prepare(
         spec,
         run_at,
         payload,
+        after,
     })
 }
 

@@ -67,6 +67,7 @@ impl From<StoreError> for ApiError {
         let kind = match &e {
             StoreError::NotFound(_) => ErrorKind::NotFound,
             StoreError::WrongState { .. } => ErrorKind::Conflict,
+            StoreError::Invalid(_) => ErrorKind::BadRequest,
             StoreError::Closed(_) => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,
         };

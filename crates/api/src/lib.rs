@@ -144,7 +144,19 @@ impl Api {
     pub async fn show(&self, id: JobId) -> Result<JobDetail, ApiError> {
         let job = self.view(id).await?;
         let attempts = self.engine.store().attempts(id).await?;
-        Ok(JobDetail { job, attempts })
+        let after = self
+            .engine
+            .store()
+            .dependencies(id)
+            .await?
+            .into_iter()
+            .map(|(id, state)| Dependency { id, state })
+            .collect();
+        Ok(JobDetail {
+            job,
+            attempts,
+            after,
+        })
     }
 
     /// Cancels a job; for a running one, returns once its whole group is gone.

@@ -51,6 +51,32 @@ pub(crate) async fn explain(
             };
             waiting.until = Some(at);
             waiting
+        } else if job.waiting_on > 0 {
+            // The first dependency not yet succeeded (a page has few such jobs: one read each).
+            let deps = engine.store().dependencies(job.id).await?;
+            let open: Vec<_> = deps
+                .iter()
+                .filter(|(_, state)| *state != JobState::Succeeded)
+                .collect();
+            let mut waiting = match open.first() {
+                Some((first, state)) => reason(
+                    WaitingKind::Dependency,
+                    format!(
+                        "waiting for job {first} ({state}) to succeed{}",
+                        if open.len() > 1 {
+                            format!(" and {} more", open.len() - 1)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ),
+                None => reason(
+                    WaitingKind::Dependency,
+                    "waiting for the jobs it runs after".into(),
+                ),
+            };
+            waiting.job = open.first().map(|(id, _)| *id);
+            waiting
         } else if all_paused {
             reason(
                 WaitingKind::AllPaused,

@@ -125,7 +125,11 @@ impl Table {
                 retry_at: None,
             })
             .await?;
-        ensure!(state == JobState::Succeeded, "finished job is {state:?}");
+        ensure!(
+            state.state == JobState::Succeeded,
+            "finished job is {:?}",
+            state.state
+        );
         Ok(())
     }
 }

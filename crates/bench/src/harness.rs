@@ -76,6 +76,7 @@ pub fn true_jobs(n: usize, queue: &str) -> Vec<NewJob> {
             spec: spec.clone(),
             run_at: None,
             payload: None,
+            after: Vec::new(),
         })
         .collect()
 }

@@ -96,6 +96,10 @@ pub struct AddArgs {
     /// another.
     #[arg(short, long, value_name = "KEY")]
     pub unique: Option<String>,
+    /// Run only after these jobs have succeeded (repeatable, or comma-separated: --after 3,4).
+    /// If one of them fails or is cancelled, this job is cancelled, saying why.
+    #[arg(long, value_name = "ID", value_delimiter = ',', num_args = 1..)]
+    pub after: Vec<nightshift_core::JobId>,
     /// Start only on AC power (on top of what the queue asks); on battery it waits, and says so.
     #[arg(long)]
     pub require_ac: bool,

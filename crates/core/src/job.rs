@@ -344,6 +344,9 @@ pub struct Job {
     /// when power changes, not on every dispatch).
     #[serde(default)]
     pub power_held: bool,
+    /// Jobs it runs after (`--after`) that have not succeeded yet.
+    #[serde(default)]
+    pub waiting_on: u32,
 }
 
 /// One run of a job's command.

@@ -45,3 +45,22 @@ pub enum Event {
         failed: Vec<JobId>,
     },
 }
+
+/// Tells listeners about jobs cancelled because a job they run after failed or was cancelled.
+pub(crate) fn dependants_cancelled(
+    events: &tokio::sync::broadcast::Sender<Event>,
+    dependants: &nightshift_store::Dependants,
+) {
+    for (id, reason) in &dependants.cancelled {
+        let _ = events.send(Event::Ended {
+            id: *id,
+            state: JobState::Cancelled,
+            attempt: None,
+            outcome: None,
+            exit_code: None,
+            signal: None,
+            reason: Some(reason.clone()),
+            notify: false,
+        });
+    }
+}

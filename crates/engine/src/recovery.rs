@@ -55,7 +55,7 @@ pub(crate) async fn run(
             }
             other => tracing::info!(job = %job.id, ?other, "attempt left open by the previous run"),
         }
-        let state = store
+        let ended = store
             .finish(Finish {
                 job: job.id,
                 attempt: attempt.id,
@@ -72,7 +72,8 @@ pub(crate) async fn run(
                 retry_at: None,
             })
             .await?;
-        if state == JobState::Queued {
+        crate::events::dependants_cancelled(events, &ended.dependants);
+        if ended.state == JobState::Queued {
             report.requeued.push(job.id);
         } else {
             report.failed.push(job.id);

@@ -102,7 +102,12 @@ pub(crate) async fn run(
         retry_at: Some(retry_at),
     };
     match ctx.store.finish(finish).await {
-        Ok(state) => {
+        Ok(ended) => {
+            let state = ended.state;
+            crate::events::dependants_cancelled(&ctx.events, &ended.dependants);
+            if !ended.dependants.released.is_empty() {
+                let _ = ctx.scheduler.send(Command::Work(ended.dependants.released));
+            }
             if state == nightshift_core::JobState::Queued && result.consume {
                 let _ = ctx.scheduler.send(Command::Due(retry_at));
             }

@@ -325,7 +325,7 @@ impl Scheduler {
             .cancel_queued(id, reason.clone(), now)
             .await?
         {
-            CancelResult::Cancelled => {
+            CancelResult::Cancelled(dependants) => {
                 let _ = self.ctx.events.send(Event::Ended {
                     id,
                     state: JobState::Cancelled,
@@ -336,6 +336,7 @@ impl Scheduler {
                     reason: Some(reason),
                     notify: false,
                 });
+                crate::events::dependants_cancelled(&self.ctx.events, &dependants);
                 Ok(CancelAck::Cancelled)
             }
             CancelResult::NotQueued(state) if state.is_final() => Err(EngineError::Store(

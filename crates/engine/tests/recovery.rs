@@ -35,6 +35,7 @@ async fn left_running(
                 run_at: None,
                 spec,
                 payload: None,
+                after: Vec::new(),
             }],
             1,
         )

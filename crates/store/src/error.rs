@@ -30,6 +30,9 @@ pub enum StoreError {
         state: JobState,
         message: String,
     },
+    /// The request cannot be stored as asked (a dependency that can never be met).
+    #[error("{0}")]
+    Invalid(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("the store is shut down: {0}")]

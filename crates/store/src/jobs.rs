@@ -2,7 +2,7 @@
 
 use crate::payload::{Prepared, Stored};
 use crate::rows::{ATTEMPT_COLUMNS, JOB_COLUMNS, attempt, job};
-use crate::{Result, StoreError};
+use crate::{Dependants, PowerNow, Result, StoreError};
 use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobSpec, JobState};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -14,6 +14,8 @@ pub struct NewJob {
     pub run_at: Option<i64>,
     /// The JSON payload's bytes; the caller has checked its size against the configured cap.
     pub payload: Option<Vec<u8>>,
+    /// Jobs that must succeed before this one may start (`--after`).
+    pub after: Vec<JobId>,
 }
 
 /// A job just claimed for running, with its new attempt.
@@ -52,7 +54,8 @@ pub struct ListFilter {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CancelResult {
-    Cancelled,
+    /// Cancelled, with what that did to the jobs that run after it.
+    Cancelled(Dependants),
     /// The job was not queued (it is running or already finished).
     NotQueued(JobState),
 }
@@ -125,109 +128,11 @@ pub(crate) fn insert(
             s.min_battery.filter(|m| *m > 0),
             s.on_power_loss.map(|a| a.as_str()),
         ])?;
-        ids.push(JobId(c.last_insert_rowid()));
+        let id = JobId(c.last_insert_rowid());
+        crate::deps::add(c, id, &p.after)?;
+        ids.push(id);
     }
     Ok((ids, unused))
-}
-
-/// The power supply as a claim sees it, to hold back jobs whose own power needs are not met.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PowerNow {
-    pub on_ac: bool,
-    pub battery_percent: Option<f32>,
-}
-
-impl PowerNow {
-    /// On AC power: every job may start.
-    pub const AC: PowerNow = PowerNow {
-        on_ac: true,
-        battery_percent: None,
-    };
-
-    /// Whether a job asking for AC (`require_ac`) or a minimum charge may start now.
-    fn allows(self, require_ac: bool, min_battery: Option<u8>) -> bool {
-        if self.on_ac {
-            return true;
-        }
-        if require_ac {
-            return false;
-        }
-        match (min_battery, self.battery_percent) {
-            (Some(min), Some(percent)) => percent >= f32::from(min),
-            // No minimum, or a charge nobody can read: nothing to hold it for.
-            _ => true,
-        }
-    }
-}
-
-/// Sets aside the next jobs in claim order whose own power needs `power` does not meet, until
-/// the first `limit` are all startable. Each held job is stepped over once: it leaves the claim
-/// index until `release_power_held` brings it back.
-fn hold_for_power(c: &Connection, queue: &str, limit: u32, power: PowerNow) -> Result<()> {
-    if power.on_ac {
-        return Ok(());
-    }
-    let mut next = c.prepare_cached(
-        "SELECT id, require_ac, min_battery FROM jobs INDEXED BY jobs_claim
-         WHERE state = 'queued' AND run_at IS NULL AND power_held = 0 AND queue = ?1
-         ORDER BY priority DESC, id LIMIT ?2",
-    )?;
-    let mut hold = c.prepare_cached("UPDATE jobs SET power_held = 1 WHERE id = ?1")?;
-    loop {
-        let unmet: Vec<i64> = next
-            .query_map(params![queue, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, bool>(1)?,
-                    r.get::<_, Option<u8>>(2)?,
-                ))
-            })?
-            .filter_map(|row| match row {
-                Ok((id, ac, min)) if !power.allows(ac, min) => Some(Ok(id)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<rusqlite::Result<_>>()?;
-        if unmet.is_empty() {
-            return Ok(());
-        }
-        for id in unmet {
-            hold.execute([id])?;
-        }
-    }
-}
-
-/// Brings back the jobs held for power that `power` now lets start; a job held for a low
-/// battery needs `hysteresis` points above its minimum. Returns the queues that gained work.
-pub(crate) fn release_power_held(
-    c: &Connection,
-    power: PowerNow,
-    hysteresis: u8,
-) -> Result<Vec<String>> {
-    let mut queues: Vec<String> = if power.on_ac {
-        c.prepare_cached(
-            "UPDATE jobs INDEXED BY jobs_power_held SET power_held = 0
-             WHERE state = 'queued' AND power_held = 1 RETURNING queue",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?
-    } else {
-        // With no reading of the charge, a minimum cannot hold anything (as in `allows`).
-        let ceiling = power
-            .battery_percent
-            .map_or(f64::from(u8::MAX), |p| f64::from(p) - f64::from(hysteresis));
-        c.prepare_cached(
-            "UPDATE jobs INDEXED BY jobs_power_held SET power_held = 0
-             WHERE state = 'queued' AND power_held = 1 AND require_ac = 0
-               AND (min_battery IS NULL OR min_battery <= ?1)
-             RETURNING queue",
-        )?
-        .query_map([ceiling], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?
-    };
-    queues.sort();
-    queues.dedup();
-    Ok(queues)
 }
 
 pub(crate) fn claim(
@@ -240,13 +145,13 @@ pub(crate) fn claim(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    hold_for_power(c, queue, limit, power)?;
+    crate::power_hold::hold_for_power(c, queue, limit, power)?;
     let mut stmt = c.prepare_cached(&format!(
         "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = ?3,
              attempt_count = attempt_count + 1, reason = NULL, exit_code = NULL, signal = NULL
          WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim
                       WHERE state = 'queued' AND run_at IS NULL AND power_held = 0
-                        AND queue = ?1
+                        AND waiting_on = 0 AND queue = ?1
                       ORDER BY priority DESC, id LIMIT ?2)
          RETURNING {JOB_COLUMNS}"
     ))?;
@@ -290,7 +195,14 @@ pub(crate) fn set_identity(
     Ok(())
 }
 
-pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<JobState> {
+/// A recorded end of an attempt: where the job is now, and what that did to its dependants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub state: JobState,
+    pub dependants: Dependants,
+}
+
+pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
     // Only an open attempt of a running job can end: anything else is a bug or a race, and
     // must not overwrite the job's state.
     let (used, max, state): (u32, u32, String) = c
@@ -346,10 +258,14 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<JobState> {
         f.reason,
         run_at
     ])?;
-    Ok(next)
+    let dependants = crate::deps::settle(c, f.job, next, f.now)?;
+    Ok(Ended {
+        state: next,
+        dependants,
+    })
 }
 
-fn state_of(c: &Connection, id: JobId) -> Result<JobState> {
+pub(crate) fn state_of(c: &Connection, id: JobId) -> Result<JobState> {
     let state: String = c
         .prepare_cached("SELECT state FROM jobs WHERE id = ?1")?
         .query_row([id.0], |r| r.get(0))
@@ -371,7 +287,12 @@ pub(crate) fn cancel_queued(
         )?
         .execute(params![id.0, reason, now])?;
     if changed == 1 {
-        Ok(CancelResult::Cancelled)
+        Ok(CancelResult::Cancelled(crate::deps::settle(
+            c,
+            id,
+            JobState::Cancelled,
+            now,
+        )?))
     } else {
         Ok(CancelResult::NotQueued(state_of(c, id)?))
     }
@@ -500,7 +421,8 @@ pub(crate) fn state_counts(c: &Connection) -> Result<std::collections::BTreeMap<
 
 pub(crate) fn queues_with_work(c: &Connection) -> Result<Vec<String>> {
     let mut stmt = c.prepare_cached(
-        "SELECT DISTINCT queue FROM jobs WHERE state = 'queued' AND run_at IS NULL AND power_held = 0",
+        "SELECT DISTINCT queue FROM jobs
+         WHERE state = 'queued' AND run_at IS NULL AND power_held = 0 AND waiting_on = 0",
     )?;
     Ok(stmt
         .query_map([], |r| r.get(0))?

@@ -4,11 +4,13 @@
 //! only itself; if SQLite drops the whole transaction, every request in it is told so); reads use their own connections on blocking threads (invariant 4). Large
 //! payloads live in compressed files beside the database, written before their row commits.
 
+mod deps;
 mod error;
 mod jobs;
 mod migrate;
 mod open;
 mod payload;
+mod power_hold;
 mod queues;
 mod read;
 mod rows;
@@ -19,10 +21,12 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use deps::Dependants;
 pub use error::StoreError;
-pub use jobs::{CancelResult, Claimed, Finish, ListFilter, NewJob, PowerNow, QueueCount};
+pub use jobs::{CancelResult, Claimed, Ended, Finish, ListFilter, NewJob, QueueCount};
 pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
+pub use power_hold::PowerNow;
 pub use queues::{QueueChange, QueueRow};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -132,10 +136,15 @@ impl Store {
             .await
     }
 
+    /// The jobs `id` runs after, with their states.
+    pub async fn dependencies(&self, id: JobId) -> Result<Vec<(JobId, JobState)>> {
+        self.read(move |c| deps::dependencies(c, id)).await
+    }
+
     /// Brings back the jobs set aside for power that `power` lets start now (a job held for a
     /// low battery needs `hysteresis` points above its minimum); returns their queues.
     pub async fn release_power_held(&self, power: PowerNow, hysteresis: u8) -> Result<Vec<String>> {
-        self.write(move |c| jobs::release_power_held(c, power, hysteresis))
+        self.write(move |c| power_hold::release_power_held(c, power, hysteresis))
             .await
     }
 
@@ -152,7 +161,7 @@ impl Store {
     }
 
     /// Closes an attempt and moves its job to its next state, which is returned.
-    pub async fn finish(&self, finish: Finish) -> Result<JobState> {
+    pub async fn finish(&self, finish: Finish) -> Result<Ended> {
         self.write(move |c| jobs::finish(c, &finish)).await
     }
 

@@ -30,6 +30,7 @@ pub(crate) struct Prepared {
     pub(crate) spec: JobSpec,
     pub(crate) run_at: Option<i64>,
     pub(crate) payload: Option<Stored>,
+    pub(crate) after: Vec<nightshift_core::JobId>,
 }
 
 pub(crate) struct PayloadDir {
@@ -72,6 +73,7 @@ impl PayloadDir {
                 spec: job.spec,
                 run_at: job.run_at,
                 payload,
+                after: job.after,
             });
         }
         if !written.is_empty() {

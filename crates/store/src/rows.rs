@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args, shell, env, cwd, \
     timeout_ms, max_attempts, notify, payload_size, attempts_used, attempt_count, created_at, \
     updated_at, started_at, finished_at, exit_code, signal, reason, run_at, unique_key, \
-    require_ac, min_battery, on_power_loss, power_held";
+    require_ac, min_battery, on_power_loss, power_held, waiting_on";
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
     started_at, ended_at, exit_code, signal, outcome";
@@ -62,6 +62,7 @@ pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         reason: row.get(21)?,
         run_at: row.get(22)?,
         power_held: row.get(27)?,
+        waiting_on: row.get(28)?,
     })
 }
 

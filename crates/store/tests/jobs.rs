@@ -22,6 +22,7 @@ fn job(queue: &str, attempts: u32) -> NewJob {
         run_at: None,
         spec,
         payload: None,
+        after: Vec::new(),
     }
 }
 
@@ -89,7 +90,8 @@ async fn failures_use_attempts_and_cancels_do_not() {
         store
             .finish(finish(id, c.attempt_id, AttemptOutcome::Failed))
             .await
-            .unwrap(),
+            .unwrap()
+            .state,
         JobState::Queued
     );
     let c = &store
@@ -102,7 +104,10 @@ async fn failures_use_attempts_and_cancels_do_not() {
         consume: false,
         ..finish(id, c.attempt_id, AttemptOutcome::Interrupted)
     };
-    assert_eq!(store.finish(interrupted).await.unwrap(), JobState::Queued);
+    assert_eq!(
+        store.finish(interrupted).await.unwrap().state,
+        JobState::Queued
+    );
     let c = &store
         .claim("q", 1, 4, nightshift_store::PowerNow::AC)
         .await
@@ -111,7 +116,8 @@ async fn failures_use_attempts_and_cancels_do_not() {
         store
             .finish(finish(id, c.attempt_id, AttemptOutcome::TimedOut))
             .await
-            .unwrap(),
+            .unwrap()
+            .state,
         JobState::Failed
     );
     let job = store.job(id).await.unwrap().unwrap();
@@ -147,7 +153,7 @@ async fn cancel_retry_and_remove_check_the_state() {
         .unwrap();
     assert_eq!(
         store.cancel_queued(ids[0], "no".into(), 2).await.unwrap(),
-        CancelResult::Cancelled
+        CancelResult::Cancelled(Default::default())
     );
     assert_eq!(
         store.cancel_queued(ids[0], "no".into(), 2).await.unwrap(),
@@ -393,4 +399,93 @@ async fn a_unique_key_returns_the_queued_or_running_job_instead_of_a_duplicate()
         .unwrap();
     let fresh = store.insert_jobs(vec![keyed(None)], 5).await.unwrap()[0];
     assert_ne!(fresh, ids[0]);
+}
+
+#[tokio::test]
+async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_the_chain() {
+    use nightshift_store::PowerNow;
+    let (_dir, store) = open();
+    let ids = store
+        .insert_jobs(vec![job("q", 1), job("q", 1)], 1)
+        .await
+        .unwrap();
+    let (a, b) = (ids[0], ids[1]);
+    let after = |deps: Vec<JobId>| NewJob {
+        after: deps,
+        ..job("q", 1)
+    };
+    let c = store.insert_jobs(vec![after(vec![a, b])], 1).await.unwrap()[0];
+    let d = store.insert_jobs(vec![after(vec![c])], 1).await.unwrap()[0];
+    let e = store.insert_jobs(vec![after(vec![d])], 1).await.unwrap()[0];
+    assert_eq!(store.job(c).await.unwrap().unwrap().waiting_on, 2);
+    // Only a and b can be claimed; the rest wait on them.
+    let claimed = store.claim("q", 10, 2, PowerNow::AC).await.unwrap();
+    let claimed_ids: Vec<JobId> = claimed.iter().map(|c| c.job.id).collect();
+    assert_eq!(claimed_ids, vec![a, b]);
+    let ended = store
+        .finish(finish(a, claimed[0].attempt_id, AttemptOutcome::Succeeded))
+        .await
+        .unwrap();
+    assert!(ended.dependants.released.is_empty(), "c still waits on b");
+    assert_eq!(store.job(c).await.unwrap().unwrap().waiting_on, 1);
+    let ended = store
+        .finish(finish(b, claimed[1].attempt_id, AttemptOutcome::Succeeded))
+        .await
+        .unwrap();
+    assert_eq!(ended.dependants.released, vec!["q".to_string()]);
+    assert_eq!(
+        store.dependencies(c).await.unwrap(),
+        vec![(a, JobState::Succeeded), (b, JobState::Succeeded)]
+    );
+    let claimed = store.claim("q", 10, 3, PowerNow::AC).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].job.id, c);
+    // c fails for good: d and, through it, e are cancelled, each saying why.
+    let ended = store
+        .finish(finish(c, claimed[0].attempt_id, AttemptOutcome::Failed))
+        .await
+        .unwrap();
+    assert_eq!(ended.state, JobState::Failed);
+    let cancelled: Vec<JobId> = ended
+        .dependants
+        .cancelled
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(cancelled, vec![d, e]);
+    let d_job = store.job(d).await.unwrap().unwrap();
+    assert_eq!(d_job.state, JobState::Cancelled);
+    assert_eq!(
+        d_job.reason.as_deref(),
+        Some(format!("job {c}, which it runs after, failed").as_str())
+    );
+    let e_job = store.job(e).await.unwrap().unwrap();
+    assert_eq!(
+        e_job.reason.as_deref(),
+        Some(format!("job {d}, which it runs after, was cancelled").as_str())
+    );
+
+    // A dependency that can never succeed, or does not exist, is refused with nothing stored.
+    let before = store.state_counts().await.unwrap();
+    for (dep, words) in [(c, "has failed"), (JobId(999), "there is no job 999")] {
+        let err = store
+            .insert_jobs(vec![job("q", 1), after(vec![dep])], 4)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid(m) if m.contains(words)),
+            "{err}"
+        );
+    }
+    assert_eq!(store.state_counts().await.unwrap(), before);
+    // Cancelling a queued job cancels its dependants too.
+    let f = store.insert_jobs(vec![job("q", 1)], 5).await.unwrap()[0];
+    let g = store.insert_jobs(vec![after(vec![f])], 5).await.unwrap()[0];
+    match store.cancel_queued(f, "by user".into(), 6).await.unwrap() {
+        CancelResult::Cancelled(dependants) => {
+            assert_eq!(dependants.cancelled.len(), 1);
+            assert_eq!(dependants.cancelled[0].0, g);
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -28,6 +28,7 @@ async fn a_fresh_database_gets_the_latest_schema() {
                 run_at: None,
                 spec: JobSpec::command(&["true"], "q"),
                 payload: None,
+                after: Vec::new(),
             }],
             1,
         )
@@ -123,7 +124,7 @@ fn claim_and_listing_use_indexes() {
         rows.join(" | ")
     };
     let claim = plan(
-        "SELECT id FROM jobs WHERE state = 'queued' AND run_at IS NULL AND power_held = 0 AND queue = 'q' ORDER BY priority DESC, id LIMIT 4",
+        "SELECT id FROM jobs WHERE state = 'queued' AND run_at IS NULL AND power_held = 0 AND waiting_on = 0 AND queue = 'q' ORDER BY priority DESC, id LIMIT 4",
     );
     assert!(
         claim.contains("jobs_claim") && !claim.contains("TEMP B-TREE"),

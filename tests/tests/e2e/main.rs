@@ -97,6 +97,11 @@ impl Gate {
     /// Lets the job that reads the gate go on. Waits (with a deadline) until a reader is there:
     /// a non-blocking open for writing fails until then, so this never hangs.
     pub fn open(&self) {
+        self.open_with("go\n");
+    }
+
+    /// As `open`, handing the job `line` to read.
+    pub fn open_with(&self, line: &str) {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
         let mut file = None;
@@ -113,7 +118,7 @@ impl Gate {
             },
         );
         file.expect("opened")
-            .write_all(b"go\n")
+            .write_all(line.as_bytes())
             .expect("cannot write to the gate");
     }
 }

@@ -98,3 +98,53 @@ fn a_queued_job_can_be_cancelled_and_never_runs() {
     let out = d.cli(&["cancel", &id.to_string()]);
     assert!(!out.status.success(), "{}", describe(&out));
 }
+
+#[test]
+fn a_job_after_another_waits_says_for_which_and_is_cancelled_when_it_fails() {
+    let d = Daemon::start();
+    let gate = Gate::new(d.scratch(), "first");
+    let mut args = vec![];
+    args.extend(sh("read x < \"$1\"; exit \"$x\"", &[gate.path()]));
+    let first = d.add(&args);
+    let first_text = first.to_string();
+    let second = d.add(&["--after", &first_text, "--", "true"]);
+    let third = d.add(&["--after", &second.to_string(), "--", "true"]);
+    d.wait_running(first);
+    let shown = d.show(second);
+    assert_eq!(shown["job"]["state"], "queued");
+    assert_eq!(shown["job"]["waiting"]["kind"], "dependency", "{shown}");
+    assert_eq!(shown["job"]["waiting"]["job"], first);
+    assert_eq!(shown["after"][0]["id"], first);
+    let text = d.cli_ok(&["show", &second.to_string()]);
+    assert!(
+        text.contains(&format!("waiting for job {first} (running) to succeed")),
+        "{text}"
+    );
+
+    // The first fails: both jobs after it are cancelled, each naming the job before it.
+    gate.open_with("3\n");
+    wait_for(JOB_TIMEOUT, "the chain to be cancelled", || {
+        d.state(third) == "cancelled"
+    });
+    assert_eq!(d.state(first), "failed");
+    assert_eq!(d.state(second), "cancelled");
+    assert_eq!(
+        d.show(second)["job"]["reason"],
+        format!("job {first}, which it runs after, failed")
+    );
+    // Adding after a failed job is refused, saying why and how to go on.
+    let out = d.cli(&["add", "--after", &first_text, "--", "true"]);
+    assert!(!out.status.success());
+    let err = describe(&out);
+    assert!(
+        err.contains("has failed") && err.contains(&format!("nightshift retry {first}")),
+        "{err}"
+    );
+
+    // After a success, the next one runs.
+    let ok = d.add(&["--", "true"]);
+    let next = d.add(&["--after", &ok.to_string(), "--", "true"]);
+    wait_for(JOB_TIMEOUT, "the job after a success to run", || {
+        d.state(next) == "succeeded"
+    });
+}

@@ -46,6 +46,7 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
         require_ac: args.require_ac,
         min_battery: args.min_battery,
         on_power_loss: args.on_power_loss,
+        after: args.after.clone(),
     };
     let Enqueued { id, existing } = client.post("/api/jobs", &request)?;
     if existing {

@@ -27,6 +27,14 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     if let Some(reason) = &j.reason {
         field("reason", reason.clone())?;
     }
+    if !detail.after.is_empty() {
+        let after: Vec<String> = detail
+            .after
+            .iter()
+            .map(|d| format!("{} ({})", d.id, d.state))
+            .collect();
+        field("after", after.join(", "))?;
+    }
     let mut power = Vec::new();
     if j.spec.require_ac {
         power.push("AC only".to_string());

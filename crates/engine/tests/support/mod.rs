@@ -101,6 +101,7 @@ pub fn sh(script: &str, queue: &str) -> NewJob {
         run_at: None,
         spec: JobSpec::command(&["/bin/sh", "-c", script], queue),
         payload: None,
+        after: Vec::new(),
     }
 }
 

@@ -1,0 +1,136 @@
+//! Dependencies between jobs (`add --after`): recording them at insert, releasing dependants
+//! when a job succeeds, and cancelling them (down the whole chain) when it fails or is
+//! cancelled. Migration 0009 explains the `waiting_on` count that keeps blocked jobs out of
+//! the claim index.
+
+use crate::{Result, StoreError};
+use nightshift_core::{JobId, JobState};
+use rusqlite::{Connection, params};
+
+/// Records that `id` runs after each of `after`: a dependency that already succeeded is met; one
+/// that failed or was cancelled (or does not exist) refuses the whole insert, since the job
+/// could never run.
+pub(crate) fn add(c: &Connection, id: JobId, after: &[JobId]) -> Result<()> {
+    if after.is_empty() {
+        return Ok(());
+    }
+    let mut edge =
+        c.prepare_cached("INSERT OR IGNORE INTO job_deps (job_id, after_id) VALUES (?1, ?2)")?;
+    let mut open = 0u32;
+    for dep in after {
+        let state = crate::jobs::state_of(c, *dep).map_err(|e| match e {
+            StoreError::NotFound(_) => {
+                StoreError::Invalid(format!("--after {dep}: there is no job {dep}"))
+            }
+            e => e,
+        })?;
+        match state {
+            JobState::Succeeded => {}
+            JobState::Failed | JobState::Cancelled => {
+                return Err(StoreError::Invalid(format!(
+                    "--after {dep}: job {dep} has {}, so a job after it would never run \
+                     (retry it first: nightshift retry {dep})",
+                    if state == JobState::Failed {
+                        "failed"
+                    } else {
+                        "been cancelled"
+                    }
+                )));
+            }
+            JobState::Queued | JobState::Running => {
+                open += u32::from(edge.execute(params![id.0, dep.0])? == 1);
+            }
+        }
+    }
+    if open > 0 {
+        c.prepare_cached("UPDATE jobs SET waiting_on = ?2 WHERE id = ?1")?
+            .execute(params![id.0, open])?;
+    }
+    Ok(())
+}
+
+/// What the end of a job did to the jobs that run after it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dependants {
+    /// Queues with jobs that may start now (their last dependency succeeded).
+    pub released: Vec<String>,
+    /// Jobs cancelled because a job they run after failed or was cancelled, with the reason.
+    pub cancelled: Vec<(JobId, String)>,
+}
+
+/// Settles the dependants of a job that just reached `state`: a success counts down their
+/// open dependencies; a failure or cancel cancels them, and theirs in turn, saying why.
+pub(crate) fn settle(c: &Connection, id: JobId, state: JobState, now: i64) -> Result<Dependants> {
+    let mut out = Dependants::default();
+    match state {
+        JobState::Succeeded => {
+            let mut release = c.prepare_cached(
+                "UPDATE jobs SET waiting_on = waiting_on - 1
+                 WHERE id IN (SELECT job_id FROM job_deps WHERE after_id = ?1)
+                   AND state = 'queued' AND waiting_on > 0
+                 RETURNING queue, waiting_on",
+            )?;
+            let rows = release.query_map([id.0], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
+            })?;
+            for row in rows {
+                let (queue, left) = row?;
+                if left == 0 {
+                    out.released.push(queue);
+                }
+            }
+            out.released.sort();
+            out.released.dedup();
+        }
+        JobState::Failed | JobState::Cancelled => {
+            let mut dependants = c.prepare_cached(
+                "SELECT j.id FROM job_deps d JOIN jobs j ON j.id = d.job_id
+                 WHERE d.after_id = ?1 AND j.state = 'queued'",
+            )?;
+            let mut cancel = c.prepare_cached(
+                "UPDATE jobs SET state = 'cancelled', reason = ?2, updated_at = ?3, finished_at = ?3
+                 WHERE id = ?1 AND state = 'queued'",
+            )?;
+            // Breadth first through the dependants' dependants; each is cancelled once.
+            let mut ended = vec![(
+                id,
+                if state == JobState::Failed {
+                    "failed"
+                } else {
+                    "was cancelled"
+                },
+            )];
+            while let Some((done, how)) = ended.pop() {
+                let ids: Vec<i64> = dependants
+                    .query_map([done.0], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for dependant in ids {
+                    let reason = format!("job {done}, which it runs after, {how}");
+                    if cancel.execute(params![dependant, reason, now])? == 1 {
+                        out.cancelled.push((JobId(dependant), reason));
+                        ended.push((JobId(dependant), "was cancelled"));
+                    }
+                }
+            }
+        }
+        JobState::Queued | JobState::Running => {}
+    }
+    Ok(out)
+}
+
+/// The jobs `id` runs after, with their states (a removed one is left out).
+pub(crate) fn dependencies(c: &Connection, id: JobId) -> Result<Vec<(JobId, JobState)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT d.after_id, j.state FROM job_deps d JOIN jobs j ON j.id = d.after_id
+         WHERE d.job_id = ?1 ORDER BY d.after_id",
+    )?;
+    let rows = stmt.query_map([id.0], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (dep, state) = row?;
+        out.push((JobId(dep), state.parse().map_err(StoreError::Corrupt)?));
+    }
+    Ok(out)
+}
