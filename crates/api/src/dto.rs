@@ -306,3 +306,46 @@ pub struct QueueUpdate {
     #[serde(default)]
     pub reset: Vec<String>,
 }
+
+/// A recurring job to create: `POST /api/schedules`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRequest {
+    /// Letters, digits, '-', '_', '.'; from the program's name when absent.
+    pub name: Option<String>,
+    /// Run every this long ("1h", or milliseconds; at least 1s). The first run is at once, or
+    /// at the job's `run_at` / `delay`.
+    pub every: Option<DurationValue>,
+    /// Or at the times of this five-field cron expression, in local time ("30 2 * * *").
+    pub cron: Option<String>,
+    /// One run for fire times missed while Nightshift was not running or the machine slept
+    /// (default); false skips them.
+    #[serde(default = "yes")]
+    pub catch_up: bool,
+    /// What each run is, as in an enqueue (`after` and `unique` are not allowed).
+    pub job: EnqueueRequest,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A recurring job as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleView {
+    pub name: String,
+    /// "every 1h" or "cron 30 2 * * *".
+    pub recurrence: String,
+    pub catch_up: bool,
+    pub paused: bool,
+    /// The next fire time (Unix ms); absent while paused or when there is none.
+    pub next_run: Option<i64>,
+    /// When it last added a run, that run's id and state.
+    pub last_run: Option<i64>,
+    pub last_job: Option<JobId>,
+    pub last_state: Option<JobState>,
+    /// Each run's command and queue.
+    pub command: String,
+    pub queue: String,
+    pub created_at: i64,
+}

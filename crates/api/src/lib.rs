@@ -8,6 +8,7 @@ mod dto;
 mod enqueue;
 mod error;
 mod logs;
+mod schedules;
 mod wait;
 mod waiting;
 
@@ -206,7 +207,7 @@ impl Api {
         wait::wait(&self.engine, request).await
     }
 
-    fn queue_defaults(&self, queue: &str) -> enqueue::QueueDefaults {
+    pub(crate) fn queue_defaults(&self, queue: &str) -> enqueue::QueueDefaults {
         let q = self.engine.queue(queue);
         enqueue::QueueDefaults {
             timeout_ms: q.timeout_ms,

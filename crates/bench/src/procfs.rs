@@ -223,17 +223,19 @@ mod tests {
             .unwrap();
         let pid = child.id();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        // The forked child is named "sh" until it has exec'd sleep: wait for the name.
+        let has_sleep = |found: &[u32]| {
+            found[1..]
+                .iter()
+                .any(|&p| super::name(p).as_deref() == Some("sleep"))
+        };
         let mut found = super::tree(pid);
-        while found.len() < 2 && std::time::Instant::now() < deadline {
+        while !has_sleep(&found) && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(10));
             found = super::tree(pid);
         }
         assert_eq!(found[0], pid);
-        assert!(
-            found[1..]
-                .iter()
-                .any(|&p| super::name(p).as_deref() == Some("sleep"))
-        );
+        assert!(has_sleep(&found), "{found:?}");
         let memory = super::tree_memory(pid).unwrap();
         assert!(
             memory

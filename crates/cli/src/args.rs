@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Queue a job (or a batch of jobs) and print its id.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List jobs, newest first.
     #[command(alias = "list")]
     Ls(LsArgs),
@@ -49,6 +49,12 @@ pub enum Command {
     /// Queues: list, create, change limits, pause and resume one queue.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// List recurring jobs (same as `schedule ls`).
+    Schedules(JsonArgs),
+    /// Recurring jobs (made with `add --every` or `add --cron`): list, pause, resume, run now,
+    /// remove.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// Show whether Nightshift is running, and its address.
     Status(StatusArgs),
     /// Run the engine and the local API without a window, until SIGINT or SIGTERM.
@@ -112,6 +118,23 @@ pub struct AddArgs {
     /// and put it back in its queue without using an attempt). Default: the queue's.
     #[arg(long, value_name = "ACTION")]
     pub on_power_loss: Option<nightshift_core::OnPowerLoss>,
+    /// Make it a recurring job: run it every this long (at least 1s; e.g. 15m, 1h, 1day). The
+    /// first run is now, or at --at / --in. Prints the schedule instead of a job id.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_every,
+          conflicts_with_all = ["cron", "wait", "batch", "unique", "after"])]
+    pub every: Option<String>,
+    /// Make it a recurring job at the times of a five-field cron expression in local time
+    /// ("minute hour day-of-month month day-of-week", e.g. "30 2 * * *" for 02:30 daily).
+    #[arg(long, value_name = "EXPR", value_parser = parse_cron,
+          conflicts_with_all = ["wait", "batch", "unique", "after"])]
+    pub cron: Option<String>,
+    /// The recurring job's name (default: the program's name). With --every or --cron.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// With --every or --cron: skip fire times missed while Nightshift was not running or the
+    /// machine slept, instead of one run to catch up.
+    #[arg(long)]
+    pub no_catch_up: bool,
     /// Wait for the job and exit with its exit code.
     #[arg(short, long, conflicts_with = "batch")]
     pub wait: bool,
@@ -251,6 +274,20 @@ pub struct QueueSetArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Recurring jobs with their times, next run and last run.
+    Ls(JsonArgs),
+    /// Stop adding runs until `schedule resume` (a run already added goes on).
+    Pause(QueueNameArgs),
+    /// Add runs again, from the next time after now (times passed while paused are skipped).
+    Resume(QueueNameArgs),
+    /// Add one run now, outside its times (nothing is added while a run is queued or running).
+    Run(QueueNameArgs),
+    /// Delete a recurring job (runs already added stay).
+    Rm(QueueNameArgs),
+}
+
 #[derive(Debug, Args)]
 pub struct QueueNameArgs {
     pub name: String,
@@ -277,6 +314,18 @@ pub struct DaemonArgs {
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     nightshift_core::duration::parse(s)
+}
+
+fn parse_every(s: &str) -> Result<String, String> {
+    nightshift_core::recurrence::Recurrence::every(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_cron(s: &str) -> Result<String, String> {
+    nightshift_core::recurrence::Recurrence::cron(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {

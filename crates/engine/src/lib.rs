@@ -9,6 +9,7 @@
 //! crates, time from the injected `Clock`, and no timer except real deadlines.
 
 mod backoff;
+mod enqueue;
 mod error;
 mod events;
 mod instance;
@@ -18,6 +19,7 @@ mod queues;
 mod recovery;
 mod runner;
 mod scheduler;
+mod schedules;
 
 use nightshift_core::{Clock, Config, Job, JobId, JobState, Paths};
 use nightshift_store::{NewJob, Store};
@@ -32,6 +34,7 @@ pub use power::{POWER_FILE_ENV, source_for as power_source_for};
 pub use power_gate::{HYSTERESIS, PowerHold, PowerNeeds, hold_for as power_gate_hold};
 pub use queues::{LimitSource, QueueSettings};
 pub use recovery::RecoveryReport;
+pub use schedules::run_key as schedule_run_key;
 
 /// Everything the engine needs to start.
 #[derive(Debug, Clone)]
@@ -112,9 +115,11 @@ impl Engine {
             queues: queue_rows.clone(),
             power_paused: power_paused.clone(),
         });
+        let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
+        let ticker = tokio::spawn(schedules::run(ctx.clone(), schedules_rx));
         let task = tokio::spawn(
             scheduler::Scheduler::new(
-                ctx,
+                ctx.clone(),
                 rx,
                 running.clone(),
                 paused.clone(),
@@ -141,6 +146,9 @@ impl Engine {
                 recovery,
                 started_at: std::time::Instant::now(),
                 task: std::sync::Mutex::new(Some(task)),
+                ctx,
+                schedules_wake,
+                ticker,
                 startup_events: std::sync::Mutex::new(Some(startup_events)),
                 _lock: lock,
             }),
@@ -180,6 +188,10 @@ struct Inner {
     recovery: RecoveryReport,
     started_at: std::time::Instant,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    ctx: Arc<runner::Context>,
+    /// Tells the schedules task to look again.
+    schedules_wake: mpsc::UnboundedSender<()>,
+    ticker: tokio::task::JoinHandle<()>,
     startup_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
     _lock: InstanceLock,
 }
@@ -241,17 +253,106 @@ impl EngineHandle {
 
     /// Stores jobs (all or none) and wakes the scheduler at once.
     pub async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<JobId>, EngineError> {
-        let mut queues: Vec<String> = jobs.iter().map(|j| j.spec.queue.clone()).collect();
-        queues.sort();
-        queues.dedup();
-        let due = jobs.iter().filter_map(|j| j.run_at).min();
-        let ids = self.inner.store.insert_jobs(jobs, self.now_ms()).await?;
-        if let Some(at) = due {
-            let _ = self.inner.tx.send(scheduler::Command::Due(at));
-        }
-        let _ = self.inner.tx.send(scheduler::Command::Work(queues));
-        let _ = self.inner.events.send(Event::Queued { ids: ids.clone() });
-        Ok(ids)
+        enqueue::enqueue(
+            &self.inner.store,
+            &self.inner.tx,
+            &self.inner.events,
+            jobs,
+            self.now_ms(),
+        )
+        .await
+    }
+
+    /// Stores a recurring job. An interval schedule runs first at `start` (or now), then every
+    /// period from there; a cron schedule first at its first time from `start` (or now).
+    pub async fn add_schedule(
+        &self,
+        name: &str,
+        recurrence: &nightshift_core::recurrence::Recurrence,
+        job: NewJob,
+        catch_up: bool,
+        start: Option<i64>,
+    ) -> Result<nightshift_store::ScheduleRow, EngineError> {
+        nightshift_core::job::validate_queue_name(name)
+            .map_err(|e| EngineError::Invalid(e.0.replace("queue name", "schedule name")))?;
+        job.spec.validate().map_err(|e| EngineError::Invalid(e.0))?;
+        let now = self.now_ms();
+        let first = start.unwrap_or(now);
+        let next_due = match recurrence {
+            nightshift_core::recurrence::Recurrence::Every(_) => Some(first),
+            // The first cron time at or after `first`.
+            cron => cron.next_after(first, first - 1),
+        };
+        let row = self
+            .inner
+            .store
+            .add_schedule(
+                nightshift_store::NewSchedule {
+                    name: name.to_string(),
+                    recurrence: recurrence.to_text(),
+                    job: job.spec,
+                    payload: job.payload,
+                    catch_up,
+                    anchor: first,
+                    next_due,
+                },
+                now,
+            )
+            .await?;
+        self.check_schedules();
+        Ok(row)
+    }
+
+    /// Every schedule, by name.
+    pub async fn schedules(&self) -> Result<Vec<nightshift_store::ScheduleRow>, EngineError> {
+        Ok(self.inner.store.schedules().await?)
+    }
+
+    pub async fn remove_schedule(&self, name: &str) -> Result<(), EngineError> {
+        self.inner.store.remove_schedule(name).await?;
+        self.check_schedules();
+        Ok(())
+    }
+
+    /// Pauses a schedule, or resumes it from its next fire time after now (times passed while
+    /// it was paused are not caught up: the pause was deliberate).
+    pub async fn set_schedule_paused(
+        &self,
+        name: &str,
+        paused: bool,
+    ) -> Result<nightshift_store::ScheduleRow, EngineError> {
+        let store = &self.inner.store;
+        let row = store.schedule(name).await?.ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "there is no schedule named '{name}' (nightshift schedule ls lists them)"
+            ))
+        })?;
+        let now = self.now_ms();
+        let next_due = nightshift_core::recurrence::Recurrence::from_text(&row.recurrence)
+            .map_err(|e| EngineError::Invalid(e.to_string()))?
+            .next_after(row.anchor, now);
+        let row = store
+            .set_schedule_paused(name, paused, next_due, now)
+            .await?;
+        self.check_schedules();
+        Ok(row)
+    }
+
+    /// Adds one run of a schedule now, outside its times (or returns the run still queued or
+    /// running); its next fire time stays.
+    pub async fn run_schedule(&self, name: &str) -> Result<JobId, EngineError> {
+        let row = self.inner.store.schedule(name).await?.ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "there is no schedule named '{name}' (nightshift schedule ls lists them)"
+            ))
+        })?;
+        schedules::add_run(&self.inner.ctx, &row, self.now_ms()).await
+    }
+
+    /// Makes the schedules task look at the wall clock now: after the clock jumped (a resume
+    /// from sleep, a test's clock), rather than at its next timer.
+    pub fn check_schedules(&self) {
+        let _ = self.inner.schedules_wake.send(());
     }
 
     /// Cancels a queued job, or starts stopping a running one.
@@ -371,6 +472,8 @@ impl EngineHandle {
     /// Stops gracefully: no new dispatch; running groups get SIGTERM, then SIGKILL after the
     /// grace period; their jobs go back to the queue without using up an attempt.
     pub async fn shutdown(&self) {
+        // No schedule adds work to an engine that is stopping.
+        self.inner.ticker.abort();
         let (reply, done) = oneshot::channel();
         if self
             .inner

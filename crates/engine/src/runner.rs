@@ -238,7 +238,7 @@ async fn attempt(
             }
             message = control.recv() => match message {
                 Some(Control::Pause(reason)) => {
-                    if paused_since.is_none() && pause(&running) {
+                    if paused_since.is_none() && pause(&running).await {
                         paused_since = Some(Instant::now());
                         tracing::info!(job = %job.id, %reason, "paused for power");
                         set_paused(ctx, job.id, Some(reason.clone()));

@@ -8,7 +8,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Router, middleware};
 use nightshift_api::{Api, ApiError, ErrorKind, ListQuery};
 use nightshift_core::JobId;
@@ -35,6 +35,11 @@ pub(crate) fn router(api: Api, guard: Guard) -> Router {
         .route("/api/queues/{name}", post(update_queue))
         .route("/api/queues/{name}/pause", post(pause_queue))
         .route("/api/queues/{name}/resume", post(resume_queue))
+        .route("/api/schedules", get(schedules).post(add_schedule))
+        .route("/api/schedules/{name}", delete(remove_schedule))
+        .route("/api/schedules/{name}/pause", post(pause_schedule))
+        .route("/api/schedules/{name}/resume", post(resume_schedule))
+        .route("/api/schedules/{name}/run", post(run_schedule))
         .route("/api/summary", get(summary))
         .route("/api/power", get(power))
         .route("/api/pause", post(pause))
@@ -239,6 +244,7 @@ async fn power(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.power()))
 }
 
+/// A queue's or a schedule's name from the path.
 fn queue_name(path: Result<Path<String>, PathRejection>) -> Result<String, HttpError> {
     let Path(name) = path.map_err(|e| HttpError(ApiError::bad_request(e.body_text())))?;
     Ok(name)
@@ -257,6 +263,48 @@ async fn update_queue(
         parse_json(&bytes)?
     };
     Ok(Json(api.update_queue(&name, update).await?))
+}
+
+async fn schedules(State(api): State<Api>) -> Reply<impl IntoResponse> {
+    Ok(Json(api.schedules().await?))
+}
+
+async fn add_schedule(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
+    let bytes = read_body(body, api.max_enqueue_body()).await?;
+    let request = parse_json(&bytes)?;
+    Ok((StatusCode::CREATED, Json(api.add_schedule(request).await?)))
+}
+
+async fn remove_schedule(
+    State(api): State<Api>,
+    name: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
+    api.remove_schedule(&queue_name(name)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn pause_schedule(
+    State(api): State<Api>,
+    name: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
+    Ok(Json(api.pause_schedule(&queue_name(name)?, true).await?))
+}
+
+async fn resume_schedule(
+    State(api): State<Api>,
+    name: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
+    Ok(Json(api.pause_schedule(&queue_name(name)?, false).await?))
+}
+
+async fn run_schedule(
+    State(api): State<Api>,
+    name: Result<Path<String>, PathRejection>,
+) -> Reply<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(api.run_schedule(&queue_name(name)?).await?),
+    ))
 }
 
 async fn pause_queue(

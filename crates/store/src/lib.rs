@@ -14,6 +14,7 @@ mod power_hold;
 mod queues;
 mod read;
 mod rows;
+mod schedules;
 mod writer;
 
 use nightshift_core::{Attempt, Job, JobId, JobState, Synchronous};
@@ -28,6 +29,7 @@ pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
 pub use power_hold::PowerNow;
 pub use queues::{QueueChange, QueueRow};
+pub use schedules::{NewSchedule, ScheduleRow};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -133,6 +135,61 @@ impl Store {
     ) -> Result<Vec<Claimed>> {
         let queue = queue.to_string();
         self.write(move |c| jobs::claim(c, &queue, limit, now, power))
+            .await
+    }
+
+    /// Stores a schedule; its name must be new.
+    pub async fn add_schedule(&self, schedule: NewSchedule, now: i64) -> Result<ScheduleRow> {
+        self.write(move |c| schedules::insert(c, &schedule, now))
+            .await
+    }
+
+    pub async fn schedule(&self, name: &str) -> Result<Option<ScheduleRow>> {
+        let name = name.to_string();
+        self.read(move |c| schedules::get(c, &name)).await
+    }
+
+    pub async fn schedules(&self) -> Result<Vec<ScheduleRow>> {
+        self.read(schedules::list).await
+    }
+
+    pub async fn remove_schedule(&self, name: &str) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |c| schedules::remove(c, &name)).await
+    }
+
+    /// Pauses or resumes a schedule; `next_due` applies on resume.
+    pub async fn set_schedule_paused(
+        &self,
+        name: &str,
+        paused: bool,
+        next_due: Option<i64>,
+        now: i64,
+    ) -> Result<ScheduleRow> {
+        let name = name.to_string();
+        self.write(move |c| schedules::set_paused(c, &name, paused, next_due, now))
+            .await
+    }
+
+    /// The earliest fire time of any schedule that is not paused.
+    pub async fn next_schedule_due(&self) -> Result<Option<i64>> {
+        self.read(schedules::next_due).await
+    }
+
+    /// The schedules due by `now`.
+    pub async fn due_schedules(&self, now: i64) -> Result<Vec<ScheduleRow>> {
+        self.read(move |c| schedules::due(c, now)).await
+    }
+
+    /// Records a schedule's fire (with the job it added) or skip, and its next fire time.
+    pub async fn schedule_fired(
+        &self,
+        id: i64,
+        next_due: Option<i64>,
+        job: Option<JobId>,
+        now: i64,
+    ) -> Result<()> {
+        self.write(move |c| schedules::fired(c, id, next_due, job, now))
             .await
     }
 

@@ -55,10 +55,27 @@ fn signal_group(pgid: i32, signal: Signal) -> bool {
     }
 }
 
+/// How many times `pause` sends SIGSTOP before it gives up on a member that will not stop.
+const PAUSE_ROUNDS: u32 = 50;
+
 /// Stops every process of the attempt's group (SIGSTOP: it cannot be caught or ignored), as
-/// when power is lost under a job that asked to pause. Whether the signal was delivered.
-pub fn pause(running: &Running) -> bool {
-    signal_group(running.pgid(), Signal::SIGSTOP)
+/// when power is lost under a job that asked to pause. A process the group forks while the
+/// signal goes out may miss it, and delivery takes a moment, so this looks at the members and
+/// signals again until each is stopped. Whether they all are.
+pub async fn pause(running: &Running) -> bool {
+    let pgid = running.pgid();
+    for _ in 0..PAUSE_ROUNDS {
+        if !signal_group(pgid, Signal::SIGSTOP) {
+            return false;
+        }
+        match members(pgid).await {
+            Some(members) if members.iter().all(|m| m.stopped) => return true,
+            Some(_) => sleep(Duration::from_millis(2)).await,
+            None => return false,
+        }
+    }
+    tracing::warn!(pgid, "a process of the group did not stop");
+    false
 }
 
 /// Lets a paused group go on (SIGCONT). Whether the signal was delivered.

@@ -84,11 +84,13 @@ async fn pause_stops_every_member_and_resume_lets_them_go_on() {
     let mut running = spawn(request(dir.path(), &script)).unwrap();
     let pgid = running.pgid();
     wait_for(Duration::from_secs(10), "the counter", || count.exists());
-    assert!(pause(&running));
-    wait_for(Duration::from_secs(10), "every member stopped", || {
-        let states = member_states(pgid);
-        states.len() >= 2 && states.iter().all(|s| *s == 'T')
-    });
+    // When pause returns, every member is stopped: no waiting needed.
+    assert!(pause(&running).await);
+    let states = member_states(pgid);
+    assert!(
+        states.len() >= 2 && states.iter().all(|s| *s == 'T'),
+        "{states:?}"
+    );
     let frozen = std::fs::read_to_string(&count).unwrap();
     // Every member is in state T, so nothing can write; read twice to be sure of it.
     assert_eq!(std::fs::read_to_string(&count).unwrap(), frozen);
@@ -98,7 +100,7 @@ async fn pause_stops_every_member_and_resume_lets_them_go_on() {
     });
     assert!(member_states(pgid).iter().all(|s| *s != 'T'));
     // A paused group can still be stopped: terminate continues it to deliver SIGTERM.
-    assert!(pause(&running));
+    assert!(pause(&running).await);
     let end = terminate(&mut running, false, Duration::from_secs(10)).await;
     assert_eq!(end.survivors, 0);
     assert!(!end.escalated, "SIGTERM reached the stopped group");

@@ -11,6 +11,7 @@ mod payload;
 mod power;
 mod process_groups;
 mod queues;
+mod recurring;
 mod scheduling;
 
 use nightshift_e2e::Daemon;

@@ -48,6 +48,12 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
         on_power_loss: args.on_power_loss,
         after: args.after.clone(),
     };
+    if args.every.is_some() || args.cron.is_some() {
+        return crate::commands::schedules::create(&client, &args, request);
+    }
+    if args.name.is_some() || args.no_catch_up {
+        bail!("--name and --no-catch-up go with --every or --cron");
+    }
     let Enqueued { id, existing } = client.post("/api/jobs", &request)?;
     if existing {
         eprintln!("job {id} with this unique key is already queued or running; nothing was added");

@@ -7,6 +7,7 @@ mod ls;
 mod pause;
 mod power;
 mod queues;
+mod schedules;
 mod show;
 mod status;
 mod wait;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Add(args) => add::run(args),
+        Command::Add(args) => add::run(*args),
         Command::Ls(args) => ls::run(args),
         Command::Show(args) => show::run(args),
         Command::Logs(args) => logs::run(args),
@@ -30,6 +31,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Power(args) => power::run(args),
         Command::Queues(args) => queues::run(args),
         Command::Queue(command) => queues::command(command),
+        Command::Schedules(args) => schedules::list(args),
+        Command::Schedule(command) => schedules::command(command),
         Command::Status(args) => status::run(args),
         Command::Daemon(args) => crate::daemon::run(args).map(|()| ExitCode::SUCCESS),
     }

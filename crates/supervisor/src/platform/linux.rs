@@ -30,11 +30,13 @@ fn parse_stat(pid: i32, text: &str) -> Option<(ProcInfo, bool)> {
     // last ')'. After it: state (3), ppid (4), pgrp (5), … starttime (22).
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let zombie = matches!(fields.first().copied()?, "Z" | "X");
+    let state = fields.first().copied()?;
+    let zombie = matches!(state, "Z" | "X");
     let info = ProcInfo {
         pid,
         pgrp: fields.get(2)?.parse().ok()?,
         start_ticks: fields.get(19)?.parse().ok()?,
+        stopped: state == "T",
     };
     Some((info, zombie))
 }

@@ -16,4 +16,6 @@ pub(crate) struct ProcInfo {
     pub pid: i32,
     pub pgrp: i32,
     pub start_ticks: u64,
+    /// Stopped by a signal (state `T`), as a paused job's processes are.
+    pub stopped: bool,
 }
