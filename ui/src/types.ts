@@ -64,6 +64,7 @@ export interface Waiting {
     | 'queue_held'
     | 'queue_full'
     | 'paused_for_power'
+    | 'cpu_busy'
     | 'next';
   message: string;
   /** For scheduled and backoff: when it becomes due (Unix ms). */

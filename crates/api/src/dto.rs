@@ -138,6 +138,8 @@ pub enum WaitingKind {
     QueueFull,
     /// A running job stopped (SIGSTOP) until power is back.
     PausedForPower,
+    /// The system's CPU use is over `jobs.max_cpu`.
+    CpuBusy,
     /// Nothing holds it: it starts as soon as the scheduler gets to it.
     Next,
 }

@@ -29,6 +29,7 @@ pub(crate) async fn explain(
     let now = engine.now_ms();
     let power = engine.power();
     let held = engine.power_holds();
+    let cpu = engine.cpu_hold();
     for view in views.iter_mut().filter(|v| v.job.state == JobState::Queued) {
         let job = &view.job;
         let name = &job.spec.queue;
@@ -113,6 +114,8 @@ pub(crate) async fn explain(
                 WaitingKind::QueueFull,
                 format!("queue {name} is full: {busy}/{limit} running{on_battery}"),
             )
+        } else if let Some(cpu) = cpu {
+            reason(WaitingKind::CpuBusy, cpu.to_string())
         } else {
             reason(WaitingKind::Next, "next in line for a free slot".into())
         });

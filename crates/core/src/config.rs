@@ -79,6 +79,8 @@ pub struct JobsConfig {
     /// The longest wait between retries.
     #[serde(with = "serde_human")]
     pub retry_backoff_max: Duration,
+    /// No new job starts while the system's CPU use is above this percent; unset: no ceiling.
+    pub max_cpu: Option<u8>,
 }
 
 impl Default for JobsConfig {
@@ -91,6 +93,7 @@ impl Default for JobsConfig {
             max_attempts: 1,
             retry_backoff: Duration::from_secs(5),
             retry_backoff_max: Duration::from_secs(600),
+            max_cpu: None,
         }
     }
 }
@@ -245,6 +248,9 @@ impl Config {
         if self.jobs.max_attempts == 0 || self.jobs.max_attempts > limit {
             return Err(format!("jobs.max_attempts must be between 1 and {limit}"));
         }
+        if self.jobs.max_cpu.is_some_and(|p| p == 0 || p > 100) {
+            return Err("jobs.max_cpu must be a percent from 1 to 100".into());
+        }
         if self.power.poll < Duration::from_secs(1) {
             return Err("power.poll must be at least 1s (each poll wakes the engine)".into());
         }
@@ -310,6 +316,7 @@ mod tests {
         assert_eq!(Config::parse(DEFAULT_CONFIG).unwrap(), Config::default());
         let mut expected = Config::default();
         expected.desktop.autostart = Some(false);
+        expected.jobs.max_cpu = Some(90);
         expected.queues.insert(
             "index".into(),
             QueueConfig {

@@ -9,6 +9,7 @@
 //! crates, time from the injected `Clock`, and no timer except real deadlines.
 
 mod backoff;
+mod cpu;
 mod enqueue;
 mod error;
 mod events;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+pub use cpu::CpuHold;
 pub use error::EngineError;
 pub use events::Event;
 pub use instance::{InstanceLock, RunningInstance};
@@ -114,6 +116,7 @@ impl Engine {
             scheduler: tx.clone(),
             queues: queue_rows.clone(),
             power_paused: power_paused.clone(),
+            cpu_held: Default::default(),
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(schedules::run(ctx.clone(), schedules_rx));
@@ -457,6 +460,16 @@ impl EngineHandle {
             .read()
             .unwrap_or_else(|p| p.into_inner());
         paused.iter().map(|(id, why)| (*id, why.clone())).collect()
+    }
+
+    /// The CPU ceiling (`jobs.max_cpu`) holding new jobs back, if it does.
+    pub fn cpu_hold(&self) -> Option<CpuHold> {
+        *self
+            .inner
+            .ctx
+            .cpu_held
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Which power source is read ("system", or "simulated (path)").

@@ -37,6 +37,8 @@ pub(crate) struct Context {
     pub queues: Arc<RwLock<HashMap<String, nightshift_store::QueueRow>>>,
     /// Running jobs paused for power, and why (readers show it).
     pub power_paused: Arc<RwLock<HashMap<JobId, String>>>,
+    /// The CPU ceiling holding new jobs back, if it does (readers show it).
+    pub cpu_held: Arc<RwLock<Option<crate::cpu::CpuHold>>>,
 }
 
 /// What the scheduler tells a running attempt.

@@ -44,6 +44,18 @@ pub(crate) enum Command {
     Shutdown {
         reply: oneshot::Sender<()>,
     },
+    /// A CPU reading (percent) for the ceiling; `None` if it could not be taken.
+    CpuReading(Option<f32>),
+}
+
+/// The CPU ceiling's state in the scheduler (present only with `jobs.max_cpu`).
+struct CpuCeiling {
+    ceiling: u8,
+    system: Arc<std::sync::Mutex<sysinfo::System>>,
+    last: Option<crate::cpu::Reading>,
+    measuring: bool,
+    /// Look again then (Unix ms): the ceiling holds work back.
+    recheck_at: Option<i64>,
 }
 
 struct Slot {
@@ -91,6 +103,7 @@ pub(crate) struct Scheduler {
     next_due: Option<i64>,
     /// The power source's latest reading, and the queues it holds back.
     power: PowerView,
+    cpu: Option<CpuCeiling>,
 }
 
 /// The power side of scheduling, shared with readers (the API's reasons, the tray).
@@ -112,7 +125,6 @@ impl Scheduler {
         power: PowerView,
     ) -> Self {
         Scheduler {
-            ctx,
             rx,
             running: HashMap::new(),
             per_queue: HashMap::new(),
@@ -123,7 +135,15 @@ impl Scheduler {
             shutdown: None,
             cancel_pending: HashMap::new(),
             next_due: None,
+            cpu: ctx.config.jobs.max_cpu.map(|ceiling| CpuCeiling {
+                ceiling,
+                system: Arc::new(std::sync::Mutex::new(sysinfo::System::new())),
+                last: None,
+                measuring: false,
+                recheck_at: None,
+            }),
             power,
+            ctx,
         }
     }
 
@@ -136,10 +156,14 @@ impl Scheduler {
         self.dispatch().await;
         let mut power = self.power.state.clone();
         loop {
-            // No timer without a due time: `pending` never completes.
-            let due = self
-                .next_due
-                .map(|due| (due - self.ctx.clock.now_ms()).max(0) as u64);
+            // No timer without a due time (a job's, or the CPU ceiling's next look): `pending`
+            // never completes.
+            let recheck = self.cpu.as_ref().and_then(|c| c.recheck_at);
+            let due = match (self.next_due, recheck) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+            .map(|due| (due - self.ctx.clock.now_ms()).max(0) as u64);
             let timer = async {
                 match due {
                     Some(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
@@ -149,6 +173,12 @@ impl Scheduler {
             let command = tokio::select! {
                 command = self.rx.recv() => command,
                 () = timer => {
+                    let now = self.ctx.clock.now_ms();
+                    if let Some(cpu) = self.cpu.as_mut()
+                        && cpu.recheck_at.is_some_and(|at| at <= now)
+                    {
+                        cpu.recheck_at = None;
+                    }
                     self.promote_due().await;
                     self.dispatch().await;
                     continue;
@@ -232,6 +262,18 @@ impl Scheduler {
                 self.dirty.insert(name);
                 self.apply_power_to_running();
                 let _ = reply.send(result);
+            }
+            Command::CpuReading(percent) => {
+                if let Some(cpu) = self.cpu.as_mut() {
+                    cpu.measuring = false;
+                    if percent.is_none() {
+                        tracing::warn!("cannot read the CPU use; the ceiling does not hold");
+                    }
+                    cpu.last = Some(crate::cpu::Reading {
+                        percent: percent.unwrap_or(0.0),
+                        at: std::time::Instant::now(),
+                    });
+                }
             }
             Command::Shutdown { reply } => {
                 self.shutdown = Some(reply);
@@ -442,6 +484,35 @@ impl Scheduler {
         continued
     }
 
+    /// Whether the CPU ceiling holds new jobs back now. Without a fresh reading it starts one
+    /// (its arrival dispatches again) and holds until then.
+    fn cpu_holds(&mut self) -> bool {
+        let Some(cpu) = self.cpu.as_mut() else {
+            return false;
+        };
+        let hold = match cpu.last {
+            Some(reading) if reading.is_fresh() => crate::cpu::holds(reading.percent, cpu.ceiling),
+            _ => {
+                if !cpu.measuring {
+                    cpu.measuring = true;
+                    let system = cpu.system.clone();
+                    let scheduler = self.ctx.scheduler.clone();
+                    tokio::spawn(async move {
+                        let percent = crate::cpu::measure(system).await;
+                        let _ = scheduler.send(Command::CpuReading(percent));
+                    });
+                }
+                return true;
+            }
+        };
+        if hold.is_some() {
+            let at = self.ctx.clock.now_ms() + crate::cpu::RECHECK.as_millis() as i64;
+            cpu.recheck_at = Some(cpu.recheck_at.map_or(at, |r| r.min(at)));
+        }
+        *self.ctx.cpu_held.write().unwrap_or_else(|p| p.into_inner()) = hold;
+        hold.is_some()
+    }
+
     /// Whether power holds `queue` back now; records it (and why) for readers.
     fn power_holds(&mut self, queue: &crate::queues::QueueSettings) -> bool {
         let state = *self.power.state.borrow();
@@ -484,6 +555,10 @@ impl Scheduler {
                 continue;
             }
             let free = limit - busy;
+            // Looked at only when a job could start now: no reading is taken otherwise.
+            if self.cpu_holds() {
+                break;
+            }
             let claimed = match self
                 .ctx
                 .store
