@@ -132,8 +132,7 @@ pub async fn refresh(app: &AppHandle) {
     };
     let failed = summary.counts.get(&JobState::Failed).copied().unwrap_or(0);
     let unseen = failed.saturating_sub(app.state::<Seen>().failed.load(Ordering::Relaxed));
-    app.state::<Tray>()
-        .show(tray_view::view(&summary, unseen, false));
+    app.state::<Tray>().show(tray_view::view(&summary, unseen));
 }
 
 /// The user looked: failures so far no longer call for attention.

@@ -49,7 +49,8 @@ pub struct TrayView {
 }
 
 /// `unseen_failures`: failed jobs the user has not looked at since opening the window.
-pub fn view(summary: &Summary, unseen_failures: u64, waiting_for_power: bool) -> TrayView {
+pub fn view(summary: &Summary, unseen_failures: u64) -> TrayView {
+    let waiting_for_power = !summary.held_for_power.is_empty() || summary.jobs_held_for_power;
     let count = |s: JobState| summary.counts.get(&s).copied().unwrap_or(0);
     let (running, queued, failed) = (
         summary.running as u64,
@@ -92,7 +93,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    fn summary(running: usize, queued: u64, failed: u64, paused: bool) -> Summary {
+    fn summary(running: usize, queued: u64, failed: u64, paused: bool, held: bool) -> Summary {
         let mut counts: BTreeMap<JobState, u64> =
             JobState::ALL.into_iter().map(|s| (s, 0)).collect();
         counts.insert(JobState::Running, running as u64);
@@ -102,51 +103,52 @@ mod tests {
             counts,
             running,
             paused,
-            held_for_power: Vec::new(),
+            held_for_power: if held { vec!["q".into()] } else { Vec::new() },
+            jobs_held_for_power: false,
         }
     }
 
     #[test]
     fn each_state_wins_in_order_of_urgency() {
         assert_eq!(
-            view(&summary(0, 0, 0, false), 0, false).health,
+            view(&summary(0, 0, 0, false, false), 0).health,
             Health::Idle
         );
         assert_eq!(
-            view(&summary(2, 5, 0, false), 0, false).health,
+            view(&summary(2, 5, 0, false, false), 0).health,
             Health::Running
         );
         assert_eq!(
-            view(&summary(0, 5, 0, false), 0, true).health,
+            view(&summary(0, 5, 0, false, true), 0).health,
             Health::WaitingForPower
         );
         assert_eq!(
-            view(&summary(1, 5, 0, false), 0, true).health,
+            view(&summary(1, 5, 0, false, true), 0).health,
             Health::Running
         );
         assert_eq!(
-            view(&summary(2, 5, 0, true), 0, true).health,
+            view(&summary(2, 5, 0, true, true), 0).health,
             Health::Paused
         );
         assert_eq!(
-            view(&summary(2, 5, 3, true), 1, true).health,
+            view(&summary(2, 5, 3, true, true), 1).health,
             Health::Attention
         );
         // Old failures the user has seen are not a call for attention.
         assert_eq!(
-            view(&summary(0, 0, 3, false), 0, false).health,
+            view(&summary(0, 0, 3, false, false), 0).health,
             Health::Idle
         );
     }
 
     #[test]
     fn counts_and_labels_follow_the_summary() {
-        let v = view(&summary(2, 5, 1, false), 0, false);
+        let v = view(&summary(2, 5, 1, false, false), 0);
         assert_eq!(v.counts, "Running 2 · Queued 5 · Failed 1");
         assert_eq!(v.pause_label, "Pause all");
         assert!(v.tooltip.starts_with("Nightshift: running\n"));
         assert_eq!(
-            view(&summary(0, 5, 1, true), 0, false).pause_label,
+            view(&summary(0, 5, 1, true, false), 0).pause_label,
             "Resume all"
         );
     }

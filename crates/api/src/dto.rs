@@ -262,6 +262,9 @@ pub struct Summary {
     /// Queues whose waiting jobs only power holds back (on battery, or the battery is low).
     #[serde(default)]
     pub held_for_power: Vec<String>,
+    /// Some jobs wait aside for their own power needs (`add --require-ac`, `--min-battery`).
+    #[serde(default)]
+    pub jobs_held_for_power: bool,
 }
 
 /// The power source's latest reading.

@@ -65,7 +65,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         let kind = match &e {
-            StoreError::NotFound(_) => ErrorKind::NotFound,
+            StoreError::NotFound(_) | StoreError::NoSchedule(_) => ErrorKind::NotFound,
             StoreError::WrongState { .. } => ErrorKind::Conflict,
             StoreError::Invalid(_) => ErrorKind::BadRequest,
             StoreError::Closed(_) => ErrorKind::Unavailable,

@@ -312,6 +312,7 @@ impl Api {
             running: self.engine.running(),
             paused: self.engine.is_paused(),
             held_for_power: self.engine.power_holds().into_keys().collect(),
+            jobs_held_for_power: self.engine.store().any_power_held().await?,
         })
     }
 
@@ -395,6 +396,11 @@ fn queue_change(update: QueueUpdate) -> Result<nightshift_store::QueueChange, Ap
     if let Some(p) = update.min_battery {
         nightshift_core::power_policy::validate_min_battery(p)
             .map_err(|e| ApiError::bad_request(format!("min_battery: {e}")))?;
+    }
+    if update.battery_concurrency == Some(0) {
+        return Err(ApiError::bad_request(
+            "battery_concurrency must be at least 1 (to hold a queue on battery, set require_ac)",
+        ));
     }
     let limit = nightshift_core::job::MAX_ATTEMPTS_LIMIT;
     if update.max_attempts.is_some_and(|n| n == 0 || n > limit) {

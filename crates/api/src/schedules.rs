@@ -83,15 +83,15 @@ impl Api {
 
     /// Adds one run now (or returns the one still queued or running).
     pub async fn run_schedule(&self, name: &str) -> Result<Enqueued, ApiError> {
-        let before = self
+        let started = self.engine.now_ms();
+        let id = self.engine.run_schedule(name).await?;
+        // A run made by this request was created now; one still queued or running, before.
+        let existing = self
             .engine
             .store()
-            .schedule(name)
+            .job(id)
             .await?
-            .and_then(|r| r.last_job);
-        let id = self.engine.run_schedule(name).await?;
-        let job = self.engine.store().job(id).await?;
-        let existing = Some(id) == before && job.is_some_and(|j| !j.state.is_final());
+            .is_some_and(|j| j.created_at < started);
         Ok(Enqueued { id, existing })
     }
 

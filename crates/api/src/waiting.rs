@@ -14,10 +14,10 @@ pub(crate) async fn explain(
 ) -> Result<Vec<JobView>, ApiError> {
     let paused_for_power = engine.power_paused();
     for view in views.iter_mut() {
-        if let Some(why) = paused_for_power.get(&view.job.id) {
+        if let Some(paused) = paused_for_power.get(&view.job.id) {
             view.waiting = Some(reason(
                 WaitingKind::PausedForPower,
-                format!("paused: {why}"),
+                format!("paused: {}", paused.reason),
             ));
         }
     }
@@ -110,9 +110,19 @@ pub(crate) async fn explain(
             } else {
                 ""
             };
+            // A job paused for power keeps its slot (it goes on when power returns).
+            let paused = paused_for_power
+                .values()
+                .filter(|p| &p.queue == name)
+                .count();
+            let paused = if paused > 0 {
+                format!(", {paused} of them paused for power")
+            } else {
+                String::new()
+            };
             reason(
                 WaitingKind::QueueFull,
-                format!("queue {name} is full: {busy}/{limit} running{on_battery}"),
+                format!("queue {name} is full: {busy}/{limit} running{on_battery}{paused}"),
             )
         } else if let Some(cpu) = cpu {
             reason(WaitingKind::CpuBusy, cpu.to_string())

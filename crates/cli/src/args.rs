@@ -140,7 +140,12 @@ pub struct AddArgs {
     pub wait: bool,
     /// Queue every line of a JSON Lines file (or - for stdin) in one request; each line is a
     /// job like {"cmd": ["prog", "arg"], "queue": "q", "timeout": "5m", "payload": {...}}.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["command", "payload", "env", "shell"])]
+    /// Each line carries its own settings, so the flags for one job are refused with it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "command", "payload", "env", "shell", "after", "require_ac", "min_battery",
+        "on_power_loss", "every", "cron", "name", "no_catch_up", "unique", "at", "in",
+        "timeout", "attempts", "notify", "cwd",
+    ])]
     pub batch: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]

@@ -240,6 +240,12 @@ impl Config {
                     "[queues.{name}] max_attempts must be between 1 and {limit}"
                 ));
             }
+            if queue.battery_concurrency == Some(0) {
+                return Err(format!(
+                    "[queues.{name}] battery_concurrency must be at least 1 (to hold the queue \
+                     on battery, set require_ac = true)"
+                ));
+            }
             if queue.timeout.is_some_and(|t| t.is_zero()) {
                 return Err(format!("[queues.{name}] timeout must be longer than zero"));
             }

@@ -187,7 +187,7 @@ struct Inner {
     power: tokio::sync::watch::Receiver<nightshift_power::PowerState>,
     power_name: String,
     power_held: Arc<std::sync::RwLock<std::collections::HashMap<String, PowerHold>>>,
-    power_paused: Arc<std::sync::RwLock<std::collections::HashMap<JobId, String>>>,
+    power_paused: Arc<std::sync::RwLock<std::collections::HashMap<JobId, PausedForPower>>>,
     recovery: RecoveryReport,
     started_at: std::time::Instant,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -197,6 +197,14 @@ struct Inner {
     ticker: tokio::task::JoinHandle<()>,
     startup_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
     _lock: InstanceLock,
+}
+
+/// A running job paused because power was lost. It keeps its queue slot, so it can go on the
+/// moment power returns without the queue running more than its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PausedForPower {
+    pub queue: String,
+    pub reason: String,
 }
 
 /// What a cancel request did.
@@ -325,11 +333,10 @@ impl EngineHandle {
         paused: bool,
     ) -> Result<nightshift_store::ScheduleRow, EngineError> {
         let store = &self.inner.store;
-        let row = store.schedule(name).await?.ok_or_else(|| {
-            EngineError::Invalid(format!(
-                "there is no schedule named '{name}' (nightshift schedule ls lists them)"
-            ))
-        })?;
+        let row = store
+            .schedule(name)
+            .await?
+            .ok_or_else(|| nightshift_store::StoreError::NoSchedule(name.to_string()))?;
         let now = self.now_ms();
         let next_due = nightshift_core::recurrence::Recurrence::from_text(&row.recurrence)
             .map_err(|e| EngineError::Invalid(e.to_string()))?
@@ -344,12 +351,18 @@ impl EngineHandle {
     /// Adds one run of a schedule now, outside its times (or returns the run still queued or
     /// running); its next fire time stays.
     pub async fn run_schedule(&self, name: &str) -> Result<JobId, EngineError> {
-        let row = self.inner.store.schedule(name).await?.ok_or_else(|| {
-            EngineError::Invalid(format!(
-                "there is no schedule named '{name}' (nightshift schedule ls lists them)"
-            ))
-        })?;
-        schedules::add_run(&self.inner.ctx, &row, self.now_ms()).await
+        let store = &self.inner.store;
+        let row = store
+            .schedule(name)
+            .await?
+            .ok_or_else(|| nightshift_store::StoreError::NoSchedule(name.to_string()))?;
+        let now = self.now_ms();
+        let id = schedules::add_run(&self.inner.ctx, &row, now).await?;
+        // Shown as its last run; its next fire time stays.
+        store
+            .schedule_fired(row.id, row.next_due, Some(id), now)
+            .await?;
+        Ok(id)
     }
 
     /// Makes the schedules task look at the wall clock now: after the clock jumped (a resume
@@ -453,13 +466,13 @@ impl EngineHandle {
     }
 
     /// Running jobs paused because power was lost, and why.
-    pub fn power_paused(&self) -> std::collections::BTreeMap<JobId, String> {
+    pub fn power_paused(&self) -> std::collections::BTreeMap<JobId, PausedForPower> {
         let paused = self
             .inner
             .power_paused
             .read()
             .unwrap_or_else(|p| p.into_inner());
-        paused.iter().map(|(id, why)| (*id, why.clone())).collect()
+        paused.iter().map(|(id, p)| (*id, p.clone())).collect()
     }
 
     /// The CPU ceiling (`jobs.max_cpu`) holding new jobs back, if it does.

@@ -36,7 +36,7 @@ pub(crate) struct Context {
     /// Queue settings changed at run time (the retry backoff is read from them).
     pub queues: Arc<RwLock<HashMap<String, nightshift_store::QueueRow>>>,
     /// Running jobs paused for power, and why (readers show it).
-    pub power_paused: Arc<RwLock<HashMap<JobId, String>>>,
+    pub power_paused: Arc<RwLock<HashMap<JobId, crate::PausedForPower>>>,
     /// The CPU ceiling holding new jobs back, if it does (readers show it).
     pub cpu_held: Arc<RwLock<Option<crate::cpu::CpuHold>>>,
 }
@@ -240,10 +240,18 @@ async fn attempt(
             }
             message = control.recv() => match message {
                 Some(Control::Pause(reason)) => {
-                    if paused_since.is_none() && pause(&running).await {
+                    if paused_since.is_none() {
+                        // Paused even if a member was slow to stop (it stops when it can):
+                        // the resume then continues every member.
+                        if !pause(&running).await {
+                            tracing::warn!(job = %job.id, "not every process of the job stopped at once");
+                        }
                         paused_since = Some(Instant::now());
                         tracing::info!(job = %job.id, %reason, "paused for power");
-                        set_paused(ctx, job.id, Some(reason.clone()));
+                        set_paused(ctx, job.id, Some(crate::PausedForPower {
+                            queue: spec.queue.clone(),
+                            reason: reason.clone(),
+                        }));
                         let _ = ctx.events.send(Event::PowerPaused { id: job.id, paused: true, reason: Some(reason) });
                     }
                 }
@@ -311,11 +319,11 @@ fn stopped(stop: Stop, exit: Option<Exit>) -> Outcome {
 }
 
 /// Records (or clears) that a job is paused for power, for readers.
-fn set_paused(ctx: &Context, id: JobId, reason: Option<String>) {
-    let mut paused = ctx.power_paused.write().unwrap_or_else(|p| p.into_inner());
-    match reason {
-        Some(reason) => paused.insert(id, reason),
-        None => paused.remove(&id),
+fn set_paused(ctx: &Context, id: JobId, paused: Option<crate::PausedForPower>) {
+    let mut all = ctx.power_paused.write().unwrap_or_else(|p| p.into_inner());
+    match paused {
+        Some(paused) => all.insert(id, paused),
+        None => all.remove(&id),
     };
 }
 

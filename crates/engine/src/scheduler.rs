@@ -104,6 +104,8 @@ pub(crate) struct Scheduler {
     /// The power source's latest reading, and the queues it holds back.
     power: PowerView,
     cpu: Option<CpuCeiling>,
+    /// Releasing jobs held for power failed; the timer tries again.
+    release_pending: bool,
 }
 
 /// The power side of scheduling, shared with readers (the API's reasons, the tray).
@@ -144,6 +146,7 @@ impl Scheduler {
             }),
             power,
             ctx,
+            release_pending: false,
         }
     }
 
@@ -178,6 +181,9 @@ impl Scheduler {
                         && cpu.recheck_at.is_some_and(|at| at <= now)
                     {
                         cpu.recheck_at = None;
+                    }
+                    if self.release_pending {
+                        self.release_power_held().await;
                     }
                     self.promote_due().await;
                     self.dispatch().await;
@@ -438,11 +444,14 @@ impl Scheduler {
             .await
         {
             Ok(queues) => {
+                self.release_pending = false;
                 self.dirty.extend(queues.iter().cloned());
                 queues.into_iter().collect()
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot release jobs held for power");
+                tracing::error!(error = %e, "cannot release jobs held for power; trying again in a second");
+                self.release_pending = true;
+                self.retry_soon();
                 BTreeSet::new()
             }
         }
@@ -473,7 +482,8 @@ impl Scheduler {
                 (Some(hold), OnPowerLoss::Requeue) => {
                     slot.stop(Stop::PowerLost(hold.describe(whose)));
                 }
-                (None, _) if slot.power_paused => {
+                // Power is back, or the policy no longer pauses (a queue set to finish).
+                (None, _) | (Some(_), OnPowerLoss::Finish) if slot.power_paused => {
                     slot.power_paused = false;
                     continued += 1;
                     let _ = slot.control.send(Control::Resume);
@@ -518,16 +528,18 @@ impl Scheduler {
         let state = *self.power.state.borrow();
         let mut held = self.power.held.write().unwrap_or_else(|p| p.into_inner());
         let for_battery = matches!(held.get(&queue.name), Some(PowerHold::BatteryLow { .. }));
-        match power_gate::hold(queue, state, for_battery) {
-            Some(reason) => {
-                held.insert(queue.name.clone(), reason);
-                true
-            }
-            None => {
-                held.remove(&queue.name);
-                false
-            }
+        let (holds, changed) = match power_gate::hold(queue, state, for_battery) {
+            Some(reason) => (true, held.insert(queue.name.clone(), reason).is_none()),
+            None => (false, held.remove(&queue.name).is_some()),
+        };
+        drop(held);
+        // Whoever shows "waiting for power" (the tray, the window) looks again.
+        if changed {
+            let _ = self.ctx.events.send(Event::QueueChanged {
+                name: queue.name.clone(),
+            });
         }
+        holds
     }
 
     /// Starts what may start; returns how many jobs each queue started.
@@ -559,10 +571,10 @@ impl Scheduler {
             if self.cpu_holds() {
                 break;
             }
-            let claimed = match self
+            let (claimed, set_aside) = match self
                 .ctx
                 .store
-                .claim(
+                .claim_or_hold(
                     &queue,
                     free,
                     self.ctx.clock.now_ms(),
@@ -580,6 +592,12 @@ impl Scheduler {
                     continue;
                 }
             };
+            if set_aside > 0 {
+                // Whoever shows "waiting for power" looks again.
+                let _ = self.ctx.events.send(Event::QueueChanged {
+                    name: queue.clone(),
+                });
+            }
             if (claimed.len() as u32) < free {
                 self.dirty.remove(&queue);
             }

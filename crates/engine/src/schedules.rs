@@ -68,10 +68,12 @@ async fn fire_due(ctx: &Context) -> Result<(), ()> {
     let due = ctx.store.due_schedules(now).await.map_err(|e| {
         tracing::error!(error = %e, "cannot read the schedules that are due");
     })?;
+    // One schedule that cannot fire does not hold up the others; it is tried again soon.
+    let mut failed = false;
     for row in due {
-        fire(ctx, &row, now).await?;
+        failed |= fire(ctx, &row, now).await.is_err();
     }
-    Ok(())
+    if failed { Err(()) } else { Ok(()) }
 }
 
 async fn fire(ctx: &Context, row: &ScheduleRow, now: i64) -> Result<(), ()> {

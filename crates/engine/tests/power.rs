@@ -301,3 +301,53 @@ async fn a_finishing_job_runs_on_and_a_lower_limit_applies_on_battery() {
     std::fs::write(&gate, "").unwrap();
     assert_eq!(f.all_finished(&ids).await, [JobState::Succeeded; 3]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_set_to_finish_lets_its_paused_job_go_on() {
+    let (mut f, source) = start_with_power(on_ac()).await;
+    let policy = QueueChange {
+        concurrency: Some(Some(1)),
+        require_ac: Some(Some(true)),
+        on_power_loss: Some(Some(OnPowerLoss::Pause)),
+        ..Default::default()
+    };
+    f.engine.set_queue("heavy", policy).await.unwrap();
+    let id = f.add(until_go(f.dir.path(), "heavy")).await;
+    let pgid = f.started(id).await;
+    source.set(battery(80.0));
+    f.next("the job to be paused", |e| match e {
+        Event::PowerPaused {
+            id: i,
+            paused: true,
+            ..
+        } if *i == id => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        f.engine.power_paused().get(&id).map(|p| p.queue.as_str()),
+        Some("heavy")
+    );
+    // Running to the end is the new policy: it goes on, on battery.
+    let finish = QueueChange {
+        on_power_loss: Some(Some(OnPowerLoss::Finish)),
+        ..Default::default()
+    };
+    f.engine.set_queue("heavy", finish).await.unwrap();
+    f.next("the job to go on", |e| match e {
+        Event::PowerPaused {
+            id: i,
+            paused: false,
+            ..
+        } if *i == id => Some(()),
+        _ => None,
+    })
+    .await;
+    eventually("the members to run again", || {
+        let states = member_states(pgid);
+        !states.is_empty() && states.iter().all(|s| *s != 'T')
+    })
+    .await;
+    std::fs::write(f.dir.path().join("go"), "").unwrap();
+    assert_eq!(f.finished(id).await, JobState::Succeeded);
+}

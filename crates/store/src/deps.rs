@@ -134,3 +134,26 @@ pub(crate) fn dependencies(c: &Connection, id: JobId) -> Result<Vec<(JobId, JobS
     }
     Ok(out)
 }
+
+/// How many of the jobs `id` runs after have not succeeded yet, for a retry; a removed one
+/// counts as met. Refuses if one failed or was cancelled: the job could never run.
+pub(crate) fn open_count(c: &Connection, id: JobId) -> Result<u32> {
+    let mut open = 0;
+    for (dep, state) in dependencies(c, id)? {
+        match state {
+            JobState::Succeeded => {}
+            JobState::Queued | JobState::Running => open += 1,
+            JobState::Failed | JobState::Cancelled => {
+                return Err(StoreError::Invalid(format!(
+                    "job {id} runs after job {dep}, which has {}; retry job {dep} first",
+                    if state == JobState::Failed {
+                        "failed"
+                    } else {
+                        "been cancelled"
+                    }
+                )));
+            }
+        }
+    }
+    Ok(open)
+}

@@ -24,6 +24,8 @@ pub enum StoreError {
     },
     #[error("no job {0}")]
     NotFound(JobId),
+    #[error("there is no schedule named '{0}' (nightshift schedule ls lists them)")]
+    NoSchedule(String),
     #[error("job {id} is {state}: {message}")]
     WrongState {
         id: JobId,

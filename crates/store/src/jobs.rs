@@ -141,11 +141,11 @@ pub(crate) fn claim(
     limit: u32,
     now: i64,
     power: PowerNow,
-) -> Result<Vec<Claimed>> {
+) -> Result<(Vec<Claimed>, usize)> {
     if limit == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
-    crate::power_hold::hold_for_power(c, queue, limit, power)?;
+    let held = crate::power_hold::hold_for_power(c, queue, limit, power)?;
     let mut stmt = c.prepare_cached(&format!(
         "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = ?3,
              attempt_count = attempt_count + 1, reason = NULL, exit_code = NULL, signal = NULL
@@ -171,7 +171,7 @@ pub(crate) fn claim(
             job,
         });
     }
-    Ok(claimed)
+    Ok((claimed, held))
 }
 
 pub(crate) fn set_identity(
@@ -307,12 +307,33 @@ pub(crate) fn retry(c: &Connection, id: JobId, now: i64) -> Result<Job> {
             message: "only a finished job can be retried".into(),
         });
     }
+    // Its unique key may belong to a newer job now (a schedule's next run, say).
+    let clash: Option<i64> = c
+        .prepare_cached(
+            "SELECT other.id FROM jobs me JOIN jobs other ON other.unique_key = me.unique_key
+             WHERE me.id = ?1 AND other.id <> ?1 AND other.state IN ('queued', 'running')",
+        )?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?;
+    if let Some(other) = clash {
+        return Err(StoreError::WrongState {
+            id,
+            state,
+            message: format!(
+                "job {other} with the same unique key is queued or running; retry this one \
+                 when it has finished"
+            ),
+        });
+    }
+    // The jobs it runs after as they are now: one that can no longer succeed refuses the retry.
+    let waiting_on = crate::deps::open_count(c, id)?;
     c.prepare_cached(
         "UPDATE jobs SET state = 'queued', attempts_used = 0, updated_at = ?2, finished_at = NULL,
-             exit_code = NULL, signal = NULL, reason = NULL, run_at = NULL, power_held = 0
+             exit_code = NULL, signal = NULL, reason = NULL, run_at = NULL, power_held = 0,
+             waiting_on = ?3
          WHERE id = ?1",
     )?
-    .execute(params![id.0, now])?;
+    .execute(params![id.0, now, waiting_on])?;
     get(c, id)?.ok_or(StoreError::NotFound(id))
 }
 

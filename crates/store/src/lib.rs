@@ -133,6 +133,17 @@ impl Store {
         now: i64,
         power: PowerNow,
     ) -> Result<Vec<Claimed>> {
+        Ok(self.claim_or_hold(queue, limit, now, power).await?.0)
+    }
+
+    /// As `claim`, also saying how many jobs it set aside for their own power needs.
+    pub async fn claim_or_hold(
+        &self,
+        queue: &str,
+        limit: u32,
+        now: i64,
+        power: PowerNow,
+    ) -> Result<(Vec<Claimed>, usize)> {
         let queue = queue.to_string();
         self.write(move |c| jobs::claim(c, &queue, limit, now, power))
             .await
@@ -191,6 +202,11 @@ impl Store {
     ) -> Result<()> {
         self.write(move |c| schedules::fired(c, id, next_due, job, now))
             .await
+    }
+
+    /// Whether any queued job waits aside for its own power needs.
+    pub async fn any_power_held(&self) -> Result<bool> {
+        self.read(power_hold::any_held).await
     }
 
     /// The jobs `id` runs after, with their states.

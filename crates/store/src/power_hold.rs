@@ -42,9 +42,10 @@ pub(crate) fn hold_for_power(
     queue: &str,
     limit: u32,
     power: PowerNow,
-) -> Result<()> {
+) -> Result<usize> {
+    let mut held = 0;
     if power.on_ac {
-        return Ok(());
+        return Ok(held);
     }
     let mut next = c.prepare_cached(
         "SELECT id, require_ac, min_battery FROM jobs INDEXED BY jobs_claim
@@ -69,10 +70,10 @@ pub(crate) fn hold_for_power(
             })
             .collect::<rusqlite::Result<_>>()?;
         if unmet.is_empty() {
-            return Ok(());
+            return Ok(held);
         }
         for id in unmet {
-            hold.execute([id])?;
+            held += hold.execute([id])?;
         }
     }
 }
@@ -108,4 +109,13 @@ pub(crate) fn release_power_held(
     queues.sort();
     queues.dedup();
     Ok(queues)
+}
+
+/// Whether any queued job waits aside for its own power needs (one index probe).
+pub(crate) fn any_held(c: &Connection) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_power_held
+                            WHERE state = 'queued' AND power_held = 1)",
+    )?
+    .query_row([], |r| r.get(0))?)
 }

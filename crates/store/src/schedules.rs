@@ -103,9 +103,7 @@ pub(crate) fn list(c: &Connection) -> Result<Vec<ScheduleRow>> {
 }
 
 fn no_schedule(name: &str) -> StoreError {
-    StoreError::Invalid(format!(
-        "there is no schedule named '{name}' (nightshift schedule ls lists them)"
-    ))
+    StoreError::NoSchedule(name.to_string())
 }
 
 pub(crate) fn remove(c: &Connection, name: &str) -> Result<()> {

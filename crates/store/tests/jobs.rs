@@ -489,3 +489,59 @@ async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_th
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_retry_recounts_what_a_job_waits_for_and_never_clashes_with_its_unique_key() {
+    use nightshift_store::PowerNow;
+    let (_dir, store) = open();
+    let a = store.insert_jobs(vec![job("q", 1)], 1).await.unwrap()[0];
+    let b = store
+        .insert_jobs(
+            vec![NewJob {
+                after: vec![a],
+                ..job("q", 1)
+            }],
+            1,
+        )
+        .await
+        .unwrap()[0];
+    let c = &store.claim("q", 1, 2, PowerNow::AC).await.unwrap()[0];
+    store
+        .finish(finish(a, c.attempt_id, AttemptOutcome::Failed))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.job(b).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    // b cannot run while a has failed.
+    let err = store.retry(b, 3).await.unwrap_err();
+    assert!(
+        err.to_string().contains(&format!("retry job {a} first")),
+        "{err}"
+    );
+    // a again, and this time it succeeds: b may be retried and runs at once.
+    store.retry(a, 4).await.unwrap();
+    let c = &store.claim("q", 1, 5, PowerNow::AC).await.unwrap()[0];
+    store
+        .finish(finish(a, c.attempt_id, AttemptOutcome::Succeeded))
+        .await
+        .unwrap();
+    assert_eq!(store.retry(b, 6).await.unwrap().waiting_on, 0);
+    let claimed = store.claim("q", 5, 7, PowerNow::AC).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].job.id, b);
+
+    // A finished job whose unique key a newer queued job holds is not retried over it.
+    let mut keyed = job("k", 1);
+    keyed.spec.unique_key = Some("nightly".into());
+    let old = store.insert_jobs(vec![keyed.clone()], 8).await.unwrap()[0];
+    store.cancel_queued(old, "by user".into(), 9).await.unwrap();
+    let new = store.insert_jobs(vec![keyed], 10).await.unwrap()[0];
+    assert_ne!(old, new);
+    let err = store.retry(old, 11).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::WrongState { message, .. } if message.contains(&format!("job {new}"))),
+        "{err}"
+    );
+}

@@ -61,7 +61,9 @@ const PAUSE_ROUNDS: u32 = 50;
 /// Stops every process of the attempt's group (SIGSTOP: it cannot be caught or ignored), as
 /// when power is lost under a job that asked to pause. A process the group forks while the
 /// signal goes out may miss it, and delivery takes a moment, so this looks at the members and
-/// signals again until each is stopped. Whether they all are.
+/// signals again until each is stopped. Whether they all are; `false` may leave some of them
+/// stopped (a member in uninterruptible sleep stops only when it wakes), so a caller treats
+/// the group as paused either way and `resume`s it later.
 pub async fn pause(running: &Running) -> bool {
     let pgid = running.pgid();
     for _ in 0..PAUSE_ROUNDS {

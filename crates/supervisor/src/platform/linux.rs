@@ -36,7 +36,8 @@ fn parse_stat(pid: i32, text: &str) -> Option<(ProcInfo, bool)> {
         pid,
         pgrp: fields.get(2)?.parse().ok()?,
         start_ticks: fields.get(19)?.parse().ok()?,
-        stopped: state == "T",
+        // "T": stopped by a signal; "t": stopped by a tracer (strace, gdb), which holds it too.
+        stopped: matches!(state, "T" | "t"),
     };
     Some((info, zombie))
 }

@@ -160,3 +160,32 @@ fn a_job_failing_right_after_start_is_still_announced() {
     let got = server.wait_count(1, TIMEOUT);
     assert_eq!(got[0].summary, format!("Job {id} failed"), "{got:#?}");
 }
+
+#[test]
+fn work_held_for_power_going_on_is_announced_once() {
+    let mut d = Desktop::builder()
+        .tables(
+            "[power]\nsource = \"simulated\"\npoll = \"1s\"\n\n[queues.heavy]\nrequire_ac = true\n",
+        )
+        .start();
+    let file = d.home().join("power.json");
+    std::fs::write(&file, r#"{"on_ac": false, "percent": 70}"#).expect("power file");
+    let server = NotificationServer::start(d.bus());
+    d.launch(&[]);
+    let ids: Vec<i64> = (0..3)
+        .map(|_| d.add(&["-q", "heavy", "--", "true"]))
+        .collect();
+    d.tray().wait_icon("waiting", TIMEOUT);
+    assert!(ids.iter().all(|id| d.state(*id) == "queued"));
+
+    std::fs::write(&file, r#"{"on_ac": true, "percent": 71}"#).expect("power file");
+    d.wait_jobs(&ids, JOB_TIMEOUT);
+    let got = server.wait_count(1, TIMEOUT);
+    assert_eq!(got[0].summary, "Held work goes on", "{got:#?}");
+    assert!(
+        got[0].body.starts_with("Power is back: ")
+            && got[0].body.contains("that waited for it started"),
+        "{got:#?}"
+    );
+    assert_ne!(got[0].urgency, Some(CRITICAL));
+}
