@@ -279,6 +279,12 @@ pub struct PowerView {
     pub description: String,
     /// Queues whose waiting jobs power holds back, each with the reason.
     pub holding: BTreeMap<String, String>,
+    /// Some jobs wait aside for their own power needs (`add --require-ac`, `--min-battery`).
+    #[serde(default)]
+    pub jobs_held: bool,
+    /// Running jobs paused because power was lost, each with the reason.
+    #[serde(default)]
+    pub paused: BTreeMap<JobId, String>,
 }
 
 /// Changes to a queue (`nightshift queue set|pause|resume`); absent fields stay as they are.

@@ -288,10 +288,10 @@ impl Api {
         self.summary().await
     }
 
-    /// What the power source says now.
-    pub fn power(&self) -> PowerView {
+    /// What the power source says now, and the work it holds back.
+    pub async fn power(&self) -> Result<PowerView, ApiError> {
         let state = self.engine.power();
-        PowerView {
+        Ok(PowerView {
             on_ac: state.on_ac,
             battery_percent: state.battery_percent,
             source: self.engine.power_source_name().to_string(),
@@ -302,7 +302,14 @@ impl Api {
                 .into_iter()
                 .map(|(q, h)| (q, h.to_string()))
                 .collect(),
-        }
+            jobs_held: self.engine.store().any_power_held().await?,
+            paused: self
+                .engine
+                .power_paused()
+                .into_iter()
+                .map(|(id, p)| (id, p.reason))
+                .collect(),
+        })
     }
 
     /// Counts per state and whether dispatch is held: what a tray or a status line shows.

@@ -241,7 +241,7 @@ async fn resume(State(api): State<Api>) -> Reply<impl IntoResponse> {
 }
 
 async fn power(State(api): State<Api>) -> Reply<impl IntoResponse> {
-    Ok(Json(api.power()))
+    Ok(Json(api.power().await?))
 }
 
 /// A queue's or a schedule's name from the path.

@@ -112,6 +112,11 @@ fn a_running_job_pauses_on_battery_and_goes_on_when_ac_returns() {
     assert_eq!(job["job"]["waiting"]["kind"], "paused_for_power", "{job}");
     let shown = d.cli_ok(&["show", &id.to_string()]);
     assert!(shown.contains("paused: on battery"), "{shown}");
+    let power = d.cli_ok(&["power"]);
+    assert!(
+        power.contains(&format!("job {id} paused: on battery")),
+        "{power}"
+    );
 
     std::fs::write(&file, r#"{"on_ac": true, "percent": 91}"#).unwrap();
     wait_for(JOB_TIMEOUT, "the job's processes to go on", || {

@@ -15,6 +15,14 @@ pub fn run(args: JsonArgs) -> anyhow::Result<ExitCode> {
         for (queue, why) in &power.holding {
             outln!("holding back queue {queue}: {why}")?;
         }
+        if power.jobs_held {
+            outln!(
+                "holding back jobs with power needs of their own (nightshift ls -s queued says which)"
+            )?;
+        }
+        for (id, why) in &power.paused {
+            outln!("job {id} paused: {why}")?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

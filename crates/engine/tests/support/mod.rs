@@ -47,6 +47,17 @@ pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Fixture {
     }
 }
 
+impl Drop for Fixture {
+    /// Shuts the engine down, so a test that ends (or fails) while jobs run leaves no process
+    /// group behind. The tests run on the multi-threaded runtime, where this may block.
+    fn drop(&mut self) {
+        let engine = self.engine.clone();
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(engine.shutdown())
+        });
+    }
+}
+
 /// A power source whose state the test sets.
 #[derive(Debug)]
 pub struct FakePower(std::sync::Mutex<nightshift_power::PowerState>);
