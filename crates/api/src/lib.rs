@@ -70,12 +70,7 @@ impl Api {
 
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<Enqueued, ApiError> {
         let started = self.engine.now_ms();
-        let job = enqueue::prepare(
-            self.engine.config(),
-            &|queue| self.queue_defaults(queue),
-            request,
-            started,
-        )?;
+        let job = self.prepare(request, started)?;
         let unique = job.spec.unique_key.is_some();
         let id = self.engine.enqueue(vec![job]).await?[0];
         // A job made by this request was created now; one found by its unique key, before.
@@ -207,7 +202,21 @@ impl Api {
         wait::wait(&self.engine, request).await
     }
 
-    pub(crate) fn queue_defaults(&self, queue: &str) -> enqueue::QueueDefaults {
+    /// One enqueue request as a job to store, with its queue's defaults.
+    pub(crate) fn prepare(
+        &self,
+        request: EnqueueRequest,
+        now: i64,
+    ) -> Result<nightshift_store::NewJob, ApiError> {
+        enqueue::prepare(
+            self.engine.config(),
+            &|queue| self.queue_defaults(queue),
+            request,
+            now,
+        )
+    }
+
+    fn queue_defaults(&self, queue: &str) -> enqueue::QueueDefaults {
         let q = self.engine.queue(queue);
         enqueue::QueueDefaults {
             timeout_ms: q.timeout_ms,

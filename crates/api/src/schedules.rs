@@ -1,9 +1,9 @@
 //! Recurring jobs through the facade: create (from an interval or a cron expression and a job
 //! like an enqueue's), list, pause, resume, run now, remove.
 
+use crate::Api;
 use crate::dto::{DurationValue, Enqueued, ScheduleRequest, ScheduleView};
 use crate::error::ApiError;
-use crate::{Api, enqueue};
 use nightshift_core::recurrence::Recurrence;
 use nightshift_store::ScheduleRow;
 
@@ -43,12 +43,7 @@ impl Api {
             ));
         }
         let now = self.engine.now_ms();
-        let prepared = enqueue::prepare(
-            self.engine.config(),
-            &|queue| self.queue_defaults(queue),
-            job,
-            now,
-        )?;
+        let prepared = self.prepare(job, now)?;
         // A start time given with the job (run_at, delay) is the schedule's first run.
         let start = prepared.run_at;
         let name = match name {

@@ -333,10 +333,7 @@ impl EngineHandle {
         paused: bool,
     ) -> Result<nightshift_store::ScheduleRow, EngineError> {
         let store = &self.inner.store;
-        let row = store
-            .schedule(name)
-            .await?
-            .ok_or_else(|| nightshift_store::StoreError::NoSchedule(name.to_string()))?;
+        let row = self.schedule_row(name).await?;
         let now = self.now_ms();
         let next_due = nightshift_core::recurrence::Recurrence::from_text(&row.recurrence)
             .map_err(|e| EngineError::Invalid(e.to_string()))?
@@ -352,10 +349,7 @@ impl EngineHandle {
     /// running); its next fire time stays.
     pub async fn run_schedule(&self, name: &str) -> Result<JobId, EngineError> {
         let store = &self.inner.store;
-        let row = store
-            .schedule(name)
-            .await?
-            .ok_or_else(|| nightshift_store::StoreError::NoSchedule(name.to_string()))?;
+        let row = self.schedule_row(name).await?;
         let now = self.now_ms();
         let id = schedules::add_run(&self.inner.ctx, &row, now).await?;
         // Shown as its last run; its next fire time stays.
@@ -363,6 +357,15 @@ impl EngineHandle {
             .schedule_fired(row.id, row.next_due, Some(id), now)
             .await?;
         Ok(id)
+    }
+
+    async fn schedule_row(&self, name: &str) -> Result<nightshift_store::ScheduleRow, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .schedule(name)
+            .await?
+            .ok_or_else(|| nightshift_store::StoreError::NoSchedule(name.to_string()))?)
     }
 
     /// Makes the schedules task look at the wall clock now: after the clock jumped (a resume

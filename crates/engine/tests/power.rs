@@ -222,17 +222,8 @@ async fn a_requeueing_job_is_stopped_and_put_back_without_using_an_attempt() {
     f.started(id).await;
     std::fs::write(f.dir.path().join("go"), "").unwrap();
     assert_eq!(f.finished(id).await, JobState::Succeeded);
-    let outcomes: Vec<AttemptOutcome> = f
-        .engine
-        .store()
-        .attempts(id)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.outcome)
-        .collect();
     assert_eq!(
-        outcomes,
+        outcomes(&f.engine, id).await,
         [AttemptOutcome::Interrupted, AttemptOutcome::Succeeded]
     );
 }

@@ -75,17 +75,8 @@ async fn a_matching_group_is_killed_and_its_job_runs_again() {
     assert_eq!(f.engine.recovery().requeued, vec![id]);
     assert_eq!(f.engine.recovery().groups_killed, 1);
     assert_eq!(f.finished(id).await, JobState::Succeeded);
-    let outcomes: Vec<_> = f
-        .engine
-        .store()
-        .attempts(id)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.outcome)
-        .collect();
     assert_eq!(
-        outcomes,
+        outcomes(&f.engine, id).await,
         vec![AttemptOutcome::Interrupted, AttemptOutcome::Succeeded]
     );
 }

@@ -181,6 +181,18 @@ impl Fixture {
     }
 }
 
+/// How each attempt of a job ended, in order.
+pub async fn outcomes(engine: &EngineHandle, id: JobId) -> Vec<nightshift_core::AttemptOutcome> {
+    engine
+        .store()
+        .attempts(id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.outcome)
+        .collect()
+}
+
 /// Live members of a process group, from /proc.
 pub fn members(pgid: i32) -> usize {
     std::fs::read_dir("/proc")
