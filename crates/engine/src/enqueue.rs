@@ -7,8 +7,7 @@ use nightshift_core::JobId;
 use nightshift_store::{NewJob, Store};
 use tokio::sync::{broadcast, mpsc};
 
-/// Stores `jobs` (all or none), wakes the scheduler for their queues (and their due time), and
-/// announces them.
+/// Stores `jobs` (all or none), then announces them.
 pub(crate) async fn enqueue(
     store: &Store,
     scheduler: &mpsc::UnboundedSender<Command>,
@@ -16,15 +15,40 @@ pub(crate) async fn enqueue(
     jobs: Vec<NewJob>,
     now: i64,
 ) -> Result<Vec<JobId>, crate::EngineError> {
-    let mut queues: Vec<String> = jobs.iter().map(|j| j.spec.queue.clone()).collect();
-    queues.sort();
-    queues.dedup();
-    let due = jobs.iter().filter_map(|j| j.run_at).min();
+    let woken = Wake::of(&jobs);
     let ids = store.insert_jobs(jobs, now).await?;
-    if let Some(at) = due {
-        let _ = scheduler.send(Command::Due(at));
-    }
-    let _ = scheduler.send(Command::Work(queues));
-    let _ = events.send(Event::Queued { ids: ids.clone() });
+    woken.announce(scheduler, events, ids.clone());
     Ok(ids)
+}
+
+/// What stored jobs wake: their queues, and the scheduler's timer for the earliest start time.
+pub(crate) struct Wake {
+    queues: Vec<String>,
+    due: Option<i64>,
+}
+
+impl Wake {
+    pub(crate) fn of(jobs: &[NewJob]) -> Wake {
+        let mut queues: Vec<String> = jobs.iter().map(|j| j.spec.queue.clone()).collect();
+        queues.sort();
+        queues.dedup();
+        Wake {
+            queues,
+            due: jobs.iter().filter_map(|j| j.run_at).min(),
+        }
+    }
+
+    /// Wakes the scheduler for the stored jobs and tells listeners.
+    pub(crate) fn announce(
+        self,
+        scheduler: &mpsc::UnboundedSender<Command>,
+        events: &broadcast::Sender<Event>,
+        ids: Vec<JobId>,
+    ) {
+        if let Some(at) = self.due {
+            let _ = scheduler.send(Command::Due(at));
+        }
+        let _ = scheduler.send(Command::Work(self.queues));
+        let _ = events.send(Event::Queued { ids });
+    }
 }

@@ -348,15 +348,8 @@ impl EngineHandle {
     /// Adds one run of a schedule now, outside its times (or returns the run still queued or
     /// running); its next fire time stays.
     pub async fn run_schedule(&self, name: &str) -> Result<JobId, EngineError> {
-        let store = &self.inner.store;
         let row = self.schedule_row(name).await?;
-        let now = self.now_ms();
-        let id = schedules::add_run(&self.inner.ctx, &row, now).await?;
-        // Shown as its last run; its next fire time stays.
-        store
-            .schedule_fired(row.id, row.next_due, Some(id), now)
-            .await?;
-        Ok(id)
+        schedules::add_run(&self.inner.ctx, &row, self.now_ms()).await
     }
 
     async fn schedule_row(&self, name: &str) -> Result<nightshift_store::ScheduleRow, EngineError> {

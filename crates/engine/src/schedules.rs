@@ -85,17 +85,15 @@ async fn fire(ctx: &Context, row: &ScheduleRow, now: i64) -> Result<(), ()> {
         Err(e) => {
             // Stored by an older or damaged writer: stop it rather than fail every minute.
             tracing::error!(schedule = %row.name, error = %e, "cannot read a schedule; it is stopped");
-            return store_fired(ctx, row, None, None, now).await;
+            return record(ctx, row, None, None, now)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    tracing::error!(schedule = %row.name, error = %e, "cannot stop a schedule");
+                });
         }
     };
     let plan = recurrence.plan(row.anchor, next_due, now, row.catch_up);
-    let job = if plan.fire_now {
-        Some(add_run(ctx, row, now).await.map_err(|e| {
-            tracing::error!(schedule = %row.name, error = %e, "cannot add a scheduled run");
-        })?)
-    } else {
-        None
-    };
     if plan.missed > 1 || plan.skipped() {
         tracing::info!(
             schedule = %row.name,
@@ -105,42 +103,57 @@ async fn fire(ctx: &Context, row: &ScheduleRow, now: i64) -> Result<(), ()> {
             if plan.fire_now { "one run catches up" } else { "skipped (no catch-up)" }
         );
     }
+    let run = plan.fire_now.then(|| run_of(row));
+    let job = record(ctx, row, run, plan.next_due_ms, now)
+        .await
+        .map_err(|e| {
+            tracing::error!(schedule = %row.name, error = %e, "cannot add a scheduled run");
+        })?;
     if job.is_some() && job == row.last_job {
         tracing::info!(schedule = %row.name, job = ?job, "the previous run is still queued or running; no other was added");
     }
-    store_fired(ctx, row, plan.next_due_ms, job, now).await
+    Ok(())
 }
 
-async fn store_fired(
+/// The job a run of the schedule is.
+fn run_of(row: &ScheduleRow) -> NewJob {
+    let mut spec = row.job.clone();
+    spec.unique_key = Some(run_key(&row.name));
+    NewJob {
+        spec,
+        run_at: None,
+        payload: row.payload.clone(),
+        after: Vec::new(),
+    }
+}
+
+/// Stores the run (if any) with the schedule's next fire time, in one transaction, and
+/// announces the run.
+async fn record(
     ctx: &Context,
     row: &ScheduleRow,
+    run: Option<NewJob>,
     next_due: Option<i64>,
-    job: Option<JobId>,
     now: i64,
-) -> Result<(), ()> {
-    ctx.store
-        .schedule_fired(row.id, next_due, job, now)
-        .await
-        .map_err(|e| {
-            tracing::error!(schedule = %row.name, error = %e, "cannot record a schedule's run");
-        })
+) -> Result<Option<JobId>, crate::EngineError> {
+    let wake = run
+        .as_ref()
+        .map(|r| crate::enqueue::Wake::of(std::slice::from_ref(r)));
+    let job = ctx.store.fire_schedule(row.id, run, next_due, now).await?;
+    if let (Some(wake), Some(id)) = (wake, job) {
+        wake.announce(&ctx.scheduler, &ctx.events, vec![id]);
+    }
+    Ok(job)
 }
 
-/// Adds one run of the schedule now (or finds the one still queued or running).
+/// Adds one run of the schedule now (or finds the one still queued or running), recorded as
+/// its last run; its next fire time stays.
 pub(crate) async fn add_run(
     ctx: &Context,
     row: &ScheduleRow,
     now: i64,
 ) -> Result<JobId, crate::EngineError> {
-    let mut spec = row.job.clone();
-    spec.unique_key = Some(run_key(&row.name));
-    let job = NewJob {
-        spec,
-        run_at: None,
-        payload: row.payload.clone(),
-        after: Vec::new(),
-    };
-    let ids =
-        crate::enqueue::enqueue(&ctx.store, &ctx.scheduler, &ctx.events, vec![job], now).await?;
-    Ok(ids[0])
+    record(ctx, row, Some(run_of(row)), row.next_due, now)
+        .await?
+        .ok_or_else(|| crate::EngineError::Internal("a run was stored without an id".into()))
 }

@@ -98,6 +98,43 @@ impl Store {
     /// Stores new jobs in one transaction; all or none. Large payloads are written to files
     /// first and removed again if the transaction fails.
     pub async fn insert_jobs(&self, jobs: Vec<NewJob>, now: i64) -> Result<Vec<JobId>> {
+        self.insert_then(jobs, now, |_, _| Ok(())).await
+    }
+
+    /// Records a schedule's fire: its run (if it adds one) and its next fire time, in one
+    /// transaction, so a crash cannot leave a run added without the schedule moving on.
+    /// Returns the run's id (an existing run's, if one with its key is still queued or running).
+    pub async fn fire_schedule(
+        &self,
+        id: i64,
+        run: Option<NewJob>,
+        next_due: Option<i64>,
+        now: i64,
+    ) -> Result<Option<JobId>> {
+        match run {
+            None => {
+                self.write(move |c| schedules::fired(c, id, next_due, None, now))
+                    .await?;
+                Ok(None)
+            }
+            Some(run) => {
+                let ids = self
+                    .insert_then(vec![run], now, move |c, ids| {
+                        schedules::fired(c, id, next_due, ids.first().copied(), now)
+                    })
+                    .await?;
+                Ok(ids.first().copied())
+            }
+        }
+    }
+
+    /// Stores jobs, then runs `then` with their ids in the same transaction.
+    async fn insert_then(
+        &self,
+        jobs: Vec<NewJob>,
+        now: i64,
+        then: impl FnOnce(&Connection, &[JobId]) -> Result<()> + Send + 'static,
+    ) -> Result<Vec<JobId>> {
         // File writes need a blocking thread; without a large payload, skip the hop (it is a
         // tenth of a single enqueue's cost).
         let needs_files = jobs
@@ -111,7 +148,13 @@ impl Store {
         } else {
             self.inner.payloads.externalise(jobs)?
         };
-        let result = self.write(move |c| jobs::insert(c, &jobs, now)).await;
+        let result = self
+            .write(move |c| {
+                let inserted = jobs::insert(c, &jobs, now)?;
+                then(c, &inserted.0)?;
+                Ok(inserted)
+            })
+            .await;
         let leftover = match &result {
             Ok((_, unused)) => unused.clone(),
             Err(_) => files,
@@ -190,18 +233,6 @@ impl Store {
     /// The schedules due by `now`.
     pub async fn due_schedules(&self, now: i64) -> Result<Vec<ScheduleRow>> {
         self.read(move |c| schedules::due(c, now)).await
-    }
-
-    /// Records a schedule's fire (with the job it added) or skip, and its next fire time.
-    pub async fn schedule_fired(
-        &self,
-        id: i64,
-        next_due: Option<i64>,
-        job: Option<JobId>,
-        now: i64,
-    ) -> Result<()> {
-        self.write(move |c| schedules::fired(c, id, next_due, job, now))
-            .await
     }
 
     /// Whether any queued job waits aside for its own power needs.
