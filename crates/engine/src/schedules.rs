@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 /// The longest the task sleeps while any schedule exists. A timer runs on the monotonic clock,
 /// which stands still while the machine sleeps: after a resume a schedule would fire late by
 /// the time slept. Looking at the wall clock every minute bounds that to a minute, for one
-/// wake-up a minute (none at all without schedules).
+/// wake-up a minute (none at all without schedules). This is the one timer that is not a real
+/// deadline (a departure from DESIGN's invariant 5, noted in DEVELOPMENT.md).
 const LOOK_AGAIN: Duration = Duration::from_secs(60);
 
 /// How long to wait before trying the store again after it failed.
