@@ -46,6 +46,20 @@ fn the_window_follows_a_job_live_and_its_buttons_cancel_and_pause() {
     d.cli_ok(&["pause"]);
     let id = d.add(LONG);
     wait_row(&s, id, "queued");
+    // Under its state, why it waits, in words and by kind.
+    s.wait_script(
+        TIMEOUT,
+        "the row to say why it waits",
+        &format!(
+            "const w = document.querySelector('[data-testid=\"job-waiting-{id}\"]'); \
+             return w && !w.hidden ? [w.textContent, w.dataset.kind] : null;"
+        ),
+        |v| {
+            v[0].as_str()
+                .is_some_and(|t| t.contains("every queue is paused"))
+                && v[1] == "all_paused"
+        },
+    );
     d.cli_ok(&["resume"]);
     wait_row(&s, id, "running");
     let pgid = d.wait_running(id);
