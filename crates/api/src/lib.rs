@@ -73,14 +73,7 @@ impl Api {
         let job = self.prepare(request, started)?;
         let unique = job.spec.unique_key.is_some();
         let id = self.engine.enqueue(vec![job]).await?[0];
-        // A job made by this request was created now; one found by its unique key, before.
-        let existing = unique
-            && self
-                .engine
-                .store()
-                .job(id)
-                .await?
-                .is_some_and(|j| j.created_at < started);
+        let existing = unique && self.made_before(id, started).await?;
         Ok(Enqueued { id, existing })
     }
 
@@ -200,6 +193,17 @@ impl Api {
     /// timeout passes; reports the finished ones and which are still pending.
     pub async fn wait(&self, request: WaitRequest) -> Result<WaitResult, ApiError> {
         wait::wait(&self.engine, request).await
+    }
+
+    /// Whether job `id` existed before `started` (Unix ms): a job a request made was created
+    /// then; one found by its unique key, before.
+    pub(crate) async fn made_before(&self, id: JobId, started: i64) -> Result<bool, ApiError> {
+        Ok(self
+            .engine
+            .store()
+            .job(id)
+            .await?
+            .is_some_and(|j| j.created_at < started))
     }
 
     /// One enqueue request as a job to store, with its queue's defaults.

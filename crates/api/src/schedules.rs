@@ -80,13 +80,7 @@ impl Api {
     pub async fn run_schedule(&self, name: &str) -> Result<Enqueued, ApiError> {
         let started = self.engine.now_ms();
         let id = self.engine.run_schedule(name).await?;
-        // A run made by this request was created now; one still queued or running, before.
-        let existing = self
-            .engine
-            .store()
-            .job(id)
-            .await?
-            .is_some_and(|j| j.created_at < started);
+        let existing = self.made_before(id, started).await?;
         Ok(Enqueued { id, existing })
     }
 

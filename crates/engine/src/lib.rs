@@ -126,7 +126,6 @@ impl Engine {
                 rx,
                 running.clone(),
                 paused.clone(),
-                queue_rows.clone(),
                 power_view.clone(),
             )
             .run(initial),

@@ -93,8 +93,6 @@ pub(crate) struct Scheduler {
     dirty: BTreeSet<String>,
     running_count: Arc<AtomicUsize>,
     paused: Arc<AtomicBool>,
-    /// Settings changed at run time, shared with readers (the API's "why is it waiting").
-    queues: Arc<RwLock<HashMap<String, QueueRow>>>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Cancels asked of running jobs, until the job is known to be over: an attempt may end
     /// (and its job go back to the queue) just before the request reaches it.
@@ -117,13 +115,20 @@ pub(crate) struct PowerView {
     pub(crate) held: Arc<RwLock<HashMap<String, PowerHold>>>,
 }
 
+/// The power reading as the store's claim takes it.
+fn claim_power(power: nightshift_power::PowerState) -> PowerNow {
+    PowerNow {
+        on_ac: power.on_ac,
+        battery_percent: power.battery_percent,
+    }
+}
+
 impl Scheduler {
     pub(crate) fn new(
         ctx: Arc<Context>,
         rx: mpsc::UnboundedReceiver<Command>,
         running_count: Arc<AtomicUsize>,
         paused: Arc<AtomicBool>,
-        queues: Arc<RwLock<HashMap<String, QueueRow>>>,
         power: PowerView,
     ) -> Self {
         Scheduler {
@@ -133,7 +138,6 @@ impl Scheduler {
             dirty: BTreeSet::new(),
             running_count,
             paused,
-            queues,
             shutdown: None,
             cancel_pending: HashMap::new(),
             next_due: None,
@@ -254,7 +258,8 @@ impl Scheduler {
                 let now = self.ctx.clock.now_ms();
                 let result = self.ctx.store.set_queue(&name, change, now).await;
                 let result = result.map_err(EngineError::from).inspect(|row| {
-                    self.queues
+                    self.ctx
+                        .queues
                         .write()
                         .unwrap_or_else(|p| p.into_inner())
                         .insert(name.clone(), row.clone());
@@ -432,11 +437,7 @@ impl Scheduler {
 
     /// Brings back the jobs set aside for their own power needs that may start now.
     async fn release_power_held(&mut self) -> BTreeSet<String> {
-        let power = self.power_now();
-        let now = PowerNow {
-            on_ac: power.on_ac,
-            battery_percent: power.battery_percent,
-        };
+        let now = claim_power(self.power_now());
         match self
             .ctx
             .store
@@ -466,7 +467,7 @@ impl Scheduler {
             if slot.stopping {
                 continue;
             }
-            let queue = crate::queues::settings(&self.ctx.config, &self.queues, &slot.queue);
+            let queue = crate::queues::settings(&self.ctx.config, &self.ctx.queues, &slot.queue);
             let needs = PowerNeeds::of_queue(&queue).and(slot.needs);
             let hold = power_gate::hold_for(needs, state, slot.power_paused);
             let action = slot.on_power_loss.unwrap_or(queue.on_power_loss);
@@ -554,7 +555,7 @@ impl Scheduler {
         let queues: Vec<String> = self.dirty.iter().cloned().collect();
 
         for queue in queues {
-            let settings = crate::queues::settings(&self.ctx.config, &self.queues, &queue);
+            let settings = crate::queues::settings(&self.ctx.config, &self.ctx.queues, &queue);
             if settings.paused {
                 continue;
             }
@@ -574,15 +575,7 @@ impl Scheduler {
             let (claimed, set_aside) = match self
                 .ctx
                 .store
-                .claim_or_hold(
-                    &queue,
-                    free,
-                    self.ctx.clock.now_ms(),
-                    PowerNow {
-                        on_ac: power.on_ac,
-                        battery_percent: power.battery_percent,
-                    },
-                )
+                .claim_or_hold(&queue, free, self.ctx.clock.now_ms(), claim_power(power))
                 .await
             {
                 Ok(claimed) => claimed,

@@ -52,13 +52,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueRow> {
         on_power_loss: r
             .get::<_, Option<String>>(5)?
             .map(|a| {
-                a.parse().map_err(|e: String| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        5,
-                        rusqlite::types::Type::Text,
-                        e.into(),
-                    )
-                })
+                a.parse()
+                    .map_err(|e| crate::rows::corrupt("power-loss action", e))
             })
             .transpose()?,
         battery_concurrency: r.get(6)?,

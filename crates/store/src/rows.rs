@@ -13,7 +13,8 @@ pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args,
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
     started_at, ended_at, exit_code, signal, outcome";
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> rusqlite::Error {
+/// A stored value that does not read back, as the row mapper's error.
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         0,
         rusqlite::types::Type::Text,

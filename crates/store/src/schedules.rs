@@ -46,9 +46,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScheduleRow> {
         id: r.get(0)?,
         name: r.get(1)?,
         recurrence: r.get(2)?,
-        job: serde_json::from_str(&job).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
-        })?,
+        job: serde_json::from_str(&job).map_err(|e| crate::rows::corrupt("schedule's job", e))?,
         payload: r.get(4)?,
         catch_up: r.get(5)?,
         paused: r.get(6)?,

@@ -7,17 +7,7 @@ use nightshift_supervisor::{
 use std::time::{Duration, Instant};
 
 fn members(pgid: i32) -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter(|stat| {
-            let rest = &stat[stat.rfind(')').unwrap() + 1..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            f[0] != "Z" && f[2].parse::<i32>().unwrap() == pgid
-        })
-        .count()
+    member_states(pgid).len()
 }
 
 /// The scheduler states (`/proc/<pid>/stat` field 3) of the group's live members.

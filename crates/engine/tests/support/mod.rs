@@ -32,11 +32,23 @@ pub fn config() -> Config {
 }
 
 pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Fixture {
-    let engine = Engine::start(EngineOptions {
-        paths: paths(&dir),
-        config,
-        clock: nightshift_core::clock::system(),
-    })
+    start_with(dir, config, None).await
+}
+
+/// An engine on `dir`, reading `power` (or the source the config names).
+async fn start_with(
+    dir: tempfile::TempDir,
+    config: Config,
+    power: Option<std::sync::Arc<dyn nightshift_power::PowerSource>>,
+) -> Fixture {
+    let engine = Engine::start_with_power(
+        EngineOptions {
+            paths: paths(&dir),
+            config,
+            clock: nightshift_core::clock::system(),
+        },
+        power,
+    )
     .await
     .expect("engine starts");
     let events = engine.subscribe();
@@ -79,28 +91,10 @@ pub async fn start_with_power(
     state: nightshift_power::PowerState,
 ) -> (Fixture, std::sync::Arc<FakePower>) {
     let source = std::sync::Arc::new(FakePower(std::sync::Mutex::new(state)));
-    let dir = tempfile::tempdir().unwrap();
     let mut config = config();
     config.power.poll = Duration::from_secs(1);
-    let engine = Engine::start_with_power(
-        EngineOptions {
-            paths: paths(&dir),
-            config,
-            clock: nightshift_core::clock::system(),
-        },
-        Some(source.clone()),
-    )
-    .await
-    .expect("engine starts");
-    let events = engine.subscribe();
-    (
-        Fixture {
-            dir,
-            engine,
-            events,
-        },
-        source,
-    )
+    let fixture = start_with(tempfile::tempdir().unwrap(), config, Some(source.clone())).await;
+    (fixture, source)
 }
 
 pub async fn start(config: Config) -> Fixture {
@@ -195,17 +189,7 @@ pub async fn outcomes(engine: &EngineHandle, id: JobId) -> Vec<nightshift_core::
 
 /// Live members of a process group, from /proc.
 pub fn members(pgid: i32) -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter(|stat| {
-            let rest = &stat[stat.rfind(')').unwrap() + 1..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            f[0] != "Z" && f[2].parse::<i32>().unwrap() == pgid
-        })
-        .count()
+    member_states(pgid).len()
 }
 
 /// The scheduler states (`/proc/<pid>/stat` field 3, e.g. 'S', 'R', 'T') of a group's live
