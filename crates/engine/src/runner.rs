@@ -257,12 +257,14 @@ async fn attempt(
                 }
                 Some(Control::Resume) => {
                     if let Some(since) = paused_since.take() {
+                        // Cleared before the group continues, so whoever sees its processes
+                        // run again also sees that the job is no longer paused.
+                        set_paused(ctx, job.id, None);
                         resume(&running);
                         if let Some(at) = deadline.as_mut() {
                             *at += since.elapsed();
                         }
                         tracing::info!(job = %job.id, "power is back; resumed");
-                        set_paused(ctx, job.id, None);
                         let _ = ctx.events.send(Event::PowerPaused { id: job.id, paused: false, reason: None });
                     }
                 }

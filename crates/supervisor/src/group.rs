@@ -55,24 +55,34 @@ fn signal_group(pgid: i32, signal: Signal) -> bool {
     }
 }
 
-/// How many times `pause` sends SIGSTOP before it gives up on a member that will not stop.
-const PAUSE_ROUNDS: u32 = 50;
+/// How long `pause` keeps signalling a member that has not stopped yet. A process in the
+/// middle of exiting never stops (it becomes a zombie instead), and one in uninterruptible
+/// sleep stops only when it wakes; on a loaded machine either can take well over 100 ms
+/// (a fixed 50 rounds of 2 ms gave up too early under a parallel test run).
+const PAUSE_WITHIN: Duration = Duration::from_secs(2);
 
 /// Stops every process of the attempt's group (SIGSTOP: it cannot be caught or ignored), as
 /// when power is lost under a job that asked to pause. A process the group forks while the
 /// signal goes out may miss it, and delivery takes a moment, so this looks at the members and
-/// signals again until each is stopped. Whether they all are; `false` may leave some of them
-/// stopped (a member in uninterruptible sleep stops only when it wakes), so a caller treats
-/// the group as paused either way and `resume`s it later.
+/// signals again, backing off, until each is stopped or [`PAUSE_WITHIN`] passes. Whether they
+/// all are; `false` may leave some of them stopped (a member in uninterruptible sleep stops
+/// only when it wakes), so a caller treats the group as paused either way and `resume`s it
+/// later.
 pub async fn pause(running: &Running) -> bool {
     let pgid = running.pgid();
-    for _ in 0..PAUSE_ROUNDS {
+    let deadline = Instant::now() + PAUSE_WITHIN;
+    let mut wait = Duration::from_millis(1);
+    loop {
         if !signal_group(pgid, Signal::SIGSTOP) {
             return false;
         }
         match members(pgid).await {
             Some(members) if members.iter().all(|m| m.stopped) => return true,
-            Some(_) => sleep(Duration::from_millis(2)).await,
+            Some(_) if Instant::now() < deadline => {
+                sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_millis(20));
+            }
+            Some(_) => break,
             None => return false,
         }
     }

@@ -37,9 +37,40 @@ fn parse_stat(pid: i32, text: &str) -> Option<(ProcInfo, bool)> {
         pgrp: fields.get(2)?.parse().ok()?,
         start_ticks: fields.get(19)?.parse().ok()?,
         // "T": stopped by a signal; "t": stopped by a tracer (strace, gdb), which holds it too.
-        stopped: matches!(state, "T" | "t"),
+        // "D" with SIGSTOP pending counts as stopped: it stops the moment it wakes, and may
+        // be unable to wake before the group continues. A shell that vforks a command waits in
+        // D for the child to exec; a SIGSTOP that lands between the vfork and the exec stops
+        // the child, and the parent then waits in D until SIGCONT (seen under load in tests).
+        stopped: match state {
+            "T" | "t" => true,
+            "D" => stop_pending(pid),
+            _ => false,
+        },
     };
     Some((info, zombie))
+}
+
+/// Whether SIGSTOP is pending for `pid`, sent to it or to its thread group.
+fn stop_pending(pid: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status_has_stop_pending(&status)
+}
+
+/// Reads the pending-signal masks (`SigPnd`, `ShdPnd`: hex, bit N-1 for signal N) of a
+/// `/proc/<pid>/status` text.
+fn status_has_stop_pending(status: &str) -> bool {
+    // SIGSTOP is 19 on most architectures, not all: take it from the platform's headers.
+    const SIGSTOP_BIT: u64 = 1 << (nix::sys::signal::Signal::SIGSTOP as u32 - 1);
+    status
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("SigPnd:")
+                .or_else(|| l.strip_prefix("ShdPnd:"))
+        })
+        .filter_map(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .any(|mask| mask & SIGSTOP_BIT != 0)
 }
 
 /// Live members of the process group `pgid`.
@@ -66,6 +97,24 @@ mod tests {
         let (info, zombie) =
             parse_stat(1, "1 (z) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 0 5 0").unwrap();
         assert_eq!((info.start_ticks, zombie), (5, true));
+    }
+
+    #[test]
+    fn reads_a_pending_sigstop_from_either_mask() {
+        let status = |sig: &str, shd: &str| format!("Name:\tsh\nSigPnd:\t{sig}\nShdPnd:\t{shd}\n");
+        assert!(status_has_stop_pending(&status(
+            "0000000000000000",
+            "0000000000050000"
+        )));
+        assert!(status_has_stop_pending(&status(
+            "0000000000040000",
+            "0000000000000000"
+        )));
+        // SIGCHLD (17) and SIGCONT (18) pending, no SIGSTOP.
+        assert!(!status_has_stop_pending(&status(
+            "0000000000000000",
+            "0000000000030000"
+        )));
     }
 
     #[test]
