@@ -22,6 +22,7 @@ pub use daemon::{Daemon, DaemonBuilder};
 pub use http::{RawResponse, contains_bytes, raw_request};
 pub use process::{
     OwnedProcess, catches_signal, group_members, holders_of, is_live, live_in_group, proc_stat,
+    stopped,
 };
 
 use std::fs;

@@ -19,6 +19,29 @@ pub fn is_live(pid: i32) -> bool {
     matches!(proc_stat(pid), Some((state, _)) if state != 'Z' && state != 'X')
 }
 
+/// Whether `pid` is stopped: state `T` (or `t`, held by a tracer), or in uninterruptible sleep
+/// with SIGSTOP pending, so that it stops the moment it wakes. A shell that vforks a command
+/// waits in `D` until the child execs; a SIGSTOP that lands before the exec stops the child
+/// and leaves the parent in `D` until SIGCONT.
+pub fn stopped(pid: i32) -> bool {
+    match proc_stat(pid) {
+        Some(('T' | 't', _)) => true,
+        Some(('D', _)) => {
+            let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            status
+                .lines()
+                .filter_map(|l| {
+                    l.strip_prefix("SigPnd:")
+                        .or_else(|| l.strip_prefix("ShdPnd:"))
+                })
+                .filter_map(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+                // SIGSTOP is signal 19 on x86 and arm: bit 18.
+                .any(|mask| mask & (1 << 18) != 0)
+        }
+        _ => false,
+    }
+}
+
 /// Whether `pid` is a live process in the process group `pgid`.
 pub fn live_in_group(pid: i32, pgid: i32) -> bool {
     matches!(proc_stat(pid), Some((state, pgrp)) if state != 'Z' && state != 'X' && pgrp == pgid)

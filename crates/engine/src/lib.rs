@@ -117,18 +117,13 @@ impl Engine {
             queues: queue_rows.clone(),
             power_paused: power_paused.clone(),
             cpu_held: Default::default(),
+            running: running.clone(),
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(schedules::run(ctx.clone(), schedules_rx));
         let task = tokio::spawn(
-            scheduler::Scheduler::new(
-                ctx.clone(),
-                rx,
-                running.clone(),
-                paused.clone(),
-                power_view.clone(),
-            )
-            .run(initial),
+            scheduler::Scheduler::new(ctx.clone(), rx, paused.clone(), power_view.clone())
+                .run(initial),
         );
         Ok(EngineHandle {
             inner: Arc::new(Inner {

@@ -12,6 +12,7 @@ use nightshift_supervisor::{Exit, SpawnRequest, group_alive, pause, resume, spaw
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -39,6 +40,10 @@ pub(crate) struct Context {
     pub power_paused: Arc<RwLock<HashMap<JobId, crate::PausedForPower>>>,
     /// The CPU ceiling holding new jobs back, if it does (readers show it).
     pub cpu_held: Arc<RwLock<Option<crate::cpu::CpuHold>>>,
+    /// Attempts started and not yet recorded as ended (readers show it). Counted up before an
+    /// attempt can announce `Started` and down before it announces `Ended`, so whoever
+    /// refreshes a count on those events reads the count they imply.
+    pub running: Arc<AtomicUsize>,
 }
 
 /// What the scheduler tells a running attempt.
@@ -113,6 +118,7 @@ pub(crate) async fn run(
             if state == nightshift_core::JobState::Queued && result.consume {
                 let _ = ctx.scheduler.send(Command::Due(retry_at));
             }
+            ctx.running.fetch_sub(1, Ordering::Relaxed);
             let _ = ctx.events.send(Event::Ended {
                 id,
                 state,
@@ -125,7 +131,10 @@ pub(crate) async fn run(
             });
         }
         // The row stays 'running'; the next start's recovery will settle it.
-        Err(e) => tracing::error!(job = %id, error = %e, "cannot record the end of an attempt"),
+        Err(e) => {
+            ctx.running.fetch_sub(1, Ordering::Relaxed);
+            tracing::error!(job = %id, error = %e, "cannot record the end of an attempt");
+        }
     }
     let _ = ctx.scheduler.send(Command::Finished {
         attempt: claimed.attempt_id,
@@ -241,17 +250,20 @@ async fn attempt(
             message = control.recv() => match message {
                 Some(Control::Pause(reason)) => {
                     if paused_since.is_none() {
+                        // Recorded before the group is stopped, so whoever sees its processes
+                        // stopped also sees why, and the time spent stopping them does not
+                        // count toward the timeout.
+                        paused_since = Some(Instant::now());
+                        set_paused(ctx, job.id, Some(crate::PausedForPower {
+                            queue: spec.queue.clone(),
+                            reason: reason.clone(),
+                        }));
                         // Paused even if a member was slow to stop (it stops when it can):
                         // the resume then continues every member.
                         if !pause(&running).await {
                             tracing::warn!(job = %job.id, "not every process of the job stopped at once");
                         }
-                        paused_since = Some(Instant::now());
                         tracing::info!(job = %job.id, %reason, "paused for power");
-                        set_paused(ctx, job.id, Some(crate::PausedForPower {
-                            queue: spec.queue.clone(),
-                            reason: reason.clone(),
-                        }));
                         let _ = ctx.events.send(Event::PowerPaused { id: job.id, paused: true, reason: Some(reason) });
                     }
                 }

@@ -10,7 +10,7 @@ use nightshift_store::{CancelResult, PowerNow, QueueChange, QueueRow};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 /// How long to wait before trying the store again after it failed.
@@ -91,7 +91,6 @@ pub(crate) struct Scheduler {
     per_queue: HashMap<String, u32>,
     /// Queues that may have queued jobs. A queue leaves this set when a claim comes back short.
     dirty: BTreeSet<String>,
-    running_count: Arc<AtomicUsize>,
     paused: Arc<AtomicBool>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Cancels asked of running jobs, until the job is known to be over: an attempt may end
@@ -127,7 +126,6 @@ impl Scheduler {
     pub(crate) fn new(
         ctx: Arc<Context>,
         rx: mpsc::UnboundedReceiver<Command>,
-        running_count: Arc<AtomicUsize>,
         paused: Arc<AtomicBool>,
         power: PowerView,
     ) -> Self {
@@ -136,7 +134,6 @@ impl Scheduler {
             running: HashMap::new(),
             per_queue: HashMap::new(),
             dirty: BTreeSet::new(),
-            running_count,
             paused,
             shutdown: None,
             cancel_pending: HashMap::new(),
@@ -234,8 +231,6 @@ impl Scheduler {
                 {
                     *n = n.saturating_sub(1);
                 }
-                self.running_count
-                    .store(self.running.len(), Ordering::Relaxed);
                 // A freed slot may let the next job of this queue start (or the job itself,
                 // if it went back to its queue).
                 self.dirty.insert(queue);
@@ -615,11 +610,10 @@ impl Scheduler {
                         power_paused: false,
                     },
                 );
+                self.ctx.running.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(runner::run(self.ctx.clone(), job, control_rx));
             }
         }
-        self.running_count
-            .store(self.running.len(), Ordering::Relaxed);
         started
     }
 }

@@ -328,24 +328,24 @@ async fn a_delayed_job_waits_for_its_time_and_others_pass_it() {
     let later = f.add(later).await;
     let now = f.add(sh("exit 0", "q")).await;
     assert_eq!(f.finished(now).await, JobState::Succeeded);
-    assert_eq!(
-        f.engine.state(later).await.unwrap(),
-        Some(JobState::Queued),
-        "not before its time"
-    );
     assert_eq!(f.finished(later).await, JobState::Succeeded);
-    let attempts = f.engine.store().attempts(later).await.unwrap();
+    // Whether `later` is still queued when `now` ends depends on how loaded the machine is;
+    // the start times say the same thing without a race.
+    let later_started = f.engine.store().attempts(later).await.unwrap()[0].started_at;
+    let now_started = f.engine.store().attempts(now).await.unwrap()[0].started_at;
+    assert!(later_started >= at, "started {later_started} before {at}");
     assert!(
-        attempts[0].started_at >= at,
-        "started {} before {at}",
-        attempts[0].started_at
+        now_started < later_started,
+        "the job added after it ran first"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_attempt_waits_out_its_backoff_before_the_next() {
     let mut cfg = config();
-    cfg.jobs.retry_backoff = std::time::Duration::from_millis(300);
+    // Long enough that the backoff time can be read before the timer clears it, even on a
+    // loaded machine.
+    cfg.jobs.retry_backoff = std::time::Duration::from_millis(1_000);
     cfg.jobs.retry_backoff_max = std::time::Duration::from_secs(5);
     let mut f = start(cfg).await;
     let mut job = sh("exit 1", "q");
@@ -365,8 +365,8 @@ async fn a_failed_attempt_waits_out_its_backoff_before_the_next() {
     let first = &f.engine.store().attempts(id).await.unwrap()[0];
     let wait = waiting.run_at.expect("a backoff time") - first.ended_at.unwrap();
     assert!(
-        (150..=300).contains(&wait),
-        "backoff {wait} ms outside half to all of 300 ms"
+        (500..=1_000).contains(&wait),
+        "backoff {wait} ms outside half to all of 1000 ms"
     );
     assert_eq!(f.finished(id).await, JobState::Failed);
     let second = &f.engine.store().attempts(id).await.unwrap()[1];

@@ -23,9 +23,11 @@ fn member_states(pgid: i32) -> Vec<char> {
             let rest = &stat[stat.rfind(')')? + 1..];
             let f: Vec<&str> = rest.split_whitespace().collect();
             let state = f.first()?.chars().next()?;
-            (state != 'Z' && f.get(2)?.parse::<i32>().ok()? == pgid).then(|| match state {
-                'D' if stop_pending(pid) => 'T',
-                other => other,
+            (!matches!(state, 'Z' | 'X') && f.get(2)?.parse::<i32>().ok()? == pgid).then(|| {
+                match state {
+                    'D' if stop_pending(pid) => 'T',
+                    other => other,
+                }
             })
         })
         .collect()

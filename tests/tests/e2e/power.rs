@@ -1,7 +1,7 @@
 //! The power source as the daemon sees it: the simulated source is read from its file while
 //! the daemon runs, and `nightshift power` reports it.
 
-use nightshift_e2e::{Daemon, JOB_TIMEOUT, group_members, proc_stat, wait_for};
+use nightshift_e2e::{Daemon, JOB_TIMEOUT, group_members, stopped, wait_for};
 use serde_json::Value;
 
 #[test]
@@ -102,10 +102,7 @@ fn a_running_job_pauses_on_battery_and_goes_on_when_ac_returns() {
     std::fs::write(&file, r#"{"on_ac": false, "percent": 90}"#).unwrap();
     wait_for(JOB_TIMEOUT, "the job's processes to stop", || {
         let members = group_members(pgid);
-        !members.is_empty()
-            && members
-                .iter()
-                .all(|pid| proc_stat(*pid).is_some_and(|(state, _)| state == 'T'))
+        !members.is_empty() && members.iter().all(|pid| stopped(*pid))
     });
     let job = d.show(id);
     assert_eq!(job["job"]["state"], "running");
@@ -121,10 +118,7 @@ fn a_running_job_pauses_on_battery_and_goes_on_when_ac_returns() {
     std::fs::write(&file, r#"{"on_ac": true, "percent": 91}"#).unwrap();
     wait_for(JOB_TIMEOUT, "the job's processes to go on", || {
         let members = group_members(pgid);
-        !members.is_empty()
-            && members
-                .iter()
-                .all(|pid| proc_stat(*pid).is_some_and(|(state, _)| state != 'T'))
+        !members.is_empty() && members.iter().all(|pid| !stopped(*pid))
     });
     assert!(d.show(id)["job"]["waiting"].is_null());
     std::fs::write(&go, "").unwrap();

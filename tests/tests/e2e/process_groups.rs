@@ -87,7 +87,7 @@ fn cancel_ends_the_whole_group() {
 fn timeout_ends_the_whole_group() {
     let d = Daemon::with_config(FAST_GRACE);
     let pids_file = d.scratch().join("pids");
-    let mut args = vec!["--timeout", "1s"];
+    let mut args = vec!["--timeout", "3s"];
     args.extend(sh(TWO_SLEEPERS, &[pids_file.to_str().unwrap()]));
     let id = d.add(&args);
 
@@ -134,7 +134,7 @@ fn cancel_of_a_job_ignoring_sigterm_kills_it_after_the_grace_period() {
 fn timeout_of_a_job_ignoring_sigterm_kills_it_after_the_grace_period() {
     let d = Daemon::with_config(FAST_GRACE);
     let pids_file = d.scratch().join("pids");
-    let mut args = vec!["--timeout", "1s"];
+    let mut args = vec!["--timeout", "3s"];
     args.extend(sh(
         TWO_SLEEPERS_IGNORING_TERM,
         &[pids_file.to_str().unwrap()],

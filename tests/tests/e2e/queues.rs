@@ -76,7 +76,7 @@ fn queue_commands_hold_release_and_explain() {
 #[test]
 fn a_job_added_for_later_says_when_and_then_runs() {
     let d = Daemon::start();
-    let id = d.add(&["--in", "1s", "--", "true"]);
+    let id = d.add(&["--in", "3s", "--", "true"]);
     let why = waiting(&d, id);
     assert!(
         why.starts_with("scheduled: starts at ") && why.contains("(in "),
