@@ -1,14 +1,16 @@
 //! Start-up recovery, before any dispatch: attempts a previous instance left open are ended.
 //!
 //! For each, the stored identity decides: a group that is provably the one we started is
-//! killed; a pid that now belongs to someone else is never signalled. Either way the attempt is
+//! killed; a pid that now belongs to someone else is never signalled. An attempt claimed but
+//! with no identity stored (a crash right after the spawn) is found by the tags in its
+//! processes' environment: this database's instance id, the job id and the attempt number. Either way the attempt is
 //! marked interrupted and counts as used (the job may be what crashed us), so the job goes back
 //! to its queue while attempts remain and fails otherwise.
 
 use crate::{EngineError, Event};
 use nightshift_core::{AttemptOutcome, Clock, JobState, Paths};
 use nightshift_store::{Finish, Store};
-use nightshift_supervisor::{Identity, Reclaim, reclaim};
+use nightshift_supervisor::{Identity, Reclaim, reclaim, reclaim_tagged};
 use tokio::sync::broadcast;
 
 /// What recovery found and did.
@@ -41,6 +43,12 @@ pub(crate) async fn run(
                     boot_id: attempt.boot_id.clone(),
                 };
                 reclaim(&stored).await
+            }
+            // Claimed, but the pid was never stored: the crash came right after the spawn,
+            // or before it. The attempt's processes, if any, carry its tags.
+            (None, AttemptOutcome::Starting) => {
+                let tags = crate::runner::attempt_tags(store.instance_id(), job.id, attempt.number);
+                reclaim_tagged(&tags).await
             }
             _ => Reclaim::Unknown,
         };

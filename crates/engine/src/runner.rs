@@ -26,6 +26,23 @@ const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
 pub const ENV_JOB_ID: &str = "NIGHTSHIFT_JOB_ID";
 pub const ENV_ATTEMPT: &str = "NIGHTSHIFT_ATTEMPT";
 pub const ENV_PAYLOAD_FILE: &str = "NIGHTSHIFT_PAYLOAD_FILE";
+/// This database's random id: with the job id and attempt number it tells this Nightshift's
+/// job processes from any other's.
+pub const ENV_INSTANCE: &str = "NIGHTSHIFT_INSTANCE";
+
+/// The variables that tie a process to its attempt. Every job's environment has them; start-up
+/// recovery looks for them when an attempt's pid was never stored (a crash right after spawn).
+pub(crate) fn attempt_tags(
+    instance: &str,
+    job: JobId,
+    attempt: u32,
+) -> [(&'static str, String); 3] {
+    [
+        (ENV_INSTANCE, instance.to_string()),
+        (ENV_JOB_ID, job.to_string()),
+        (ENV_ATTEMPT, attempt.to_string()),
+    ]
+}
 
 pub(crate) struct Context {
     pub store: Store,
@@ -153,11 +170,11 @@ async fn attempt(
     let spec = &job.spec;
     let mut env: Vec<(OsString, OsString)> =
         spec.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
-    env.push((ENV_JOB_ID.into(), job.id.to_string().into()));
-    env.push((
-        ENV_ATTEMPT.into(),
-        claimed.attempt_number.to_string().into(),
-    ));
+    // After the job's own variables, so the tags always win.
+    env.extend(
+        attempt_tags(ctx.store.instance_id(), job.id, claimed.attempt_number)
+            .map(|(name, value)| (name.into(), value.into())),
+    );
     if job.payload_size.is_some() {
         if let Err(e) = write_payload(&ctx.store, job.id, payload_file.to_path_buf()).await {
             return spawn_failed(format!("cannot prepare the payload: {e}"));

@@ -24,6 +24,26 @@ async fn left_running(
     attempts: u32,
     identity: &Identity,
 ) -> nightshift_core::JobId {
+    let (store, id, attempt_id) = claimed(dir, script, attempts).await;
+    store
+        .set_identity(
+            attempt_id,
+            identity.pid,
+            identity.start_ticks,
+            identity.boot_id.clone(),
+        )
+        .await
+        .unwrap();
+    id
+}
+
+/// Writes a job that a previous instance claimed (its first attempt is open, with no pid
+/// stored yet): the store, the job and the attempt's row id.
+async fn claimed(
+    dir: &tempfile::TempDir,
+    script: &str,
+    attempts: u32,
+) -> (Store, nightshift_core::JobId, i64) {
     let p = paths(dir);
     p.ensure_dirs().unwrap();
     let store = Store::open(&p.db_file, &p.payloads_dir, Synchronous::Normal).unwrap();
@@ -45,16 +65,116 @@ async fn left_running(
         .claim("q", 1, 2, nightshift_store::PowerNow::AC)
         .await
         .unwrap();
-    store
-        .set_identity(
-            claimed[0].attempt_id,
-            identity.pid,
-            identity.start_ticks,
-            identity.boot_id.clone(),
-        )
-        .await
-        .unwrap();
-    id
+    let attempt = claimed[0].attempt_id;
+    (store, id, attempt)
+}
+
+/// Whether `pid` is a live process (not a zombie).
+fn live(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .next();
+        !matches!(state, Some("Z" | "X") | None)
+    })
+}
+
+/// A process group started with an attempt's tags in its environment, as a job's would be.
+/// Its group is killed when dropped, so a failing test leaves nothing running.
+struct Tagged(std::process::Child);
+
+impl Tagged {
+    fn start(script: &str, instance: &str, job: nightshift_core::JobId) -> Tagged {
+        let child = std::process::Command::new("/bin/sh")
+            .args(["-c", script])
+            .env("NIGHTSHIFT_INSTANCE", instance)
+            .env("NIGHTSHIFT_JOB_ID", job.to_string())
+            .env("NIGHTSHIFT_ATTEMPT", "1")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        Tagged(child)
+    }
+
+    fn pgid(&self) -> i32 {
+        self.0.id() as i32
+    }
+}
+
+impl Drop for Tagged {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.pgid());
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_whose_pid_was_never_stored_is_found_by_its_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, id, _) = claimed(&dir, "exit 0", 2).await;
+    let instance = store.instance_id().to_string();
+    drop(store);
+    // The killed instance spawned the attempt and died before storing its pid. One of its
+    // processes left the group (setsid): it still carries the tags.
+    let escaped_file = dir.path().join("escaped");
+    let script = format!(
+        "sleep 300 & setsid sleep 300 & echo $! > '{}'; wait",
+        escaped_file.display()
+    );
+    let orphan = Tagged::start(&script, &instance, id);
+    let pgid = orphan.pgid();
+    // Another Nightshift (another data directory) with a job of the same id and attempt.
+    let other = Tagged::start("sleep 300 & wait", "0123456789abcdef0123456789abcdef", id);
+    let escaped = || -> Option<i32> {
+        std::fs::read_to_string(&escaped_file)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    eventually("the orphan's processes", || {
+        members(pgid) == 2 && escaped().is_some_and(live) && members(other.pgid()) == 2
+    })
+    .await;
+    let escaped = escaped().unwrap();
+
+    let mut f = start_in(dir, config()).await;
+    assert_eq!(members(pgid), 0, "recovery killed the attempt's group");
+    assert!(!live(escaped), "and the process that left the group");
+    assert_eq!(
+        members(other.pgid()),
+        2,
+        "another instance's processes are never signalled"
+    );
+    drop(orphan);
+    assert_eq!(f.engine.recovery().requeued, vec![id]);
+    assert_eq!(f.engine.recovery().groups_killed, 1);
+    assert_eq!(f.finished(id).await, JobState::Succeeded);
+    assert_eq!(
+        outcomes(&f.engine, id).await,
+        vec![AttemptOutcome::Interrupted, AttemptOutcome::Succeeded]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_job_process_carries_its_attempt_tags() {
+    let mut f = start(config()).await;
+    let mut job = sh(
+        "echo \"$NIGHTSHIFT_INSTANCE $NIGHTSHIFT_JOB_ID $NIGHTSHIFT_ATTEMPT\"",
+        "q",
+    );
+    // A job's own variable of the same name does not hide the tag.
+    job.spec
+        .env
+        .insert("NIGHTSHIFT_INSTANCE".into(), "mine".into());
+    let id = f.add(job).await;
+    assert_eq!(f.finished(id).await, JobState::Succeeded);
+    let log = nightshift_supervisor::logfile::read(&paths(&f.dir).logs_dir, id.0, None).unwrap();
+    let log = String::from_utf8(log).unwrap();
+    let instance = f.engine.store().instance_id();
+    assert_eq!(instance.len(), 32, "{instance}");
+    assert_eq!(log.trim(), format!("{instance} {id} 1"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,6 +49,8 @@ impl std::fmt::Debug for Store {
 
 struct Inner {
     path: PathBuf,
+    /// This database's random id (migration 0011).
+    instance: String,
     payloads: payload::PayloadDir,
     writer: writer::Writer,
     readers: read::ReadPool,
@@ -62,9 +64,13 @@ impl Store {
         migrate::refuse_newer(&conn, db)?;
         open::configure_writer(&conn, sync)?;
         migrate::migrate_to(&conn, latest_version())?;
+        let instance = conn
+            .query_row("SELECT id FROM instance", [], |r| r.get(0))
+            .map_err(|e| StoreError::Corrupt(format!("the database has no instance id: {e}")))?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: db.to_path_buf(),
+                instance,
                 payloads: payload::PayloadDir::new(payloads_dir.to_path_buf()),
                 writer: writer::Writer::start(conn)?,
                 readers: read::ReadPool::new(db.to_path_buf()),
@@ -74,6 +80,12 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// This database's random id, made when it was created (or upgraded to it) and never
+    /// changed: it tells this Nightshift's job processes from another's.
+    pub fn instance_id(&self) -> &str {
+        &self.inner.instance
     }
 
     /// Runs `f` in the writer thread's current transaction and waits for the commit.

@@ -38,6 +38,25 @@ async fn a_fresh_database_gets_the_latest_schema() {
 }
 
 #[tokio::test]
+async fn a_database_keeps_its_instance_id_and_another_has_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let first = Store::open(&db, dir.path(), Synchronous::Normal)
+        .unwrap()
+        .instance_id()
+        .to_string();
+    assert!(
+        first.len() == 32 && first.chars().all(|c| c.is_ascii_hexdigit()),
+        "{first}"
+    );
+    let again = Store::open(&db, dir.path(), Synchronous::Normal).unwrap();
+    assert_eq!(again.instance_id(), first);
+    let other = dir.path().join("other.db");
+    let other = Store::open(&other, dir.path(), Synchronous::Normal).unwrap();
+    assert_ne!(other.instance_id(), first);
+}
+
+#[tokio::test]
 async fn every_earlier_version_opens_and_keeps_its_data() {
     assert!(
         latest_version() >= 2,

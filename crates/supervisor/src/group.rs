@@ -13,7 +13,7 @@ use tokio::time::{Instant, sleep, timeout_at};
 
 /// How long to wait for the kernel to finish off a group after SIGKILL before reporting
 /// survivors (a process in uninterruptible sleep can take a moment).
-const AFTER_KILL: Duration = Duration::from_secs(5);
+pub(crate) const AFTER_KILL: Duration = Duration::from_secs(5);
 
 /// How the group of an attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 //! Every attempt is spawned as the leader of a new process group with `process_group(0)` (no
 //! `pre_exec`, which would push std off the posix_spawn fast path). Its identity (pid, the
 //! leader's start time and the boot id) is what lets a later instance recognise the group after
-//! a crash, and refuse to signal a process that only reuses the pid. Stopping a group is SIGTERM,
+//! a crash, and refuse to signal a process that only reuses the pid; an attempt whose identity
+//! was never stored is found by the tags in its processes' environment instead. Stopping a group is SIGTERM,
 //! a grace period, SIGKILL, then a check that no member is left. Output from stdout and stderr
 //! goes through one pipe into a per-job log file with a size cap that keeps the newest output.
 //! The pipe is read asynchronously and let go when the attempt is over, so a process that left
@@ -18,7 +19,9 @@ pub mod identity;
 pub mod logfile;
 mod platform;
 mod spawn;
+mod tagged;
 
 pub use group::{GroupEnd, Reclaim, group_alive, pause, reclaim, resume, terminate};
 pub use identity::Identity;
 pub use spawn::{Exit, Running, SpawnError, SpawnRequest, spawn};
+pub use tagged::reclaim_tagged;

@@ -85,6 +85,34 @@ pub(crate) fn group_members(pgid: i32) -> Vec<ProcInfo> {
         .collect()
 }
 
+/// Live processes whose environment holds every one of `tags` (`NAME=value` entries), this
+/// process excluded. The environment read is the one a process was started with, which its
+/// children inherit; processes of other users cannot be read and are skipped.
+pub(crate) fn with_environment(tags: &[Vec<u8>]) -> Vec<ProcInfo> {
+    let me = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid > 1 && pid != me)
+        .filter(|&pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|environ| environ_has(&environ, tags))
+        })
+        .filter_map(proc_info)
+        .collect()
+}
+
+/// Whether a `/proc/<pid>/environ` text (NUL-separated entries) holds every tag.
+fn environ_has(environ: &[u8], tags: &[Vec<u8>]) -> bool {
+    tags.iter().all(|tag| {
+        environ
+            .split(|b| *b == 0)
+            .any(|entry| entry == tag.as_slice())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +143,24 @@ mod tests {
             "0000000000000000",
             "0000000000030000"
         )));
+    }
+
+    #[test]
+    fn an_environment_matches_only_with_every_tag_whole() {
+        let environ = b"HOME=/h\0NIGHTSHIFT_JOB_ID=12\0NIGHTSHIFT_ATTEMPT=1\0";
+        let tags = |t: &[&str]| t.iter().map(|t| t.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert!(environ_has(
+            environ,
+            &tags(&["NIGHTSHIFT_JOB_ID=12", "NIGHTSHIFT_ATTEMPT=1"])
+        ));
+        assert!(
+            !environ_has(environ, &tags(&["NIGHTSHIFT_JOB_ID=1"])),
+            "a prefix is no match"
+        );
+        assert!(!environ_has(
+            environ,
+            &tags(&["NIGHTSHIFT_JOB_ID=12", "NIGHTSHIFT_ATTEMPT=2"])
+        ));
     }
 
     #[test]

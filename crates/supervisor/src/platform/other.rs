@@ -19,3 +19,7 @@ pub(crate) fn start_ticks(_pid: i32) -> Option<u64> {
 pub(crate) fn group_members(_pgid: i32) -> Vec<ProcInfo> {
     Vec::new()
 }
+
+pub(crate) fn with_environment(_tags: &[Vec<u8>]) -> Vec<ProcInfo> {
+    Vec::new()
+}
