@@ -19,27 +19,34 @@ pub fn is_live(pid: i32) -> bool {
     matches!(proc_stat(pid), Some((state, _)) if state != 'Z' && state != 'X')
 }
 
-/// Whether `pid` is stopped: state `T` (or `t`, held by a tracer), or in uninterruptible sleep
-/// with SIGSTOP pending, so that it stops the moment it wakes. A shell that vforks a command
-/// waits in `D` until the child execs; a SIGSTOP that lands before the exec stops the child
-/// and leaves the parent in `D` until SIGCONT.
-pub fn stopped(pid: i32) -> bool {
-    match proc_stat(pid) {
-        Some(('T' | 't', _)) => true,
-        Some(('D', _)) => {
-            let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            status
-                .lines()
-                .filter_map(|l| {
-                    l.strip_prefix("SigPnd:")
-                        .or_else(|| l.strip_prefix("ShdPnd:"))
-                })
-                .filter_map(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-                // SIGSTOP is signal 19 on x86 and arm: bit 18.
-                .any(|mask| mask & (1 << 18) != 0)
-        }
-        _ => false,
+/// The state letter of `pid` (`/proc/<pid>/stat` field 3), with one correction: a process in
+/// uninterruptible sleep (`D`) with SIGSTOP pending reads as `T`, because it stops the moment
+/// it wakes. A shell that vforks a command waits in `D` until the child execs; a SIGSTOP that
+/// lands before the exec stops the child and leaves the parent in `D` until SIGCONT.
+pub fn state_of(pid: i32) -> Option<char> {
+    match proc_stat(pid)? {
+        ('D', _) if stop_pending(pid) => Some('T'),
+        (state, _) => Some(state),
     }
+}
+
+/// Whether `pid` is stopped (see [`state_of`]; `t` is stopped by a tracer).
+pub fn stopped(pid: i32) -> bool {
+    matches!(state_of(pid), Some('T' | 't'))
+}
+
+/// Whether SIGSTOP is pending for `pid`, in its own mask or its thread group's.
+fn stop_pending(pid: i32) -> bool {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("SigPnd:")
+                .or_else(|| l.strip_prefix("ShdPnd:"))
+        })
+        .filter_map(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        // SIGSTOP is signal 19 on x86 and arm: bit 18.
+        .any(|mask| mask & (1 << 18) != 0)
 }
 
 /// Whether `pid` is a live process in the process group `pgid`.
@@ -51,6 +58,14 @@ pub(crate) fn all_pids() -> Vec<i32> {
     fs::read_dir("/proc")
         .expect("cannot list /proc")
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// The states (see [`state_of`]) of the live members of the process group `pgid`.
+pub fn member_states(pgid: i32) -> Vec<char> {
+    group_members(pgid)
+        .into_iter()
+        .filter_map(state_of)
         .collect()
 }
 

@@ -4,6 +4,7 @@
 mod support;
 
 use nightshift_core::{AttemptOutcome, JobSpec, JobState, Synchronous};
+use nightshift_e2e::is_live;
 use nightshift_store::{NewJob, Store};
 use nightshift_supervisor::Identity;
 use std::os::unix::process::CommandExt;
@@ -69,14 +70,16 @@ async fn claimed(
     (store, id, attempt)
 }
 
-/// Whether `pid` is a live process (not a zombie).
-fn live(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        let state = stat[stat.rfind(')').unwrap() + 1..]
-            .split_whitespace()
-            .next();
-        !matches!(state, Some("Z" | "X") | None)
-    })
+/// Recovery killed one group, put its job back, and the job then ran to success, its
+/// interrupted attempt kept in the history.
+async fn killed_and_ran_again(f: &mut Fixture, id: nightshift_core::JobId) {
+    assert_eq!(f.engine.recovery().requeued, vec![id]);
+    assert_eq!(f.engine.recovery().groups_killed, 1);
+    assert_eq!(f.finished(id).await, JobState::Succeeded);
+    assert_eq!(
+        outcomes(&f.engine, id).await,
+        vec![AttemptOutcome::Interrupted, AttemptOutcome::Succeeded]
+    );
 }
 
 /// A process group started with an attempt's tags in its environment, as a job's would be.
@@ -134,27 +137,21 @@ async fn an_attempt_whose_pid_was_never_stored_is_found_by_its_environment() {
             .ok()
     };
     eventually("the orphan's processes", || {
-        members(pgid) == 2 && escaped().is_some_and(live) && members(other.pgid()) == 2
+        members(pgid) == 2 && escaped().is_some_and(is_live) && members(other.pgid()) == 2
     })
     .await;
     let escaped = escaped().unwrap();
 
     let mut f = start_in(dir, config()).await;
     assert_eq!(members(pgid), 0, "recovery killed the attempt's group");
-    assert!(!live(escaped), "and the process that left the group");
+    assert!(!is_live(escaped), "and the process that left the group");
     assert_eq!(
         members(other.pgid()),
         2,
         "another instance's processes are never signalled"
     );
     drop(orphan);
-    assert_eq!(f.engine.recovery().requeued, vec![id]);
-    assert_eq!(f.engine.recovery().groups_killed, 1);
-    assert_eq!(f.finished(id).await, JobState::Succeeded);
-    assert_eq!(
-        outcomes(&f.engine, id).await,
-        vec![AttemptOutcome::Interrupted, AttemptOutcome::Succeeded]
-    );
+    killed_and_ran_again(&mut f, id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,13 +189,7 @@ async fn a_matching_group_is_killed_and_its_job_runs_again() {
         "recovery killed the old group before dispatch"
     );
     orphan.wait().unwrap();
-    assert_eq!(f.engine.recovery().requeued, vec![id]);
-    assert_eq!(f.engine.recovery().groups_killed, 1);
-    assert_eq!(f.finished(id).await, JobState::Succeeded);
-    assert_eq!(
-        outcomes(&f.engine, id).await,
-        vec![AttemptOutcome::Interrupted, AttemptOutcome::Succeeded]
-    );
+    killed_and_ran_again(&mut f, id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! Process groups on real processes: stop, escalate, reclaim, capture.
 
+use nightshift_e2e::member_states;
 use nightshift_supervisor::logfile::{self, LogWriter};
 use nightshift_supervisor::{
     Exit, Identity, Reclaim, SpawnRequest, group_alive, pause, reclaim, resume, spawn, terminate,
@@ -8,42 +9,6 @@ use std::time::{Duration, Instant};
 
 fn members(pgid: i32) -> usize {
     member_states(pgid).len()
-}
-
-/// The scheduler states (`/proc/<pid>/stat` field 3) of the group's live members. A member
-/// in uninterruptible sleep with SIGSTOP pending reads as `T`: it stops the moment it wakes (a
-/// shell waiting in `D` for a vforked child that was stopped before its exec is one).
-fn member_states(pgid: i32) -> Vec<char> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let rest = &stat[stat.rfind(')')? + 1..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let state = f.first()?.chars().next()?;
-            (!matches!(state, 'Z' | 'X') && f.get(2)?.parse::<i32>().ok()? == pgid).then(|| {
-                match state {
-                    'D' if stop_pending(pid) => 'T',
-                    other => other,
-                }
-            })
-        })
-        .collect()
-}
-
-/// Whether SIGSTOP (19 on x86 and arm) is pending for `pid`, by its own or the shared mask.
-fn stop_pending(pid: i32) -> bool {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("SigPnd:")
-                .or_else(|| l.strip_prefix("ShdPnd:"))
-        })
-        .filter_map(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-        .any(|mask| mask & (1 << 18) != 0)
 }
 
 /// Polls until `cond` holds, failing the test after `limit`.

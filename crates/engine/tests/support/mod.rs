@@ -187,45 +187,11 @@ pub async fn outcomes(engine: &EngineHandle, id: JobId) -> Vec<nightshift_core::
         .collect()
 }
 
+pub use nightshift_e2e::member_states;
+
 /// Live members of a process group, from /proc.
 pub fn members(pgid: i32) -> usize {
     member_states(pgid).len()
-}
-
-/// The scheduler states (`/proc/<pid>/stat` field 3) of the group's live members. A member
-/// in uninterruptible sleep with SIGSTOP pending reads as `T`: it stops the moment it wakes (a
-/// shell waiting in `D` for a vforked child that was stopped before its exec is one).
-pub fn member_states(pgid: i32) -> Vec<char> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let rest = &stat[stat.rfind(')')? + 1..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let state = f.first()?.chars().next()?;
-            (!matches!(state, 'Z' | 'X') && f.get(2)?.parse::<i32>().ok()? == pgid).then(|| {
-                match state {
-                    'D' if stop_pending(pid) => 'T',
-                    other => other,
-                }
-            })
-        })
-        .collect()
-}
-
-/// Whether SIGSTOP (19 on x86 and arm) is pending for `pid`, by its own or the shared mask.
-fn stop_pending(pid: i32) -> bool {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("SigPnd:")
-                .or_else(|| l.strip_prefix("ShdPnd:"))
-        })
-        .filter_map(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-        .any(|mask| mask & (1 << 18) != 0)
 }
 
 pub fn battery(percent: f32) -> nightshift_power::PowerState {
