@@ -70,7 +70,7 @@ pub fn run() -> anyhow::Result<()> {
 /// and `daemon.json` (what tells the CLI "ready") is written last.
 fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
     let signals = catch_signals()?;
-    let host = Arc::new(Host::start()?);
+    let host = Arc::new(crate::host::start()?);
     let api = host.api.clone();
     app.manage(api.clone());
     app.manage(commands::Backend::Local(api.clone()));

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 const NO_DISPLAY: u8 = 2;
 
 fn main() -> ExitCode {
-    init_tracing();
+    nightshift_server::init_logging();
     if let Err(why) = display::check() {
         eprintln!("{why}");
         return ExitCode::from(NO_DISPLAY);
@@ -41,13 +41,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NIGHTSHIFT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

@@ -3,19 +3,12 @@
 use crate::args::DaemonArgs;
 use crate::out::outln;
 use anyhow::Context;
-use nightshift_api::Api;
 use nightshift_core::{Config, Paths};
-use nightshift_engine::{Engine, EngineOptions};
-use nightshift_server::{Server, remove_address_file, write_address_file};
-use std::time::Duration;
+use nightshift_server::{Host, init_logging};
 use tokio::signal::unix::{SignalKind, signal};
 
-/// How long requests still in flight (a long `wait`, a followed log) may keep the server up
-/// after the engine has stopped.
-const SERVER_DRAIN: Duration = Duration::from_secs(2);
-
 pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
-    init_tracing();
+    init_logging();
     let paths = Paths::from_env().map_err(anyhow::Error::msg)?;
     paths
         .ensure_dirs()
@@ -33,21 +26,13 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(paths: Paths, config: Config) -> anyhow::Result<()> {
-    let port = config.server.port;
-    let engine = Engine::start(EngineOptions {
-        paths: paths.clone(),
-        config,
-        clock: nightshift_core::clock::system(),
-    })
-    .await?;
-    let server = Server::bind(Api::new(engine.clone()), &paths, port).await?;
-    let url = server.url();
-    write_address_file(&paths, &url)?;
+    let host = Host::start(paths, config).await?;
+    host.announce()?;
     // Stdout only informs here: a closed one (`nightshift daemon | head -1`) must not stop the
     // daemon, so write errors are let go.
-    let _ = outln!("Nightshift is running at {url}");
-    let _ = outln!("data folder: {}", paths.data_dir.display());
-    let recovered = engine.recovery();
+    let _ = outln!("Nightshift is running at {}", host.url());
+    let _ = outln!("data folder: {}", host.paths.data_dir.display());
+    let recovered = host.api.engine().recovery();
     if !recovered.requeued.is_empty() || !recovered.failed.is_empty() {
         let _ = outln!(
             "recovered after an unclean stop: {} job(s) queued again, {} failed",
@@ -56,34 +41,13 @@ async fn serve(paths: Paths, config: Config) -> anyhow::Result<()> {
         );
     }
 
-    let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server_task = tokio::spawn(server.run(async {
-        let _ = server_stopped.await;
-    }));
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),
         _ = int.recv() => tracing::info!("SIGINT: stopping"),
     }
-    engine.shutdown().await;
-    let _ = stop_server.send(());
-    if tokio::time::timeout(SERVER_DRAIN, server_task)
-        .await
-        .is_err()
-    {
-        tracing::info!("closed requests still in flight");
-    }
-    remove_address_file(&paths);
+    host.stop().await;
     let _ = outln!("Nightshift stopped");
     Ok(())
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NIGHTSHIFT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

@@ -4,13 +4,17 @@
 //! header must name the loopback address and our port (defeats DNS rebinding), every `/api`
 //! request must carry the bearer token from the 0600 token file, state-changing requests with a
 //! foreign Origin are refused, and bodies have size limits. Errors are JSON `{code, message}`.
+//!
+//! [`Host`] runs the engine with its server in a process (the daemon and the desktop app).
 
 mod error;
 mod guard;
+mod host;
 mod routes;
 mod token;
 mod ui;
 
+pub use host::{Host, HostError, init_logging};
 pub use ui::CSP;
 
 use nightshift_api::Api;

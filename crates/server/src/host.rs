@@ -1,0 +1,112 @@
+//! Hosting Nightshift in a process: the engine (recovery first) and the local API server
+//! beside it, announced to the CLI once both run, and stopped in order. `nightshift daemon` and
+//! the desktop app both host it this way, so the CLI finds and drives either the same way.
+
+use crate::{Server, ServerError, remove_address_file, write_address_file};
+use nightshift_api::Api;
+use nightshift_core::{Config, Paths};
+use nightshift_engine::{Engine, EngineError, EngineOptions};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long requests still in flight (a long `wait`, a followed log) may keep the server up
+/// after the engine has stopped.
+const SERVER_DRAIN: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+}
+
+/// The engine and its API server, running on the current tokio runtime.
+pub struct Host {
+    pub api: Api,
+    pub paths: Paths,
+    pub config: Config,
+    url: String,
+    stop_server: Mutex<Option<oneshot::Sender<()>>>,
+    server: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Host {
+    /// Starts the engine (its recovery runs before any dispatch) and the API server on
+    /// `config.server.port`. Nothing is announced yet: see [`Host::announce`].
+    pub async fn start(paths: Paths, config: Config) -> Result<Host, HostError> {
+        let engine = Engine::start(EngineOptions {
+            paths: paths.clone(),
+            config: config.clone(),
+            clock: nightshift_core::clock::system(),
+        })
+        .await?;
+        let api = Api::new(engine);
+        let server = Server::bind(api.clone(), &paths, config.server.port).await?;
+        let url = server.url();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let stopped = async {
+                let _ = stop_rx.await;
+            };
+            if let Err(e) = server.run(stopped).await {
+                tracing::error!(error = %e, "the local API stopped");
+            }
+        });
+        Ok(Host {
+            api,
+            paths,
+            config,
+            url,
+            stop_server: Mutex::new(Some(stop_tx)),
+            server: Mutex::new(Some(task)),
+        })
+    }
+
+    /// Where the API listens, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Tells the CLI where to find this instance (`daemon.json`): the last step of start-up.
+    pub fn announce(&self) -> Result<(), ServerError> {
+        write_address_file(&self.paths, &self.url)?;
+        tracing::info!(url = %self.url, data = %self.paths.data_dir.display(), "Nightshift is running");
+        Ok(())
+    }
+
+    /// Graceful stop: no new dispatch, running groups get SIGTERM, then SIGKILL after the
+    /// grace, and their jobs go back to their queues; then the server finishes what is in
+    /// flight (for at most [`SERVER_DRAIN`]) and the address file goes.
+    pub async fn stop(&self) {
+        self.api.engine().shutdown().await;
+        if let Some(stop) = self
+            .stop_server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            let _ = stop.send(());
+        }
+        let task = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = task
+            && tokio::time::timeout(SERVER_DRAIN, task).await.is_err()
+        {
+            tracing::info!("closed requests still in flight");
+        }
+        remove_address_file(&self.paths);
+    }
+}
+
+/// Logging for a process that hosts Nightshift: to stderr, filtered by `NIGHTSHIFT_LOG`
+/// (`RUST_LOG` syntax; `info` when unset or invalid). A second call does nothing.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NIGHTSHIFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
