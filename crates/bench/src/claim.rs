@@ -1,6 +1,6 @@
 //! Figure 5, claim+complete cost against table size: the store's work for one job's life
 //! (`claim`, `set_identity`, `finish`, each its own commit) timed with a small table of
-//! finished jobs, then with a large one. Nightshift is the large table; the baseline is the
+//! finished jobs, then with a large one; and beside it the per-queue counts `queue ls` reads. Nightshift is the large table; the baseline is the
 //! small one, so the ratio is how much history slows dispatch down. Both stores are open at
 //! once and timed in alternating blocks, so both see the machine in the same mood.
 //!
@@ -22,6 +22,8 @@ const QUEUED: usize = 2_000;
 const WARM_UP: usize = 100;
 /// Cycles timed on one store before switching to the other.
 const BLOCK: usize = 100;
+/// Blocks of count reads timed on each store.
+const COUNT_ROUNDS: usize = 5;
 
 pub async fn run(iterations: usize, small: usize, large: usize) -> anyhow::Result<Vec<Figure>> {
     ensure!(
@@ -44,18 +46,39 @@ pub async fn run(iterations: usize, small: usize, large: usize) -> anyhow::Resul
     }
     let per_job = |time: Duration| time.as_secs_f64() * 1e6 / iterations as f64;
     let (small_us, large_us) = (per_job(small_time), per_job(large_time));
-    Ok(vec![Figure {
-        key: "claim_complete_us_per_job",
-        name: format!(
-            "claim+complete with {} finished rows",
-            count(large.finished)
-        ),
-        unit: "us/job",
-        value: large_us,
-        baseline: small_us,
-        baseline_name: format!("the same with {} finished rows", count(small.finished)),
-        target: Target::RatioAtMost(1.5),
-    }])
+    // What `queue ls` reads, alternating between the tables like the cycles above.
+    let (mut small_counts, mut large_counts) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..COUNT_ROUNDS {
+        small_counts += small.time_counts(BLOCK).await?;
+        large_counts += large.time_counts(BLOCK).await?;
+    }
+    let per_read = |time: Duration| time.as_secs_f64() * 1e6 / (COUNT_ROUNDS * BLOCK) as f64;
+    Ok(vec![
+        Figure {
+            key: "claim_complete_us_per_job",
+            name: format!(
+                "claim+complete with {} finished rows",
+                count(large.finished)
+            ),
+            unit: "us/job",
+            value: large_us,
+            baseline: small_us,
+            baseline_name: format!("the same with {} finished rows", count(small.finished)),
+            target: Target::RatioAtMost(1.5),
+        },
+        Figure {
+            key: "queue_counts_us",
+            name: format!(
+                "job counts per queue and state (`queue ls`), {} finished rows",
+                count(large.finished)
+            ),
+            unit: "us",
+            value: per_read(large_counts),
+            baseline: per_read(small_counts),
+            baseline_name: format!("the same with {} finished rows", count(small.finished)),
+            target: Target::RatioAtMost(1.5),
+        },
+    ])
 }
 
 /// 1000 as "1k", 1000000 as "1M".
@@ -96,6 +119,16 @@ impl Table {
         let t = Instant::now();
         for _ in 0..n {
             self.cycle().await?;
+        }
+        Ok(t.elapsed())
+    }
+
+    /// How long `n` reads of the per-queue counts take.
+    async fn time_counts(&self, n: usize) -> anyhow::Result<Duration> {
+        let t = Instant::now();
+        for _ in 0..n {
+            let counts = self.store.queue_counts().await?;
+            ensure!(counts.len() >= 2, "counts for {} pairs", counts.len());
         }
         Ok(t.elapsed())
     }

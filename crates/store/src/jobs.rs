@@ -404,9 +404,11 @@ pub(crate) fn states(c: &Connection, ids: &[JobId]) -> Result<Vec<(JobId, JobSta
     Ok(out)
 }
 
+/// Jobs per queue and state, kept by triggers (migration 0012): a few rows, whatever the size
+/// of the table. Pairs whose jobs have all been removed are left out.
 pub(crate) fn queue_counts(c: &Connection) -> Result<Vec<QueueCount>> {
     let mut stmt = c.prepare_cached(
-        "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state ORDER BY queue, state",
+        "SELECT queue, state, n FROM queue_counts WHERE n > 0 ORDER BY queue, state",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -427,11 +429,11 @@ pub(crate) fn queue_counts(c: &Connection) -> Result<Vec<QueueCount>> {
     Ok(out)
 }
 
+/// Jobs per state (every state present), the sums of the per-queue counts.
 pub(crate) fn state_counts(c: &Connection) -> Result<std::collections::BTreeMap<JobState, u64>> {
     let mut counts: std::collections::BTreeMap<JobState, u64> =
         JobState::ALL.into_iter().map(|s| (s, 0)).collect();
-    // Kept by triggers (migration 0003): five rows, whatever the size of the table.
-    let mut stmt = c.prepare_cached("SELECT state, n FROM job_counts")?;
+    let mut stmt = c.prepare_cached("SELECT state, sum(n) FROM queue_counts GROUP BY state")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     for row in rows {
         let (state, n) = row?;

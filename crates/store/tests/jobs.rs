@@ -317,12 +317,17 @@ async fn a_failing_request_in_a_batch_does_not_undo_the_others() {
 
 /// The trigger-kept counts always equal a full count, through every kind of change.
 #[tokio::test]
-async fn state_counts_follow_every_change() {
+async fn state_and_queue_counts_follow_every_change() {
     let (_dir, store) = open();
     let ids = store
         .insert_jobs((0..6).map(|_| job("q", 2)).collect(), 1)
         .await
         .unwrap();
+    let other = store
+        .insert_jobs((0..2).map(|_| job("r", 1)).collect(), 1)
+        .await
+        .unwrap();
+    store.cancel_queued(other[0], "x".into(), 2).await.unwrap();
     let claimed = store
         .claim("q", 3, 2, nightshift_store::PowerNow::AC)
         .await
@@ -359,7 +364,32 @@ async fn state_counts_follow_every_change() {
         assert_eq!(counts[&state], real, "{state}");
     }
     assert_eq!(counts[&JobState::Running], 1);
-    assert_eq!(counts[&JobState::Queued], 4);
+    assert_eq!(counts[&JobState::Queued], 5);
+    // Per queue: every (queue, state) with jobs, and only those.
+    let mut real: Vec<(String, JobState, u64)> = Vec::new();
+    for j in &all {
+        match real
+            .iter_mut()
+            .find(|(q, s, _)| *q == j.spec.queue && *s == j.state)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => real.push((j.spec.queue.clone(), j.state, 1)),
+        }
+    }
+    real.sort();
+    let mut kept: Vec<(String, JobState, u64)> = store
+        .queue_counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.queue, c.state, c.count))
+        .collect();
+    kept.sort();
+    assert_eq!(kept, real);
+    assert!(
+        kept.contains(&("r".into(), JobState::Cancelled, 1)),
+        "{kept:?}"
+    );
 }
 
 #[tokio::test]
