@@ -3,9 +3,9 @@
 //! For each, the stored identity decides: a group that is provably the one we started is
 //! killed; a pid that now belongs to someone else is never signalled. An attempt claimed but
 //! with no identity stored (a crash right after the spawn) is found by the tags in its
-//! processes' environment: this database's instance id, the job id and the attempt number. Either way the attempt is
-//! marked interrupted and counts as used (the job may be what crashed us), so the job goes back
-//! to its queue while attempts remain and fails otherwise.
+//! processes' environment: this database's instance id, the job id and the attempt number.
+//! Either way the attempt is marked interrupted and counts as used (the job may be what crashed
+//! us), so the job goes back to its queue while attempts remain and fails otherwise.
 
 use crate::{EngineError, Event};
 use nightshift_core::{AttemptOutcome, Clock, JobState, Paths};

@@ -274,7 +274,7 @@ fn kill_if_ours(stored: &Identity) -> Result<usize, Reclaim> {
             }
             for m in &members {
                 // Re-read just before signalling so a pid recycled in between is never hit.
-                if platform::proc_info(m.pid) == Some(*m) {
+                if m.same_process(platform::proc_info(m.pid)) {
                     let _ = kill(Pid::from_raw(m.pid), Signal::SIGKILL);
                 }
             }

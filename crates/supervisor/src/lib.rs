@@ -4,11 +4,12 @@
 //! `pre_exec`, which would push std off the posix_spawn fast path). Its identity (pid, the
 //! leader's start time and the boot id) is what lets a later instance recognise the group after
 //! a crash, and refuse to signal a process that only reuses the pid; an attempt whose identity
-//! was never stored is found by the tags in its processes' environment instead. Stopping a group is SIGTERM,
-//! a grace period, SIGKILL, then a check that no member is left. Output from stdout and stderr
-//! goes through one pipe into a per-job log file with a size cap that keeps the newest output.
-//! The pipe is read asynchronously and let go when the attempt is over, so a process that left
-//! the group and still holds the pipe cannot keep anything of ours running.
+//! was never stored is found by the tags in its processes' environment instead. Stopping a
+//! group is SIGTERM, a grace period, SIGKILL, then a check that no member is left. Pausing it
+//! is SIGSTOP until every member is stopped. Output from stdout and stderr goes through one
+//! pipe into a per-job log file with a size cap that keeps the newest output. The pipe is read
+//! asynchronously and let go when the attempt is over, so a process that left the group and
+//! still holds the pipe cannot keep anything of ours running.
 //!
 //! Platform specifics (reading `/proc`) sit in `platform/`; see the invariants in
 //! `nightshift-core`.

@@ -46,7 +46,7 @@ fn kill_tagged(tags: &[Vec<u8>]) -> Vec<ProcInfo> {
     let found = platform::with_environment(tags);
     for p in &found {
         // Re-read just before signalling so a pid recycled in between is never hit.
-        if platform::proc_info(p.pid) != Some(*p) {
+        if !p.same_process(platform::proc_info(p.pid)) {
             continue;
         }
         let _ = if p.pid == p.pgrp {

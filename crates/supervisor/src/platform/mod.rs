@@ -16,6 +16,14 @@ pub(crate) struct ProcInfo {
     pub pid: i32,
     pub pgrp: i32,
     pub start_ticks: u64,
-    /// Stopped by a signal (state `T`), as a paused job's processes are.
+    /// Stopped by a signal (state `T`), as a paused job's processes are, or about to be.
     pub stopped: bool,
+}
+
+impl ProcInfo {
+    /// Whether `now`, read again, is still this process: the same pid and start time. (Its
+    /// state may have changed in between; that does not make it another process.)
+    pub fn same_process(&self, now: Option<ProcInfo>) -> bool {
+        now.is_some_and(|now| now.pid == self.pid && now.start_ticks == self.start_ticks)
+    }
 }
