@@ -323,7 +323,8 @@ async fn a_paused_queue_holds_only_itself_and_a_raised_limit_applies_at_once() {
 async fn a_delayed_job_waits_for_its_time_and_others_pass_it() {
     let mut f = start(config()).await;
     let mut later = sh("exit 0", "q");
-    let at = f.engine.now_ms() + 400;
+    // Far enough ahead that the job added after it is claimed first even on a loaded machine.
+    let at = f.engine.now_ms() + 2_000;
     later.run_at = Some(at);
     let later = f.add(later).await;
     let now = f.add(sh("exit 0", "q")).await;

@@ -82,33 +82,49 @@ async fn killed_and_ran_again(f: &mut Fixture, id: nightshift_core::JobId) {
     );
 }
 
-/// A process group started with an attempt's tags in its environment, as a job's would be.
-/// Its group is killed when dropped, so a failing test leaves nothing running.
-struct Tagged(std::process::Child);
+/// A process started with an attempt's tags in its environment, as a job's would be: the
+/// leader of a group of its own, or a member of the test's group. Killed (its group, if it
+/// leads one) when dropped, so a failing test leaves nothing running.
+struct Tagged {
+    child: std::process::Child,
+    own_group: bool,
+}
 
 impl Tagged {
     fn start(script: &str, instance: &str, job: nightshift_core::JobId) -> Tagged {
-        let child = std::process::Command::new("/bin/sh")
+        Tagged::spawn(script, instance, job, true)
+    }
+
+    fn spawn(script: &str, instance: &str, job: nightshift_core::JobId, own_group: bool) -> Tagged {
+        let mut command = std::process::Command::new("/bin/sh");
+        command
             .args(["-c", script])
             .env("NIGHTSHIFT_INSTANCE", instance)
             .env("NIGHTSHIFT_JOB_ID", job.to_string())
-            .env("NIGHTSHIFT_ATTEMPT", "1")
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        Tagged(child)
+            .env("NIGHTSHIFT_ATTEMPT", "1");
+        if own_group {
+            command.process_group(0);
+        }
+        Tagged {
+            child: command.spawn().unwrap(),
+            own_group,
+        }
     }
 
-    fn pgid(&self) -> i32 {
-        self.0.id() as i32
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
     }
 }
 
 impl Drop for Tagged {
     fn drop(&mut self) {
-        let group = nix::unistd::Pid::from_raw(self.pgid());
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = self.0.wait();
+        if self.own_group {
+            let group = nix::unistd::Pid::from_raw(self.pid());
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        } else {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
     }
 }
 
@@ -126,9 +142,12 @@ async fn an_attempt_whose_pid_was_never_stored_is_found_by_its_environment() {
         escaped_file.display()
     );
     let orphan = Tagged::start(&script, &instance, id);
-    let pgid = orphan.pgid();
+    let pgid = orphan.pid();
     // Another Nightshift (another data directory) with a job of the same id and attempt.
     let other = Tagged::start("sleep 300 & wait", "0123456789abcdef0123456789abcdef", id);
+    // A tagged process in a group led by a live process without the tags (the test's own):
+    // that group is not the attempt's, and is never signalled.
+    let beside_us = Tagged::spawn("exec sleep 300", &instance, id, false);
     let escaped = || -> Option<i32> {
         std::fs::read_to_string(&escaped_file)
             .ok()?
@@ -137,7 +156,7 @@ async fn an_attempt_whose_pid_was_never_stored_is_found_by_its_environment() {
             .ok()
     };
     eventually("the orphan's processes", || {
-        members(pgid) == 2 && escaped().is_some_and(is_live) && members(other.pgid()) == 2
+        members(pgid) == 2 && escaped().is_some_and(is_live) && members(other.pid()) == 2
     })
     .await;
     let escaped = escaped().unwrap();
@@ -146,9 +165,13 @@ async fn an_attempt_whose_pid_was_never_stored_is_found_by_its_environment() {
     assert_eq!(members(pgid), 0, "recovery killed the attempt's group");
     assert!(!is_live(escaped), "and the process that left the group");
     assert_eq!(
-        members(other.pgid()),
+        members(other.pid()),
         2,
         "another instance's processes are never signalled"
+    );
+    assert!(
+        is_live(beside_us.pid()),
+        "nor a group the attempt does not lead"
     );
     drop(orphan);
     killed_and_ran_again(&mut f, id).await;

@@ -44,7 +44,15 @@ impl Host {
         })
         .await?;
         let api = Api::new(engine);
-        let server = Server::bind(api.clone(), &paths, config.server.port).await?;
+        let server = match Server::bind(api.clone(), &paths, config.server.port).await {
+            Ok(server) => server,
+            Err(e) => {
+                // The engine is already dispatching: stop it in order (its running jobs go
+                // back to their queues) rather than leave it to the process's end.
+                api.engine().shutdown().await;
+                return Err(e.into());
+            }
+        };
         let url = server.url();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

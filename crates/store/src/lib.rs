@@ -6,6 +6,7 @@
 
 mod deps;
 mod error;
+mod instance;
 mod jobs;
 mod migrate;
 mod open;
@@ -64,9 +65,7 @@ impl Store {
         migrate::refuse_newer(&conn, db)?;
         open::configure_writer(&conn, sync)?;
         migrate::migrate_to(&conn, latest_version())?;
-        let instance = conn
-            .query_row("SELECT id FROM instance", [], |r| r.get(0))
-            .map_err(|e| StoreError::Corrupt(format!("the database has no instance id: {e}")))?;
+        let instance = instance::id_for(&conn, db)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: db.to_path_buf(),

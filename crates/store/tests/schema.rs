@@ -51,9 +51,18 @@ async fn a_database_keeps_its_instance_id_and_another_has_its_own() {
     );
     let again = Store::open(&db, dir.path(), Synchronous::Normal).unwrap();
     assert_eq!(again.instance_id(), first);
+    drop(again);
     let other = dir.path().join("other.db");
     let other = Store::open(&other, dir.path(), Synchronous::Normal).unwrap();
     assert_ne!(other.instance_id(), first);
+    // A copy of the data directory opened elsewhere is another instance; the original keeps
+    // its id.
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(&db, copy.path().join("n.db")).unwrap();
+    let copied = Store::open(&copy.path().join("n.db"), copy.path(), Synchronous::Normal).unwrap();
+    assert_ne!(copied.instance_id(), first);
+    let original = Store::open(&db, dir.path(), Synchronous::Normal).unwrap();
+    assert_eq!(original.instance_id(), first);
 }
 
 #[tokio::test]

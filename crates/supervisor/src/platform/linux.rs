@@ -87,7 +87,9 @@ pub(crate) fn group_members(pgid: i32) -> Vec<ProcInfo> {
 
 /// Live processes whose environment holds every one of `tags` (`NAME=value` entries), this
 /// process excluded. The environment read is the one a process was started with, which its
-/// children inherit; processes of other users cannot be read and are skipped.
+/// children inherit; processes of other users cannot be read and are skipped. Each process is
+/// read before and after its environment, and kept only if both reads are the same process, so
+/// a pid that changed hands in between is never reported with the new process's facts.
 pub(crate) fn with_environment(tags: &[Vec<u8>]) -> Vec<ProcInfo> {
     let me = std::process::id() as i32;
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -96,11 +98,11 @@ pub(crate) fn with_environment(tags: &[Vec<u8>]) -> Vec<ProcInfo> {
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|&pid| pid > 1 && pid != me)
-        .filter(|&pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|environ| environ_has(&environ, tags))
+        .filter_map(|pid| {
+            let before = proc_info(pid)?;
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            (environ_has(&environ, tags) && before.same_process(proc_info(pid))).then_some(before)
         })
-        .filter_map(proc_info)
         .collect()
 }
 
