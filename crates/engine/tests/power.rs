@@ -208,14 +208,20 @@ async fn a_requeueing_job_is_stopped_and_put_back_without_using_an_attempt() {
     let job = f.engine.store().job(id).await.unwrap().unwrap();
     assert_eq!(job.attempts_used, 0, "no attempt was used");
     // Back in its queue, the scheduler's next claim sets it aside for power.
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while !f.engine.store().job(id).await.unwrap().unwrap().power_held {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the job was not set aside for power"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    let store = f.engine.store().clone();
+    poll("the job to be set aside for power", || {
+        let store = store.clone();
+        async move {
+            store
+                .job(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .power_held
+                .then_some(())
+        }
+    })
+    .await;
     assert_eq!(f.engine.state(id).await.unwrap(), Some(JobState::Queued));
 
     source.set(battery(56.0));

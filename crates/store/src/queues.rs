@@ -49,13 +49,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueRow> {
         paused: r.get(2)?,
         require_ac: r.get(3)?,
         min_battery: r.get(4)?,
-        on_power_loss: r
-            .get::<_, Option<String>>(5)?
-            .map(|a| {
-                a.parse()
-                    .map_err(|e| crate::rows::corrupt("power-loss action", e))
-            })
-            .transpose()?,
+        on_power_loss: crate::rows::on_power_loss(r, 5)?,
         battery_concurrency: r.get(6)?,
         timeout_ms: r.get::<_, Option<i64>>(7)?.map(|t| t as u64),
         max_attempts: r.get(8)?,

@@ -13,6 +13,16 @@ pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args,
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
     started_at, ended_at, exit_code, signal, outcome";
 
+/// An optional power-loss action column (jobs and queues store it the same way).
+pub(crate) fn on_power_loss(
+    row: &Row<'_>,
+    column: usize,
+) -> rusqlite::Result<Option<nightshift_core::OnPowerLoss>> {
+    row.get::<_, Option<String>>(column)?
+        .map(|a| a.parse().map_err(|e| corrupt("power-loss action", e)))
+        .transpose()
+}
+
 /// A stored value that does not read back, as the row mapper's error.
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -46,10 +56,7 @@ pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
             unique_key: row.get(23)?,
             require_ac: row.get(24)?,
             min_battery: row.get(25)?,
-            on_power_loss: row
-                .get::<_, Option<String>>(26)?
-                .map(|a| a.parse().map_err(|e| corrupt("power-loss action", e)))
-                .transpose()?,
+            on_power_loss: on_power_loss(row, 26)?,
         },
         payload_size: row.get::<_, Option<i64>>(12)?.map(|s| s as u64),
         attempts_used: row.get(13)?,

@@ -1,6 +1,6 @@
 //! Process groups on real processes: stop, escalate, reclaim, capture.
 
-use nightshift_e2e::member_states;
+use nightshift_e2e::{member_states, wait_for};
 use nightshift_supervisor::logfile::{self, LogWriter};
 use nightshift_supervisor::{
     Exit, Identity, Reclaim, SpawnRequest, group_alive, pause, reclaim, resume, spawn, terminate,
@@ -9,16 +9,6 @@ use std::time::{Duration, Instant};
 
 fn members(pgid: i32) -> usize {
     member_states(pgid).len()
-}
-
-/// Polls until `cond` holds, failing the test after `limit`.
-fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::yield_now();
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn request(dir: &std::path::Path, script: &str) -> SpawnRequest {

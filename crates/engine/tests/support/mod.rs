@@ -210,8 +210,20 @@ pub fn on_ac() -> nightshift_power::PowerState {
 
 /// Polls `cond` until it holds or the deadline passes.
 pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    poll(what, || std::future::ready(cond().then_some(()))).await
+}
+
+/// Polls `probe` until it gives a value, failing the test after [`DEADLINE`]; for conditions
+/// that need an `await` (a store read).
+pub async fn poll<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut probe: impl FnMut() -> F,
+) -> T {
     let deadline = tokio::time::Instant::now() + DEADLINE;
-    while !cond() {
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
         assert!(
             tokio::time::Instant::now() < deadline,
             "timed out waiting for {what}"

@@ -106,41 +106,24 @@ fn plan_after_three_days_off_fires_once_with_catch_up_and_skips_without() {
     let due = utc(2026, 5, 5, 2, 30, 0);
     // Off from the evening of the 4th until 09:00 on the 8th: 5th, 6th, 7th and 8th at 02:30.
     let now = utc(2026, 5, 8, 9, 0, 0);
+    // Four missed, the next on the 9th; one run now only with catch-up.
+    let expected = |fire_now| Plan {
+        fire_now,
+        missed: 4,
+        missed_capped: false,
+        next_due_ms: Some(utc(2026, 5, 9, 2, 30, 0)),
+    };
     let with = nightly.plan_in(0, due, now, true, &Utc);
-    assert_eq!(
-        with,
-        Plan {
-            fire_now: true,
-            missed: 4,
-            missed_capped: false,
-            next_due_ms: Some(utc(2026, 5, 9, 2, 30, 0)),
-        }
-    );
+    assert_eq!(with, expected(true));
     let without = nightly.plan_in(0, due, now, false, &Utc);
-    assert_eq!(
-        without,
-        Plan {
-            fire_now: false,
-            missed: 4,
-            missed_capped: false,
-            next_due_ms: Some(utc(2026, 5, 9, 2, 30, 0)),
-        }
-    );
+    assert_eq!(without, expected(false));
     assert!(without.skipped());
 
     // The same with an interval: anchor at 02:30 on the 1st, every day.
     let daily = Recurrence::every("1day").unwrap();
     let anchor = utc(2026, 5, 1, 2, 30, 0);
     let with = daily.plan_in(anchor, due, now, true, &Utc);
-    assert_eq!(
-        with,
-        Plan {
-            fire_now: true,
-            missed: 4,
-            missed_capped: false,
-            next_due_ms: Some(utc(2026, 5, 9, 2, 30, 0)),
-        }
-    );
+    assert_eq!(with, expected(true));
     let without = daily.plan_in(anchor, due, now, false, &Utc);
     assert!(!without.fire_now && without.missed == 4);
     assert!(without.next_due_ms.unwrap() > now);
