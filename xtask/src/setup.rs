@@ -120,3 +120,32 @@ fn fresh(made: &Path, source: &Path) -> bool {
     let time = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     matches!((time(made), time(source)), (Some(m), Some(s)) if m >= s)
 }
+
+/// What a from-scratch `cargo xtask test` leaves in target/ (measured: 3.5 GB), with room
+/// for the linker's temporary files.
+const DISK_NEEDED_GB: u64 = 6;
+
+/// Warns when the disk that holds target/ is nearly full. A linker that runs out of space
+/// dies with a bus error that says nothing about disk, so this names the cause up front.
+/// A warning, not an error: a warm target/ needs far less.
+pub fn disk_space() {
+    let Ok(out) = Command::new("df").args(["-Pk", "."]).output() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    // POSIX output: a header line, then "fs blocks used available capacity mount".
+    let free_kb = text
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split_whitespace().nth(3))
+        .and_then(|field| field.parse::<u64>().ok());
+    if let Some(free_kb) = free_kb {
+        let free_gb = free_kb / 1_000_000;
+        if free_gb < DISK_NEEDED_GB {
+            eprintln!(
+                "warning: {free_gb} GB free on the disk that holds target/; a build from \
+                 scratch needs about {DISK_NEEDED_GB} GB (`cargo clean` frees old builds)"
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 use crate::{setup, sh};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
+    setup::disk_space();
     setup::packages()?;
     setup::nextest()?;
     setup::tauri_driver()?;
