@@ -5,15 +5,20 @@
 
 use crate::Event;
 use crate::scheduler::Command;
+use futures_util::FutureExt;
 use nightshift_core::{AttemptOutcome, Clock, Config, JobId, Paths};
 use nightshift_store::{Claimed, Finish, Store};
 use nightshift_supervisor::logfile::LogWriter;
-use nightshift_supervisor::{Exit, SpawnRequest, group_alive, pause, resume, spawn, terminate};
+use nightshift_supervisor::{
+    Exit, Identity, Reclaim, SpawnRequest, group_alive, pause, reclaim, resume, spawn, terminate,
+};
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
@@ -98,7 +103,12 @@ pub(crate) async fn run(
     let queue = claimed.job.spec.queue.clone();
     let notify = claimed.job.spec.notify;
     let payload_file = ctx.paths.run_dir.join(format!("{id}.json"));
-    let result = attempt(&ctx, &claimed, control, &payload_file).await;
+    let spawned = OnceLock::new();
+    let result = guarded(
+        attempt(&ctx, &claimed, control, &payload_file, &spawned),
+        &spawned,
+    )
+    .await;
     set_paused(&ctx, id, None);
     if claimed.job.payload_size.is_some() {
         let _ = tokio::fs::remove_file(&payload_file).await;
@@ -160,11 +170,49 @@ pub(crate) async fn run(
     });
 }
 
+/// Runs an attempt so that a bug in Nightshift cannot leave its processes unwatched or its
+/// slot taken: if the attempt panics, the group it started (`spawned`) is killed the way
+/// start-up recovery kills one (only if its leader's start time still matches), and the
+/// attempt fails with the panic's message. The caller then records it and frees the slot as
+/// for any other end. A failure, not an interruption, so that a bug that panics on every run
+/// of a job ends with the job's attempts instead of looping.
+async fn guarded(attempt: impl Future<Output = Outcome>, spawned: &OnceLock<Identity>) -> Outcome {
+    let panic = match AssertUnwindSafe(attempt).catch_unwind().await {
+        Ok(outcome) => return outcome,
+        Err(panic) => panic,
+    };
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    let processes = match spawned.get() {
+        None => "no process was started",
+        Some(identity) => match reclaim(identity).await {
+            Reclaim::Killed { survivors: 0, .. } | Reclaim::Gone => "its processes were stopped",
+            Reclaim::Killed { .. } => "some of its processes could not be stopped",
+            Reclaim::OtherBoot | Reclaim::NotOurs | Reclaim::Unknown => {
+                "its processes could not be identified, so none were stopped"
+            }
+        },
+    };
+    tracing::error!(panic = %message, processes, "the supervision of an attempt failed");
+    Outcome {
+        outcome: AttemptOutcome::Failed,
+        consume: true,
+        exit: None,
+        reason: Some(format!(
+            "Nightshift failed while supervising this attempt ({message}); {processes}"
+        )),
+    }
+}
+
 async fn attempt(
     ctx: &Context,
     claimed: &Claimed,
     mut control: mpsc::UnboundedReceiver<Control>,
     payload_file: &std::path::Path,
+    spawned: &OnceLock<Identity>,
 ) -> Outcome {
     let job = &claimed.job;
     let spec = &job.spec;
@@ -200,6 +248,7 @@ async fn attempt(
         Err(e) => return spawn_failed(e.to_string()),
     };
     let identity = &running.identity;
+    let _ = spawned.set(identity.clone());
     if let Err(e) = ctx
         .store
         .set_identity(
@@ -416,4 +465,66 @@ async fn write_payload(store: &Store, id: JobId, path: PathBuf) -> Result<(), St
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nightshift_e2e::group_members;
+    use nightshift_e2e::wait_for;
+
+    /// A panic inside the attempt, as a bug in the runner would raise one.
+    fn panicking() -> Outcome {
+        panic!("a bug in the runner")
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_supervising_kills_the_group_and_fails_the_attempt() {
+        let logs = tempfile::tempdir().unwrap();
+        let spawned = OnceLock::new();
+        let mut pgid = 0;
+        let outcome = guarded(
+            async {
+                let running = spawn(SpawnRequest {
+                    program: "sh".into(),
+                    args: vec!["-c".into(), "sleep 60 & sleep 60".into()],
+                    env: Vec::new(),
+                    cwd: None,
+                    log: LogWriter::new(logs.path(), 1, 1 << 20),
+                })
+                .expect("sh starts");
+                pgid = running.pgid();
+                spawned.set(running.identity.clone()).unwrap();
+                wait_for(Duration::from_secs(10), "the shell and both sleeps", || {
+                    group_members(pgid).len() >= 2
+                });
+                panicking()
+            },
+            &spawned,
+        )
+        .await;
+        assert_eq!(outcome.outcome, AttemptOutcome::Failed);
+        assert!(
+            outcome.consume,
+            "a bug that panics every time must not retry forever"
+        );
+        let reason = outcome.reason.unwrap_or_default();
+        assert!(reason.contains("a bug in the runner"), "{reason}");
+        assert!(reason.contains("its processes were stopped"), "{reason}");
+        assert_eq!(group_members(pgid), Vec::<i32>::new(), "the group is gone");
+    }
+
+    #[tokio::test]
+    async fn a_panic_before_anything_started_signals_nothing() {
+        let outcome = guarded(async { panicking() }, &OnceLock::new()).await;
+        assert_eq!(outcome.outcome, AttemptOutcome::Failed);
+        let reason = outcome.reason.unwrap_or_default();
+        assert!(reason.contains("no process was started"), "{reason}");
+    }
+
+    #[tokio::test]
+    async fn an_attempt_that_ends_normally_passes_through() {
+        let outcome = guarded(async { ended(Some(Exit::Code(0))) }, &OnceLock::new()).await;
+        assert_eq!(outcome.outcome, AttemptOutcome::Succeeded);
+    }
 }
