@@ -132,14 +132,7 @@ pub fn disk_space() {
     let Ok(out) = Command::new("df").args(["-Pk", "."]).output() else {
         return;
     };
-    let text = String::from_utf8_lossy(&out.stdout);
-    // POSIX output: a header line, then "fs blocks used available capacity mount".
-    let free_kb = text
-        .lines()
-        .nth(1)
-        .and_then(|line| line.split_whitespace().nth(3))
-        .and_then(|field| field.parse::<u64>().ok());
-    if let Some(free_kb) = free_kb {
+    if let Some(free_kb) = available_kb(&String::from_utf8_lossy(&out.stdout)) {
         let free_gb = free_kb / 1_000_000;
         if free_gb < DISK_NEEDED_GB {
             eprintln!(
@@ -147,5 +140,28 @@ pub fn disk_space() {
                  scratch needs about {DISK_NEEDED_GB} GB (`cargo clean` frees old builds)"
             );
         }
+    }
+}
+
+/// The available space in `df -Pk` output: a header line, then "filesystem blocks used
+/// available capacity mount" (POSIX format, 1024-byte blocks).
+fn available_kb(df: &str) -> Option<u64> {
+    df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::available_kb;
+
+    #[test]
+    fn reads_the_available_column_of_posix_df_output() {
+        let df = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
+                  /dev/sda1        263174212 91234567   4718592      96% /\n";
+        assert_eq!(available_kb(df), Some(4_718_592));
+        assert_eq!(
+            available_kb("Filesystem 1024-blocks Used Available\n"),
+            None
+        );
+        assert_eq!(available_kb(""), None);
     }
 }
