@@ -17,17 +17,12 @@ pub(crate) const RECHECK: Duration = Duration::from_secs(2);
 /// System CPU use, in percent of all cores, measured over `SAMPLE_GAP` on a blocking thread.
 pub(crate) async fn measure(system: Arc<Mutex<sysinfo::System>>) -> Option<f32> {
     let first = system.clone();
-    tokio::task::spawn_blocking(move || {
-        first
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .refresh_cpu_usage()
-    })
-    .await
-    .ok()?;
+    tokio::task::spawn_blocking(move || crate::locks::lock(&first).refresh_cpu_usage())
+        .await
+        .ok()?;
     tokio::time::sleep(SAMPLE_GAP).await;
     tokio::task::spawn_blocking(move || {
-        let mut system = system.lock().unwrap_or_else(|p| p.into_inner());
+        let mut system = crate::locks::lock(&system);
         system.refresh_cpu_usage();
         system.global_cpu_usage()
     })

@@ -14,6 +14,7 @@ mod enqueue;
 mod error;
 mod events;
 mod instance;
+mod locks;
 mod power;
 mod power_gate;
 mod queues;
@@ -235,11 +236,7 @@ impl EngineHandle {
     /// included), for the one listener that must not miss the first moments; `None` once
     /// taken. Later listeners use `subscribe`.
     pub fn take_startup_events(&self) -> Option<broadcast::Receiver<Event>> {
-        self.inner
-            .startup_events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
+        crate::locks::lock(&self.inner.startup_events).take()
     }
 
     /// Attempts running right now.
@@ -432,11 +429,7 @@ impl EngineHandle {
 
     /// Names of queues with settings changed at run time.
     pub fn set_queue_names(&self) -> Vec<String> {
-        let rows = self
-            .inner
-            .queue_rows
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let rows = crate::locks::read(&self.inner.queue_rows);
         rows.keys().cloned().collect()
     }
 
@@ -447,32 +440,19 @@ impl EngineHandle {
 
     /// Queues whose waiting work power holds back, and why.
     pub fn power_holds(&self) -> std::collections::BTreeMap<String, PowerHold> {
-        let held = self
-            .inner
-            .power_held
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let held = crate::locks::read(&self.inner.power_held);
         held.iter().map(|(q, h)| (q.clone(), *h)).collect()
     }
 
     /// Running jobs paused because power was lost, and why.
     pub fn power_paused(&self) -> std::collections::BTreeMap<JobId, PausedForPower> {
-        let paused = self
-            .inner
-            .power_paused
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let paused = crate::locks::read(&self.inner.power_paused);
         paused.iter().map(|(id, p)| (*id, p.clone())).collect()
     }
 
     /// The CPU ceiling (`jobs.max_cpu`) holding new jobs back, if it does.
     pub fn cpu_hold(&self) -> Option<CpuHold> {
-        *self
-            .inner
-            .ctx
-            .cpu_held
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        *crate::locks::read(&self.inner.ctx.cpu_held)
     }
 
     /// Which power source is read ("system", or "simulated (path)").
@@ -499,12 +479,7 @@ impl EngineHandle {
         {
             let _ = done.await;
         }
-        let task = self
-            .inner
-            .task
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let task = crate::locks::lock(&self.inner.task).take();
         if let Some(task) = task {
             let _ = task.await;
         }

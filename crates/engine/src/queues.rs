@@ -57,7 +57,7 @@ pub(crate) fn settings(
     rows: &RwLock<HashMap<String, QueueRow>>,
     name: &str,
 ) -> QueueSettings {
-    let rows = rows.read().unwrap_or_else(|p| p.into_inner());
+    let rows = crate::locks::read(rows);
     let row = rows.get(name);
     let (concurrency, limit_source) = match (
         row.and_then(|r| r.concurrency),

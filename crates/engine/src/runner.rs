@@ -400,7 +400,7 @@ fn stopped(stop: Stop, exit: Option<Exit>) -> Outcome {
 
 /// Records (or clears) that a job is paused for power, for readers.
 fn set_paused(ctx: &Context, id: JobId, paused: Option<crate::PausedForPower>) {
-    let mut all = ctx.power_paused.write().unwrap_or_else(|p| p.into_inner());
+    let mut all = crate::locks::write(&ctx.power_paused);
     match paused {
         Some(paused) => all.insert(id, paused),
         None => all.remove(&id),

@@ -253,11 +253,7 @@ impl Scheduler {
                 let now = self.ctx.clock.now_ms();
                 let result = self.ctx.store.set_queue(&name, change, now).await;
                 let result = result.map_err(EngineError::from).inspect(|row| {
-                    self.ctx
-                        .queues
-                        .write()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(name.clone(), row.clone());
+                    crate::locks::write(&self.ctx.queues).insert(name.clone(), row.clone());
                     let _ = self
                         .ctx
                         .events
@@ -406,11 +402,7 @@ impl Scheduler {
     /// continue running jobs by their policy, start what may start, and say so when work that
     /// power held goes on.
     async fn power_changed(&mut self) {
-        let held_before: BTreeSet<String> = self
-            .power
-            .held
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        let held_before: BTreeSet<String> = crate::locks::read(&self.power.held)
             .keys()
             .cloned()
             .collect();
@@ -515,14 +507,14 @@ impl Scheduler {
             let at = self.ctx.clock.now_ms() + crate::cpu::RECHECK.as_millis() as i64;
             cpu.recheck_at = Some(cpu.recheck_at.map_or(at, |r| r.min(at)));
         }
-        *self.ctx.cpu_held.write().unwrap_or_else(|p| p.into_inner()) = hold;
+        *crate::locks::write(&self.ctx.cpu_held) = hold;
         hold.is_some()
     }
 
     /// Whether power holds `queue` back now; records it (and why) for readers.
     fn power_holds(&mut self, queue: &crate::queues::QueueSettings) -> bool {
         let state = *self.power.state.borrow();
-        let mut held = self.power.held.write().unwrap_or_else(|p| p.into_inner());
+        let mut held = crate::locks::write(&self.power.held);
         let for_battery = matches!(held.get(&queue.name), Some(PowerHold::BatteryLow { .. }));
         let (holds, changed) = match power_gate::hold(queue, state, for_battery) {
             Some(reason) => (true, held.insert(queue.name.clone(), reason).is_none()),
@@ -589,11 +581,7 @@ impl Scheduler {
             if (claimed.len() as u32) < free {
                 self.dirty.remove(&queue);
             }
-            self.power
-                .held
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&queue);
+            crate::locks::write(&self.power.held).remove(&queue);
             *started.entry(queue.clone()).or_default() += claimed.len();
             for job in claimed {
                 let (control, control_rx) = mpsc::unbounded_channel();
