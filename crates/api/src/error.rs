@@ -16,6 +16,8 @@ pub enum ErrorKind {
     NotFound,
     Conflict,
     PayloadTooLarge,
+    /// The disk is full: nothing was stored (HTTP 507).
+    InsufficientStorage,
     Unavailable,
     Internal,
 }
@@ -30,6 +32,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
             ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::InsufficientStorage => "insufficient_storage",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
@@ -65,8 +68,9 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         let kind = match &e {
+            e if e.is_disk_full() => ErrorKind::InsufficientStorage,
             StoreError::NotFound(_) | StoreError::NoSchedule(_) => ErrorKind::NotFound,
-            StoreError::WrongState { .. } => ErrorKind::Conflict,
+            StoreError::WrongState { .. } | StoreError::Exists(_) => ErrorKind::Conflict,
             StoreError::Invalid(_) => ErrorKind::BadRequest,
             StoreError::Closed(_) => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,

@@ -71,6 +71,7 @@ impl Api {
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<Enqueued, ApiError> {
         let started = self.engine.now_ms();
         let job = self.prepare(request, started)?;
+        enqueue::check_working_dirs(std::slice::from_ref(&job)).await?;
         let unique = job.spec.unique_key.is_some();
         let id = self.engine.enqueue(vec![job]).await?[0];
         let existing = unique && self.made_before(id, started).await?;
@@ -97,6 +98,7 @@ impl Api {
                 "the batch is empty: send one job per line",
             ));
         }
+        enqueue::check_working_dirs(&jobs).await?;
         let ids = self.engine.enqueue(jobs).await?;
         Ok(BatchEnqueued {
             count: ids.len(),
@@ -105,7 +107,12 @@ impl Api {
     }
 
     pub async fn list(&self, query: ListQuery) -> Result<JobPage, ApiError> {
-        let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+        let limit = query.limit.unwrap_or(100);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ApiError::bad_request(format!(
+                "limit must be between 1 and {MAX_PAGE}, got {limit}"
+            )));
+        }
         if let Some(queue) = &query.queue {
             nightshift_core::job::validate_queue_name(queue)
                 .map_err(|e| ApiError::bad_request(e.0))?;

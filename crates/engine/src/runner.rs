@@ -123,7 +123,7 @@ pub(crate) async fn run(
         ctx.config.jobs.retry_backoff_max,
         crate::backoff::jitter(id.0 as u64 ^ now as u64),
     );
-    let retry_at = now + wait.as_millis() as i64;
+    let retry_at = nightshift_core::timestamp::later(now, wait);
     let finish = Finish {
         job: id,
         attempt: claimed.attempt_id,

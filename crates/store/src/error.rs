@@ -35,6 +35,9 @@ pub enum StoreError {
     /// The request cannot be stored as asked (a dependency that can never be met).
     #[error("{0}")]
     Invalid(String),
+    /// Something with this name is already stored.
+    #[error("{0}")]
+    Exists(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("the store is shut down: {0}")]
@@ -44,6 +47,24 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the write failed for want of disk space (SQLite's SQLITE_FULL, or ENOSPC or
+    /// EDQUOT from a file the store writes), whatever wraps it.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            StoreError::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            // The writer reports a rolled-back batch by its message only.
+            StoreError::NotSaved(message) | StoreError::Closed(message) => {
+                message.contains("database or disk is full")
+                    || message.contains("No space left on device")
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> StoreError {
         StoreError::Io {
             context: context.into(),

@@ -5,6 +5,7 @@ mod api_security;
 mod cli;
 mod crash;
 mod desktop;
+mod input;
 mod instance;
 mod logs;
 mod payload;
