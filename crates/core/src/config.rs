@@ -79,6 +79,9 @@ pub struct JobsConfig {
     /// The longest wait between retries.
     #[serde(with = "serde_human")]
     pub retry_backoff_max: Duration,
+    /// Crashes of Nightshift in a row during a job's attempts before the job fails (they do
+    /// not use its attempts).
+    pub max_interruptions: u32,
     /// No new job starts while the system's CPU use is above this percent; unset: no ceiling.
     pub max_cpu: Option<u8>,
 }
@@ -93,6 +96,7 @@ impl Default for JobsConfig {
             max_attempts: 1,
             retry_backoff: Duration::from_secs(5),
             retry_backoff_max: Duration::from_secs(600),
+            max_interruptions: 3,
             max_cpu: None,
         }
     }
@@ -253,6 +257,11 @@ impl Config {
         let limit = crate::job::MAX_ATTEMPTS_LIMIT;
         if self.jobs.max_attempts == 0 || self.jobs.max_attempts > limit {
             return Err(format!("jobs.max_attempts must be between 1 and {limit}"));
+        }
+        if self.jobs.max_interruptions == 0 || self.jobs.max_interruptions > limit {
+            return Err(format!(
+                "jobs.max_interruptions must be between 1 and {limit}"
+            ));
         }
         if self.jobs.max_cpu.is_some_and(|p| p == 0 || p > 100) {
             return Err("jobs.max_cpu must be a percent from 1 to 100".into());

@@ -90,7 +90,7 @@ impl Engine {
         // This first receiver exists before recovery and dispatch, so whoever takes it (the
         // desktop shell's notifier) misses no event of this run.
         let (events, startup_events) = broadcast::channel(4096);
-        let recovery = recovery::run(&store, &paths, &*clock, &events).await?;
+        let recovery = recovery::run(&store, &paths, &config, &*clock, &events).await?;
         let power = power::watch(power, config.power.poll, events.clone()).await;
         let power_view = scheduler::PowerView {
             state: power.clone(),
@@ -482,6 +482,11 @@ impl EngineHandle {
         let task = crate::locks::lock(&self.inner.task).take();
         if let Some(task) = task {
             let _ = task.await;
+        }
+        // Every outcome is recorded by now: leave the database file complete on its own, so a
+        // copy of it alone (a backup) is up to date.
+        if let Err(e) = self.inner.store.checkpoint().await {
+            tracing::warn!(error = %e, "cannot fold the write-ahead log into the database on stop");
         }
     }
 

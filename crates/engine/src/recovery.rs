@@ -4,11 +4,13 @@
 //! killed; a pid that now belongs to someone else is never signalled. An attempt claimed but
 //! with no identity stored (a crash right after the spawn) is found by the tags in its
 //! processes' environment: this database's instance id, the job id and the attempt number.
-//! Either way the attempt is marked interrupted and counts as used (the job may be what crashed
-//! us), so the job goes back to its queue while attempts remain and fails otherwise.
+//! Either way the attempt is marked interrupted. It does not use one of the job's attempts (the
+//! crash was ours, not the job's), but counts as an interruption in a row: the job goes back
+//! to its queue until `jobs.max_interruptions` crashes in a row, then fails (it may be what
+//! brings Nightshift or the machine down).
 
 use crate::{EngineError, Event};
-use nightshift_core::{AttemptOutcome, Clock, JobState, Paths};
+use nightshift_core::{AttemptOutcome, Clock, Config, JobState, Paths};
 use nightshift_store::{Finish, Store};
 use nightshift_supervisor::{Identity, Reclaim, reclaim, reclaim_tagged};
 use tokio::sync::broadcast;
@@ -28,6 +30,7 @@ pub struct RecoveryReport {
 pub(crate) async fn run(
     store: &Store,
     paths: &Paths,
+    config: &Config,
     clock: &dyn Clock,
     events: &broadcast::Sender<Event>,
 ) -> Result<RecoveryReport, EngineError> {
@@ -68,7 +71,10 @@ pub(crate) async fn run(
                 job: job.id,
                 attempt: attempt.id,
                 outcome: AttemptOutcome::Interrupted,
-                consume: true,
+                // Our crash is not charged to the job's attempts; it counts toward its
+                // interruptions in a row instead, so a job that brings us down every time ends.
+                consume: false,
+                crash_limit: Some(config.jobs.max_interruptions),
                 exit_code: None,
                 signal: None,
                 reason: Some(format!(

@@ -134,6 +134,7 @@ pub(crate) async fn run(
         reason: result.reason.clone(),
         now,
         retry_at: Some(retry_at),
+        crash_limit: None,
     };
     match ctx.store.finish(finish).await {
         Ok(ended) => {

@@ -77,6 +77,12 @@ impl Store {
         })
     }
 
+    /// Folds the WAL back into the database file (and empties it), after every write sent
+    /// before: a copy of the database file alone is then complete. Called on a graceful stop.
+    pub async fn checkpoint(&self) -> Result<()> {
+        self.inner.writer.checkpoint().await
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }

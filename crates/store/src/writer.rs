@@ -53,13 +53,22 @@ where
     }
 }
 
+/// What the writer thread is asked to do.
+enum Message {
+    /// A request, run in the next batch's transaction.
+    Request(Box<dyn Request>),
+    /// Fold the WAL back into the database file, between transactions (a checkpoint cannot run
+    /// inside one).
+    Checkpoint(oneshot::Sender<Result<()>>),
+}
+
 pub(crate) struct Writer {
-    tx: mpsc::Sender<Box<dyn Request>>,
+    tx: mpsc::Sender<Message>,
 }
 
 impl Writer {
     pub(crate) fn start(conn: Connection) -> Result<Writer> {
-        let (tx, rx) = mpsc::channel::<Box<dyn Request>>();
+        let (tx, rx) = mpsc::channel::<Message>();
         std::thread::Builder::new()
             .name("nightshift-store-writer".into())
             .spawn(move || run(conn, rx))
@@ -73,7 +82,19 @@ impl Writer {
     ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Box::new(Call { f, reply }))
+            .send(Message::Request(Box::new(Call { f, reply })))
+            .map_err(|_| StoreError::Closed("the writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Closed("the writer thread dropped a request".into()))?
+    }
+
+    /// Folds the WAL back into the database file and truncates it, after every write sent
+    /// before it has committed.
+    pub(crate) async fn checkpoint(&self) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Message::Checkpoint(reply))
             .map_err(|_| StoreError::Closed("the writer thread has stopped".into()))?;
         answer
             .await
@@ -81,20 +102,49 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Request>>) {
-    while let Ok(first) = rx.recv() {
+fn run(conn: Connection, rx: mpsc::Receiver<Message>) {
+    let mut next = rx.recv().ok();
+    while let Some(message) = next.take() {
+        let first = match message {
+            Message::Checkpoint(reply) => {
+                let _ = reply.send(checkpoint(&conn));
+                next = rx.recv().ok();
+                continue;
+            }
+            Message::Request(request) => request,
+        };
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(request) => batch.push(request),
+                Ok(Message::Request(request)) => batch.push(request),
+                // Handled after this batch commits, so it covers every write sent before it.
+                Ok(checkpoint) => {
+                    next = Some(checkpoint);
+                    break;
+                }
                 Err(_) => break,
             }
         }
         commit_batch(&conn, batch);
+        if next.is_none() {
+            next = rx.recv().ok();
+        }
     }
     // Every handle is gone: fold the WAL back so the file is complete on its own.
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    let _ = checkpoint(&conn);
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)`, failing when a reader kept it from completing (its first
+/// column, "busy", is 1): the database file alone is then not yet complete.
+fn checkpoint(conn: &Connection) -> Result<()> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        return Err(StoreError::NotSaved(
+            "a reader kept the checkpoint from completing".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
