@@ -187,15 +187,15 @@ pub struct QueueConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("cannot write the default config file {path}: {source}")]
+    #[error("cannot write the default config file {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("invalid config file {path}: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -210,15 +210,15 @@ impl Config {
                 message,
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                write_default(path).map_err(|source| ConfigError::Write {
+                write_default(path).map_err(|error| ConfigError::Write {
                     path: path.to_path_buf(),
-                    source,
+                    error,
                 })?;
                 Ok(Config::default())
             }
-            Err(source) => Err(ConfigError::Read {
+            Err(error) => Err(ConfigError::Read {
                 path: path.to_path_buf(),
-                source,
+                error,
             }),
         }
     }

@@ -25,6 +25,9 @@ pub struct Paths {
     pub lock_file: PathBuf,
     /// Written by the running instance: its API address and pid. The CLI finds it here.
     pub address_file: PathBuf,
+    /// The id of the database that belongs to this data folder (see the store's `folder`
+    /// module): a database from elsewhere is refused.
+    pub identity_file: PathBuf,
 }
 
 impl Paths {
@@ -43,6 +46,7 @@ impl Paths {
             token_file: data_dir.join("token"),
             lock_file: data_dir.join("nightshift.lock"),
             address_file: data_dir.join("daemon.json"),
+            identity_file: data_dir.join("folder-id"),
             data_dir,
         }
     }
@@ -111,6 +115,7 @@ mod tests {
             &p.token_file,
             &p.lock_file,
             &p.address_file,
+            &p.identity_file,
         ] {
             assert!(path.starts_with(home), "{} outside home", path.display());
         }

@@ -76,11 +76,18 @@ impl Engine {
             .ensure_dirs()
             .map_err(|e| EngineError::io("cannot create the data folders", e))?;
         let lock = InstanceLock::acquire(&paths)?;
+        warn_if_shared(&paths.data_dir);
         let store = {
             let paths = paths.clone();
             let sync = config.store.synchronous;
             tokio::task::spawn_blocking(move || {
-                Store::open(&paths.db_file, &paths.payloads_dir, sync)
+                let folder = nightshift_store::Folder {
+                    db: paths.db_file.clone(),
+                    payloads: paths.payloads_dir.clone(),
+                    logs: paths.logs_dir.clone(),
+                    identity: paths.identity_file.clone(),
+                };
+                Store::open_folder(&folder, sync)
             })
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))??
@@ -151,6 +158,27 @@ impl Engine {
                 _lock: lock,
             }),
         })
+    }
+}
+
+/// Says so when other users can look into the data folder. Nightshift's own files in it are
+/// private (0600) whatever the folder's mode, but a folder the user made readable may hold
+/// other things, and its listing shows which jobs exist.
+fn warn_if_shared(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    folder = %dir.display(),
+                    mode = format!("{mode:o}"),
+                    "the data folder is open to other users; its files are private, but \
+                     `chmod 700` the folder to keep its listing private too"
+                );
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod api_security;
 mod cli;
 mod crash;
+mod data_folder;
 mod desktop;
 mod input;
 mod instance;
