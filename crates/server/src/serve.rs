@@ -106,6 +106,8 @@ pub(crate) async fn serve(
             let _ = stream.try_write(&refusal);
             continue;
         };
+        // Answers go out in one write each, and small events must not wait on Nagle's
+        // algorithm for the acknowledgement of the one before.
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(Watched::new(stream, activity.clone(), limits.body_timeout));
