@@ -19,7 +19,7 @@ mod http;
 mod process;
 
 pub use daemon::{Daemon, DaemonBuilder};
-pub use http::{RawResponse, contains_bytes, raw_request};
+pub use http::{RawResponse, contains_bytes, is_closed, raw_request, read_answer, write_request};
 pub use process::{
     OwnedProcess, catches_signal, group_members, holders_of, is_live, live_in_group, member_states,
     proc_stat, state_of, stopped,

@@ -77,6 +77,22 @@ pub fn nextest() -> anyhow::Result<()> {
     sh("cargo", &["install", "cargo-nextest", "--locked"])
 }
 
+/// Installs cargo-deny (licences, bans and sources of the dependencies) if it is missing.
+pub fn deny() -> anyhow::Result<()> {
+    if works("cargo", &["deny", "--version"]) {
+        return Ok(());
+    }
+    sh("cargo", &["install", "cargo-deny", "--locked"])
+}
+
+/// Installs cargo-machete (dependencies no crate uses) if it is missing.
+pub fn machete() -> anyhow::Result<()> {
+    if works("cargo", &["machete", "--version"]) {
+        return Ok(());
+    }
+    sh("cargo", &["install", "cargo-machete", "--locked"])
+}
+
 /// Installs tauri-driver (WebDriver for Tauri apps) if it is missing.
 pub fn tauri_driver() -> anyhow::Result<()> {
     if works("tauri-driver", &["--help"]) {

@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Forbidden,
     MisdirectedRequest,
     NotFound,
+    /// 405: the route exists, not with this method.
+    MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
     /// The disk is full: nothing was stored (HTTP 507).
@@ -30,6 +32,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::MisdirectedRequest => "misdirected_request",
             ErrorKind::NotFound => "not_found",
+            ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::Conflict => "conflict",
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::InsufficientStorage => "insufficient_storage",

@@ -44,7 +44,7 @@ impl Host {
         })
         .await?;
         let api = Api::new(engine);
-        let server = match Server::bind(api.clone(), &paths, config.server.port).await {
+        let server = match Server::bind_with(api.clone(), &paths, &config.server).await {
             Ok(server) => server,
             Err(e) => {
                 // The engine is already dispatching: stop it in order (its running jobs go

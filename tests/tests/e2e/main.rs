@@ -15,6 +15,7 @@ mod process_groups;
 mod queues;
 mod recurring;
 mod scheduling;
+mod server_limits;
 
 use nightshift_e2e::Daemon;
 use serde_json::Value;
