@@ -45,7 +45,7 @@ impl FromStr for JobId {
         match s.parse::<i64>() {
             Ok(n) if n > 0 => Ok(JobId(n)),
             _ => Err(format!(
-                "job id must be a whole number from 1 to {}, got '{s}'",
+                "job id must be a positive whole number up to {}, got '{s}'",
                 i64::MAX
             )),
         }
