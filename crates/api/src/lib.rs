@@ -53,8 +53,10 @@ impl Api {
 
     pub async fn health(&self) -> Result<Health, ApiError> {
         let recovery = self.engine.recovery();
+        let health = self.engine.health();
         Ok(Health {
-            status: "ok".into(),
+            status: health.status.as_str().into(),
+            problems: health.problems,
             version: env!("CARGO_PKG_VERSION").into(),
             api_version: API_VERSION,
             pid: std::process::id(),
@@ -340,6 +342,7 @@ impl Api {
             paused: self.engine.is_paused(),
             held_for_power: self.engine.power_holds().into_keys().collect(),
             jobs_held_for_power: self.engine.store().any_power_held().await?,
+            problems: self.engine.health().problems,
         })
     }
 

@@ -28,6 +28,9 @@ pub struct Paths {
     /// The id of the database that belongs to this data folder (see the store's `folder`
     /// module): a database from elsewhere is refused.
     pub identity_file: PathBuf,
+    /// Outcomes of ended attempts that the database could not take yet (see the engine's
+    /// `outcomes` module).
+    pub outcomes_file: PathBuf,
 }
 
 impl Paths {
@@ -47,6 +50,7 @@ impl Paths {
             lock_file: data_dir.join("nightshift.lock"),
             address_file: data_dir.join("daemon.json"),
             identity_file: data_dir.join("folder-id"),
+            outcomes_file: data_dir.join("outcomes.pending"),
             data_dir,
         }
     }
@@ -116,6 +120,7 @@ mod tests {
             &p.lock_file,
             &p.address_file,
             &p.identity_file,
+            &p.outcomes_file,
         ] {
             assert!(path.starts_with(home), "{} outside home", path.display());
         }

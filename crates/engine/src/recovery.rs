@@ -25,6 +25,9 @@ pub struct RecoveryReport {
     /// Stored pids now used by another process, left alone.
     pub not_ours: usize,
     pub payloads_removed: usize,
+    /// Outcomes the previous run kept in its journal (the database could not take them then),
+    /// recorded now.
+    pub outcomes_recorded: usize,
 }
 
 pub(crate) async fn run(
@@ -33,9 +36,29 @@ pub(crate) async fn run(
     config: &Config,
     clock: &dyn Clock,
     events: &broadcast::Sender<Event>,
+    pending: &crate::outcomes::Pending,
 ) -> Result<RecoveryReport, EngineError> {
     let mut report = RecoveryReport::default();
     clear_run_dir(paths).await;
+    // First the outcomes a previous run could not write (a full disk): those attempts ended
+    // on their own, and must be recorded as they ended, not as interrupted.
+    for finish in pending.left_over() {
+        let (job, attempt) = (finish.job, finish.attempt);
+        match store.finish(finish).await {
+            Ok(ended) => {
+                report.outcomes_recorded += 1;
+                tracing::info!(job = %job, attempt, state = %ended.state, "recorded an outcome the previous run could not write");
+                crate::events::dependants_cancelled(events, &ended.dependants);
+            }
+            // Already recorded (it landed before the stop): nothing to do.
+            Err(
+                nightshift_store::StoreError::WrongState { .. }
+                | nightshift_store::StoreError::NotFound(_),
+            ) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    pending.clear_left_over();
     report.payloads_removed = store.remove_orphan_payloads().await?;
     for (attempt, job) in store.open_attempts().await? {
         let what = match (attempt.pid, attempt.outcome) {

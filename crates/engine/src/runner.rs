@@ -66,6 +66,11 @@ pub(crate) struct Context {
     /// attempt can announce `Started` and down before it announces `Ended`, so whoever
     /// refreshes a count on those events reads the count they imply.
     pub running: Arc<AtomicUsize>,
+    pub health: Arc<crate::health::Health>,
+    /// Outcomes the database could not take yet.
+    pub pending: Arc<crate::outcomes::Pending>,
+    /// The engine is stopping: an outcome that cannot be written is retried only briefly.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 /// What the scheduler tells a running attempt.
@@ -136,7 +141,14 @@ pub(crate) async fn run(
         retry_at: Some(retry_at),
         crash_limit: None,
     };
-    match ctx.store.finish(finish).await {
+    // While the engine stops, a write that keeps failing is retried a few times (about 3 s),
+    // then left to the journal for the next start.
+    let tries_while_stopping = AtomicUsize::new(0);
+    let give_up = || {
+        ctx.stopping.load(Ordering::Relaxed)
+            && tries_while_stopping.fetch_add(1, Ordering::Relaxed) >= 5
+    };
+    match crate::outcomes::record(&ctx.store, &ctx.pending, &ctx.health, finish, give_up).await {
         Ok(ended) => {
             let state = ended.state;
             crate::events::dependants_cancelled(&ctx.events, &ended.dependants);
@@ -158,7 +170,9 @@ pub(crate) async fn run(
                 notify: notify && state.is_final(),
             });
         }
-        // The row stays 'running'; the next start's recovery will settle it.
+        // The store refused it (the attempt was closed meanwhile), or the engine stopped while
+        // the disk stayed full: the row stays 'running', and the next start settles it (from
+        // the outcome journal when it holds the outcome).
         Err(e) => {
             ctx.running.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(job = %id, error = %e, "cannot record the end of an attempt");

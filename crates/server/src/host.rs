@@ -78,6 +78,21 @@ impl Host {
         &self.url
     }
 
+    /// Resolves once a task of the engine has failed (a bug), with what failed; never while
+    /// the engine is sound. The host's owner then stops and exits non-zero, so a supervisor of
+    /// the process can start it afresh (recovery settles what was running).
+    pub async fn engine_failed(&self) -> String {
+        let mut failure = self.api.engine().failure();
+        loop {
+            if let Some(what) = failure.borrow_and_update().clone() {
+                return what;
+            }
+            if failure.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
     /// Tells the CLI where to find this instance (`daemon.json`): the last step of start-up.
     pub fn announce(&self) -> Result<(), ServerError> {
         write_address_file(&self.paths, &self.url)?;

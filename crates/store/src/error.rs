@@ -72,6 +72,32 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl StoreError {
+    /// Whether the failure is the storage's (full, unwritable, failing or damaged, or locked by
+    /// another program), not the request's: the same write may land later, and until it does
+    /// the store is not healthy.
+    pub fn is_storage_failure(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        if self.is_disk_full() || self.is_damaged() {
+            return true;
+        }
+        match self {
+            StoreError::Io { .. } | StoreError::NotSaved(_) | StoreError::ReadOnly { .. } => true,
+            StoreError::Closed(message) => message.starts_with("cannot begin a transaction"),
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(
+                    C::SystemIoFailure
+                        | C::ReadOnly
+                        | C::CannotOpen
+                        | C::DatabaseBusy
+                        | C::DatabaseLocked
+                        | C::OutOfMemory
+                )
+            ),
+            _ => false,
+        }
+    }
+
     /// Whether SQLite found the database damaged (or not a database at all).
     pub fn is_damaged(&self) -> bool {
         match self {

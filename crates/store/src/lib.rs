@@ -120,6 +120,21 @@ impl Store {
         self.inner.writer.checkpoint().await
     }
 
+    /// The last write that failed for the storage's sake (disk full, unwritable, damaged,
+    /// locked by another program), or `None` once a write has committed since.
+    pub fn write_failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.inner.writer.failure()
+    }
+
+    /// A small real write (it touches one row), to learn whether writes land again.
+    pub async fn probe_write(&self) -> Result<()> {
+        self.write(|c| {
+            c.execute("UPDATE instance SET id = id", [])?;
+            Ok(())
+        })
+        .await
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }

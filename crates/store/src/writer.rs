@@ -15,10 +15,14 @@ const MAX_BATCH: usize = 512;
 /// A request's answer, held back until the transaction it ran in has committed.
 type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
+/// The last write that failed for the storage's sake (see `StoreError::is_storage_failure`),
+/// until a batch commits cleanly again; readers show it as the store's health.
+pub(crate) type Failure = tokio::sync::watch::Sender<Option<String>>;
+
 trait Request: Send {
-    /// Runs the request; returns whether it succeeded (else its savepoint is rolled back) and
-    /// how to answer once the commit's result is known.
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Answer);
+    /// Runs the request; returns whether it succeeded (else its savepoint is rolled back), the
+    /// storage failure it met if any, and how to answer once the commit's result is known.
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Option<String>, Answer);
     /// Answers without running (the transaction could not even begin).
     fn refuse(self: Box<Self>, err: &StoreError);
 }
@@ -33,17 +37,22 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T> + Send,
 {
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Answer) {
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Option<String>, Answer) {
         let Call { f, reply } = *self;
         let result = f(conn);
         let ok = result.is_ok();
+        let failure = result
+            .as_ref()
+            .err()
+            .filter(|e| e.is_storage_failure())
+            .map(ToString::to_string);
         let answer: Answer = Box::new(move |commit_error| {
             let _ = reply.send(match commit_error {
                 Some(e) => Err(StoreError::NotSaved(e.to_string())),
                 None => result,
             });
         });
-        (ok, answer)
+        (ok, failure, answer)
     }
 
     fn refuse(self: Box<Self>, err: &StoreError) {
@@ -64,16 +73,23 @@ enum Message {
 
 pub(crate) struct Writer {
     tx: mpsc::Sender<Message>,
+    failure: tokio::sync::watch::Receiver<Option<String>>,
 }
 
 impl Writer {
     pub(crate) fn start(conn: Connection) -> Result<Writer> {
         let (tx, rx) = mpsc::channel::<Message>();
+        let (failed, failure) = tokio::sync::watch::channel(None);
         std::thread::Builder::new()
             .name("nightshift-store-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, failed))
             .map_err(|e| StoreError::io("cannot start the store's writer thread", e))?;
-        Ok(Writer { tx })
+        Ok(Writer { tx, failure })
+    }
+
+    /// The last storage failure of a write, `None` once a batch has committed cleanly since.
+    pub(crate) fn failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.failure.clone()
     }
 
     pub(crate) async fn submit<T: Send + 'static>(
@@ -102,7 +118,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Message>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Message>, failed: Failure) {
     let mut next = rx.recv().ok();
     while let Some(message) = next.take() {
         let first = match message {
@@ -126,7 +142,12 @@ fn run(conn: Connection, rx: mpsc::Receiver<Message>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        let failure = commit_batch(&conn, batch);
+        failed.send_if_modified(|last| {
+            let changed = *last != failure;
+            *last = failure;
+            changed
+        });
         if next.is_none() {
             next = rx.recv().ok();
         }
@@ -147,24 +168,29 @@ fn checkpoint(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
+/// Runs and commits one batch; returns the storage failure it met, if any.
+fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) -> Option<String> {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let err = StoreError::from(e);
         batch.into_iter().for_each(|r| r.refuse(&err));
-        return;
+        return Some(err.to_string());
     }
+    let mut failure = None;
     let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
     let mut requests = batch.into_iter();
     while let Some(request) = requests.next() {
         if let Err(e) = conn.execute_batch("SAVEPOINT request") {
-            request.refuse(&StoreError::from(e));
+            let err = StoreError::from(e);
+            failure = Some(err.to_string());
+            request.refuse(&err);
             continue;
         }
         // A panicking request must not take the writer thread (and every later write) down.
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| request.run(conn)));
         let ok = match ran {
-            Ok((ok, answer)) => {
+            Ok((ok, met, answer)) => {
                 answers.push(answer);
+                failure = failure.or(met);
                 ok
             }
             Err(_) => {
@@ -188,19 +214,25 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
             let _ = conn.execute_batch("ROLLBACK");
             answers.drain(..).for_each(|a| a(Some(&err)));
             let rest: Vec<Box<dyn Request>> = requests.collect();
-            if !rest.is_empty() {
-                commit_batch(conn, rest);
-            }
-            return;
+            let later = if rest.is_empty() {
+                None
+            } else {
+                commit_batch(conn, rest)
+            };
+            return failure.or(later).or_else(|| Some(err.to_string()));
         }
     }
     match conn.execute_batch("COMMIT") {
-        Ok(()) => answers.into_iter().for_each(|a| a(None)),
+        Ok(()) => {
+            answers.into_iter().for_each(|a| a(None));
+            failure
+        }
         Err(e) => {
             let err = StoreError::from(e);
             tracing::error!(error = %err, "commit failed; rolling back the batch");
             let _ = conn.execute_batch("ROLLBACK");
             answers.into_iter().for_each(|a| a(Some(&err)));
+            Some(err.to_string())
         }
     }
 }

@@ -2,7 +2,7 @@
 //! or from another folder is refused at start with a message that says what to do, and the
 //! files are left as they were. Nightshift's files are private whatever the umask.
 
-use nightshift_e2e::{Daemon, JOB_TIMEOUT, describe, text};
+use nightshift_e2e::{Daemon, JOB_TIMEOUT, ReadOnlyBind, describe, text};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -108,7 +108,7 @@ fn a_database_that_cannot_be_written_is_refused() {
     // over itself (the folder stays writable): what a read-only file is to anyone else.
     let root = nix::unistd::geteuid().is_root();
     let _mount = if root {
-        Some(ReadOnlyMount::over(&path))
+        Some(ReadOnlyBind::over(&path))
     } else {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
         None
@@ -238,31 +238,5 @@ fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), &target).unwrap();
         }
-    }
-}
-
-/// A file bind-mounted read-only over itself, unmounted on drop.
-struct ReadOnlyMount(PathBuf);
-
-impl ReadOnlyMount {
-    fn over(path: &Path) -> ReadOnlyMount {
-        let run = |args: &[&str]| {
-            let out = std::process::Command::new("mount")
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "mount {args:?}: {}", describe(&out));
-        };
-        let p = path.to_str().unwrap();
-        run(&["--bind", p, p]);
-        let mount = ReadOnlyMount(path.to_path_buf());
-        run(&["-o", "remount,ro,bind", p]);
-        mount
-    }
-}
-
-impl Drop for ReadOnlyMount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod data_folder;
 mod desktop;
+mod disk_full;
 mod input;
 mod instance;
 mod logs;
