@@ -1,6 +1,7 @@
 //! Nightshift's vocabulary: what a job is, the states it moves through, the attempts it makes,
 //! the configuration a user writes, where files live, and the clock. Every other crate speaks
-//! in these types; this one does no I/O beyond reading the config file and creating folders.
+//! in these types; this one does no I/O beyond reading the config file, creating folders, and
+//! the one way private files are written (`private`).
 //!
 //! Architecture invariants (DESIGN.md), kept by every engine crate:
 //! 1. Only `nightshift-store` talks SQL.
@@ -17,6 +18,7 @@ pub mod duration;
 pub mod job;
 pub mod paths;
 pub mod power_policy;
+pub mod private;
 pub mod recurrence;
 pub mod timestamp;
 

@@ -175,15 +175,16 @@ pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
 mod tests {
     use super::*;
 
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("n.db");
+        let store = Store::open(&db, dir.path(), nightshift_core::Synchronous::Normal).unwrap();
+        (dir, store)
+    }
+
     #[tokio::test]
     async fn a_task_that_panics_fails_the_engine_and_says_which() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
-            &dir.path().join("n.db"),
-            dir.path(),
-            nightshift_core::Synchronous::Normal,
-        )
-        .unwrap();
+        let (_dir, store) = store();
         let (events, mut heard) = broadcast::channel(16);
         let health = std::sync::Arc::new(Health::new(events, &store));
         assert_eq!(health.report().status, Status::Ok);
@@ -206,13 +207,7 @@ mod tests {
 
     #[tokio::test]
     async fn outcomes_waiting_for_the_disk_degrade_the_health_until_they_land() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
-            &dir.path().join("n.db"),
-            dir.path(),
-            nightshift_core::Synchronous::Normal,
-        )
-        .unwrap();
+        let (_dir, store) = store();
         let health = Health::new(broadcast::channel(16).0, &store);
         health.outcomes_pending(2);
         let report = health.report();

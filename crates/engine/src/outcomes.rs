@@ -85,11 +85,10 @@ impl Pending {
     /// Makes sure the journal file exists at its full size (zeros), without touching a journal
     /// that holds records: recovery reads those first.
     pub(crate) fn open(path: &Path) -> std::io::Result<Pending> {
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path)?;
+        let mut file = nightshift_core::private::options()
+            .read(true)
+            .truncate(false)
+            .open(path)?;
         let len = file.metadata()?.len() as usize;
         if len < JOURNAL_BYTES {
             // Real zeros, not a hole: a hole would need space when first written.

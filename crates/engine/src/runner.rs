@@ -476,18 +476,11 @@ async fn write_payload(store: &Store, id: JobId, path: PathBuf) -> Result<(), St
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "the payload is missing".to_string())?;
-    tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        // Private to the user (the job runs as the same user), whatever the umask.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options.open(&path)?.write_all(&bytes)
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())
+    // Private to the user (the job runs as the same user), whatever the umask.
+    tokio::task::spawn_blocking(move || nightshift_core::private::write(&path, &bytes))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -121,7 +121,7 @@ impl Server {
 pub fn write_address_file(paths: &Paths, url: &str) -> Result<(), ServerError> {
     let body = serde_json::json!({ "url": url, "pid": std::process::id() }).to_string();
     let tmp = paths.address_file.with_extension("json.tmp");
-    token::write_private(&tmp, body.as_bytes())
+    nightshift_core::private::write(&tmp, body.as_bytes())
         .and_then(|()| std::fs::rename(&tmp, &paths.address_file))
         .map_err(|error| ServerError::AddressFile {
             path: paths.address_file.clone(),

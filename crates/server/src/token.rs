@@ -41,21 +41,6 @@ pub fn ensure_token(path: &Path) -> io::Result<String> {
     }
 }
 
-/// Writes `bytes` to `path`, replacing what it held, as a file only the user can read and
-/// write (0600) whatever the umask, and whatever the mode of a file already there.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    // `mode` applies only to a new file, and only less the umask's bits.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
 /// Reads an existing token.
 pub fn read_token(path: &Path) -> io::Result<String> {
     let token = std::fs::read_to_string(path)?.trim().to_string();
@@ -97,7 +82,7 @@ mod tests {
         let path = dir.path().join("daemon.json.tmp");
         std::fs::write(&path, "an older, longer content").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
-        write_private(&path, b"new").unwrap();
+        nightshift_core::private::write(&path, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,

@@ -61,12 +61,10 @@ fn count_entries(dir: &Path) -> usize {
 pub(crate) fn make_private(db: &Path) -> Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        use std::os::unix::fs::PermissionsExt;
         if !db.exists() {
-            std::fs::OpenOptions::new()
-                .write(true)
+            nightshift_core::private::options()
                 .create_new(true)
-                .mode(0o600)
                 .open(db)
                 .map_err(|e| StoreError::io(format!("cannot create {}", db.display()), e))?;
         }
@@ -177,15 +175,6 @@ pub(crate) fn record_identity(folder: &Folder, id: &str) -> Result<()> {
     }
     let err = |e| StoreError::io(format!("cannot write {}", folder.identity.display()), e);
     let tmp = folder.identity.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(err)?;
-        file.write_all(format!("{id}\n").as_bytes()).map_err(err)?;
-        file.sync_all().map_err(err)?;
-    }
+    nightshift_core::private::write(&tmp, format!("{id}\n").as_bytes()).map_err(err)?;
     std::fs::rename(&tmp, &folder.identity).map_err(err)
 }

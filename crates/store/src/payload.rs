@@ -98,11 +98,10 @@ impl PayloadDir {
         let tmp = self.dir.join(format!("{TMP_PREFIX}{name}"));
         let io = |e| StoreError::io(format!("cannot write payload file {}", tmp.display()), e);
         // Payloads may hold secrets: private to the user, whatever the umask.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&tmp).map_err(io)?;
+        let file = nightshift_core::private::options()
+            .truncate(true)
+            .open(&tmp)
+            .map_err(io)?;
         let mut encoder = GzEncoder::new(std::io::BufWriter::new(file), Compression::fast());
         let finished = encoder
             .write_all(bytes)

@@ -59,7 +59,8 @@ impl LogWriter {
         if self.file.is_none() {
             let mut options = OpenOptions::new();
             options.create(true).append(true);
-            // A job's output may hold secrets: private to the user, whatever the umask.
+            // A job's output may hold secrets: private to the user, whatever the umask (as
+            // `nightshift_core::private` makes every other file; this crate stands below core).
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let file = options.open(current_path(&self.dir, self.id))?;
