@@ -81,6 +81,7 @@ fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
         notify::start(api.clone());
     }
     stop_on_signals(app.clone(), signals);
+    stop_on_engine_failure(app.clone(), host.clone());
 
     let recovery = api.engine().recovery().clone();
     let seen = Seen::default();
@@ -182,6 +183,10 @@ pub fn on_menu(app: &AppHandle, id: &str) {
 /// Stops the engine gracefully (running groups SIGTERM, then SIGKILL; jobs re-queued), then
 /// exits.
 pub fn quit(app: AppHandle) {
+    quit_with(app, 0);
+}
+
+fn quit_with(app: AppHandle, code: i32) {
     if app.state::<Quitting>().0.swap(true, Ordering::SeqCst) {
         return;
     }
@@ -189,7 +194,18 @@ pub fn quit(app: AppHandle) {
         window::close(&app);
         let host = app.state::<Arc<Host>>().inner().clone();
         host.stop().await;
-        app.exit(0);
+        app.exit(code);
+    });
+}
+
+/// A task of the engine failed (a bug): the app does not limp on with part of the engine gone.
+/// It stops as on Quit and exits non-zero, so the session (or whoever started it) can start it
+/// afresh; recovery at the next start settles what was running.
+fn stop_on_engine_failure(app: AppHandle, host: Arc<Host>) {
+    tauri::async_runtime::spawn(async move {
+        let what = host.engine_failed().await;
+        tracing::error!(failure = %what, "quitting: the engine failed");
+        quit_with(app, 70);
     });
 }
 
