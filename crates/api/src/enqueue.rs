@@ -371,6 +371,27 @@ mod start_time_tests {
     }
 
     proptest::proptest! {
+        /// Whatever a batch body holds (broken JSON, stray bytes, half lines), it is refused
+        /// with the line named or accepted whole; never a panic.
+        #[test]
+        fn any_batch_body_is_refused_or_accepted_whole(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex(".{0,40}").unwrap(),
+                    proptest::strategy::Just(r#"{"cmd":["true"]}"#.to_string()),
+                    proptest::strategy::Just(r#"{"cmd":["true"],"run_at":-9223372036854775808}"#.to_string()),
+                    proptest::strategy::Just(r#"{"cmd":["true"],"delay":18446744073709551615}"#.to_string()),
+                ],
+                0..6,
+            ),
+        ) {
+            let body = lines.join("\n");
+            match prepare_lines(&Config::default(), &|_| QueueDefaults::default(), body.as_bytes(), None, 0) {
+                Ok(jobs) => proptest::prop_assert!(jobs.len() <= lines.len()),
+                Err(e) => proptest::prop_assert!(e.message.starts_with("line ")),
+            }
+        }
+
         #[test]
         fn any_start_time_is_refused_or_in_range(
             run_at in proptest::option::of(proptest::num::i64::ANY),

@@ -93,4 +93,16 @@ mod tests {
         assert!(err.contains("HH:MM") && err.contains("RFC 3339"), "{err}");
         assert!(parse_at_from("25:00", Local::now()).is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever a person types after --at, the answer is a time in range or an error that
+        /// names the accepted forms; never a panic.
+        #[test]
+        fn any_text_is_a_time_in_range_or_refused(text in "[0-9: T+-Z]{0,25}") {
+            match parse_at(&text) {
+                Ok(ms) => proptest::prop_assert!(nightshift_core::timestamp::check(ms).is_ok()),
+                Err(e) => proptest::prop_assert!(!e.is_empty()),
+            }
+        }
+    }
 }
