@@ -19,6 +19,10 @@ fn used_folder() -> Daemon {
     let b = d.add(&["--payload", &arg, "--", "echo", "two"]);
     d.wait_jobs(&[a, b], JOB_TIMEOUT);
     assert!(d.terminate().success());
+    // A graceful stop folds the WAL into the database: a copy of the file alone is complete.
+    let wal = d.home().join("nightshift.db-wal");
+    let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(left, 0, "the stop left {left} bytes in the WAL");
     d
 }
 
