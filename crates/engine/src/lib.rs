@@ -520,8 +520,6 @@ impl EngineHandle {
         self.inner.paused.load(Ordering::Relaxed)
     }
 
-    /// Stops gracefully: no new dispatch; running groups get SIGTERM, then SIGKILL after the
-    /// grace period; their jobs go back to the queue without using up an attempt.
     /// Whether the engine can be trusted right now, and if not, why.
     pub fn health(&self) -> HealthReport {
         self.inner.health.report()
@@ -533,6 +531,8 @@ impl EngineHandle {
         self.inner.health.failure()
     }
 
+    /// Stops gracefully: no new dispatch; running groups get SIGTERM, then SIGKILL after the
+    /// grace period; their jobs go back to the queue without using up an attempt.
     pub async fn shutdown(&self) {
         // Outcomes that cannot be written are now retried only briefly (the journal keeps them).
         self.inner.ctx.stopping.store(true, Ordering::Relaxed);

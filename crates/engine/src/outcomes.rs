@@ -23,9 +23,13 @@ use std::time::Duration;
 
 /// The journal's fixed size. One record is about 250 bytes.
 pub(crate) const JOURNAL_BYTES: usize = 64 * 1024;
-/// The first wait before a failed write is tried again, and the longest.
+/// The first wait before a failed write is tried again, and the longest (short, so that a stop
+/// that begins during a wait is not held up for long).
 const FIRST_RETRY: Duration = Duration::from_millis(100);
-const LONGEST_RETRY: Duration = Duration::from_secs(5);
+const LONGEST_RETRY: Duration = Duration::from_secs(1);
+/// Tries once the engine is stopping, a `FIRST_RETRY` apart, before the outcome is left to the
+/// journal for the next start.
+const TRIES_WHILE_STOPPING: u32 = 5;
 
 /// One pending outcome, as the journal keeps it: everything `Store::finish` needs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -189,17 +193,19 @@ fn parse(bytes: &[u8]) -> Vec<Record> {
         .collect()
 }
 
-/// Records `finish`, retrying while the storage fails, until it lands or `give_up` says so
-/// (the engine is stopping and has waited long enough). `None` when it did not land: a request
-/// the store refuses (the attempt was already closed) or a stop while the disk stayed full.
+/// Records `finish`, retrying while the storage fails, until it lands, or until the engine has
+/// been `stopping` for a few tries. An error when it did not land: a request the store refuses
+/// (the attempt was already closed), or a stop while the disk stayed full (the journal keeps
+/// the outcome then).
 pub(crate) async fn record(
     store: &Store,
     pending: &Pending,
     health: &crate::health::Health,
     finish: Finish,
-    give_up: impl Fn() -> bool,
+    stopping: &std::sync::atomic::AtomicBool,
 ) -> Result<Ended, StoreError> {
     let mut wait = FIRST_RETRY;
+    let mut tries_while_stopping = 0;
     let mut held = false;
     loop {
         match store.finish(finish.clone()).await {
@@ -222,16 +228,23 @@ pub(crate) async fn record(
                         "cannot record how the attempt ended; retrying until it lands"
                     );
                 }
-                if give_up() {
-                    tracing::error!(
-                        job = %finish.job, error = %e,
-                        "stopping with the attempt's outcome still unrecorded; it is kept in \
-                         outcomes.pending for the next start"
-                    );
-                    return Err(e);
-                }
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(LONGEST_RETRY);
+                let pause = if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                    tries_while_stopping += 1;
+                    if tries_while_stopping > TRIES_WHILE_STOPPING {
+                        tracing::error!(
+                            job = %finish.job, error = %e,
+                            "stopping with the attempt's outcome still unrecorded; it is kept \
+                             in outcomes.pending for the next start"
+                        );
+                        return Err(e);
+                    }
+                    FIRST_RETRY
+                } else {
+                    let pause = wait;
+                    wait = (wait * 2).min(LONGEST_RETRY);
+                    pause
+                };
+                tokio::time::sleep(pause).await;
             }
         }
     }

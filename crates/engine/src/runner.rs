@@ -141,14 +141,9 @@ pub(crate) async fn run(
         retry_at: Some(retry_at),
         crash_limit: None,
     };
-    // While the engine stops, a write that keeps failing is retried a few times (about 3 s),
-    // then left to the journal for the next start.
-    let tries_while_stopping = AtomicUsize::new(0);
-    let give_up = || {
-        ctx.stopping.load(Ordering::Relaxed)
-            && tries_while_stopping.fetch_add(1, Ordering::Relaxed) >= 5
-    };
-    match crate::outcomes::record(&ctx.store, &ctx.pending, &ctx.health, finish, give_up).await {
+    let recorded =
+        crate::outcomes::record(&ctx.store, &ctx.pending, &ctx.health, finish, &ctx.stopping);
+    match recorded.await {
         Ok(ended) => {
             let state = ended.state;
             crate::events::dependants_cancelled(&ctx.events, &ended.dependants);

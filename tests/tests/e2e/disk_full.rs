@@ -77,6 +77,17 @@ fn a_job_that_ends_on_a_full_disk_is_recorded_when_space_returns() {
 
 #[test]
 fn an_outcome_that_could_not_be_written_survives_a_sigkill() {
+    outcome_survives(|d| d.kill9());
+}
+
+#[test]
+fn an_outcome_that_could_not_be_written_survives_a_graceful_stop() {
+    outcome_survives(|d| assert!(d.terminate().success(), "{}", d.daemon_stderr()));
+}
+
+/// A job ends while the disk is full, then the daemon is stopped by `stop`, then space returns
+/// and it starts again: the job's real outcome is recorded and it does not run again.
+fn outcome_survives(stop: impl FnOnce(&mut Daemon)) {
     let (mut d, fs) = on_small_fs();
     let runs = d.scratch().join("runs");
     let gate = Gate::new(d.scratch(), "gate");
@@ -97,7 +108,7 @@ fn an_outcome_that_could_not_be_written_survives_a_sigkill() {
             .to_string()
             .contains("wait to be recorded")
     });
-    d.kill9();
+    stop(&mut d);
     std::fs::remove_file(filler).unwrap();
     d.restart();
 
