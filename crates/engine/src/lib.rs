@@ -105,6 +105,9 @@ impl Engine {
             .map(|row| (row.name.clone(), row))
             .collect();
         let queue_rows = Arc::new(std::sync::RwLock::new(queue_rows));
+        // Before the first spawn: from here on, a job's process that leaves its group is
+        // handed to us when orphaned, and ended with its attempt (see the supervisor).
+        let orphans = nightshift_supervisor::adopt_orphans();
         let (tx, rx) = mpsc::unbounded_channel();
         let initial = store.queues_with_work().await?;
         let power_paused = Arc::new(std::sync::RwLock::new(std::collections::HashMap::new()));
@@ -148,6 +151,7 @@ impl Engine {
                 schedules_wake,
                 ticker,
                 startup_events: std::sync::Mutex::new(Some(startup_events)),
+                _orphans: orphans,
                 _lock: lock,
             }),
         })
@@ -191,6 +195,8 @@ struct Inner {
     schedules_wake: mpsc::UnboundedSender<()>,
     ticker: tokio::task::JoinHandle<()>,
     startup_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
+    /// The reaper of orphaned job processes; stops with the engine.
+    _orphans: nightshift_supervisor::Orphans,
     _lock: InstanceLock,
 }
 
