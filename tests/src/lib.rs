@@ -21,8 +21,8 @@ mod process;
 pub use daemon::{Daemon, DaemonBuilder};
 pub use http::{RawResponse, contains_bytes, raw_request};
 pub use process::{
-    OwnedProcess, catches_signal, group_members, holders_of, is_live, live_in_group, member_states,
-    proc_stat, state_of, stopped,
+    OwnedProcess, catches_signal, group_members, has_env, holders_of, is_live, live_in_group,
+    member_states, proc_ids, proc_stat, state_of, stopped,
 };
 
 use std::fs;

@@ -5,6 +5,7 @@ mod api_security;
 mod cli;
 mod crash;
 mod desktop;
+mod escapes;
 mod instance;
 mod logs;
 mod payload;
@@ -13,6 +14,7 @@ mod process_groups;
 mod queues;
 mod recurring;
 mod scheduling;
+mod torture;
 
 use nightshift_e2e::Daemon;
 use serde_json::Value;
