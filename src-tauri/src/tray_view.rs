@@ -7,7 +7,8 @@ use nightshift_core::JobState;
 /// Health at a glance, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Health {
-    /// A job failed for good (or jobs were lost to a crash) since the window was last opened.
+    /// A job failed for good (or jobs were lost to a crash) since the window was last opened,
+    /// or Nightshift itself needs a person (writes to its database fail).
     Attention,
     /// Every queue is held.
     Paused,
@@ -57,7 +58,7 @@ pub fn view(summary: &Summary, unseen_failures: u64) -> TrayView {
         count(JobState::Queued),
         count(JobState::Failed),
     );
-    let health = if unseen_failures > 0 {
+    let health = if unseen_failures > 0 || !summary.problems.is_empty() {
         Health::Attention
     } else if summary.paused {
         Health::Paused
@@ -70,7 +71,10 @@ pub fn view(summary: &Summary, unseen_failures: u64) -> TrayView {
     };
     let counts = format!("Running {running} · Queued {queued} · Failed {failed}");
     let state = match health {
-        Health::Attention => format!("{unseen_failures} new failure(s)"),
+        Health::Attention => match summary.problems.first() {
+            Some(problem) => problem.clone(),
+            None => format!("{unseen_failures} new failure(s)"),
+        },
         Health::Paused => "paused".to_string(),
         Health::WaitingForPower => "waiting for power".to_string(),
         Health::Running => "running".to_string(),
@@ -105,7 +109,17 @@ mod tests {
             paused,
             held_for_power: if held { vec!["q".into()] } else { Vec::new() },
             jobs_held_for_power: false,
+            problems: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_problem_of_nightshift_itself_calls_for_attention_and_says_what() {
+        let mut s = summary(1, 5, 0, false, false);
+        s.problems = vec!["writes to the database fail: database or disk is full".into()];
+        let v = view(&s, 0);
+        assert_eq!(v.health, Health::Attention);
+        assert!(v.tooltip.contains("disk is full"), "{}", v.tooltip);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! HTTP on a raw socket, for requests no well-behaved client sends: foreign Host headers,
-//! request targets with `..` left as they are, bodies past a limit.
+//! request targets with `..` left as they are, bodies past a limit, requests left half sent,
+//! connections kept open to see when the server closes them.
 
 use crate::text;
 use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -152,4 +153,63 @@ pub fn raw_request(
             text(&raw)
         )
     })
+}
+
+/// Writes a request on a kept-alive connection: the method, the target, exactly these headers
+/// (add Host and Authorization yourself) and Content-Length. No `Connection: close`.
+pub fn write_request(
+    stream: &mut TcpStream,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> io::Result<()> {
+    let mut request = format!("{method} {target} HTTP/1.1\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes)
+}
+
+/// Reads one whole answer (its end known from Content-Length or the chunked encoding) off a
+/// connection, waiting at most `timeout` for each read. `None` if the connection ends, is
+/// reset or stays silent before the answer is whole. One answer at a time: nothing may follow
+/// it on the connection before it is read.
+pub fn read_answer(stream: &mut TcpStream, timeout: Duration) -> Option<RawResponse> {
+    stream.set_read_timeout(Some(timeout)).ok()?;
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(r) = RawResponse::parse(&raw) {
+            let whole = r.header("content-length").is_some()
+                || r.header("transfer-encoding")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+            if whole {
+                return Some(r);
+            }
+        }
+    }
+}
+
+/// Whether the other end has closed or reset this connection; never blocks. Bytes waiting to be
+/// read do not count as closed.
+pub fn is_closed(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let closed = match stream.peek(&mut [0u8; 1]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+    };
+    let _ = stream.set_nonblocking(false);
+    closed
 }

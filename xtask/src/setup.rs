@@ -24,6 +24,9 @@ const PACKAGES: &[&str] = &[
     "dbus",
     "dbus-x11",
     "webkit2gtk-driver",
+    // The end-to-end tests check the database from outside (`PRAGMA integrity_check`) with
+    // SQLite's own shell, so no test crate talks SQL itself (invariant 1).
+    "sqlite3",
 ];
 
 fn installed(package: &str) -> bool {
@@ -75,6 +78,22 @@ pub fn nextest() -> anyhow::Result<()> {
         return Ok(());
     }
     sh("cargo", &["install", "cargo-nextest", "--locked"])
+}
+
+/// Installs cargo-deny (licences, bans and sources of the dependencies) if it is missing.
+pub fn deny() -> anyhow::Result<()> {
+    if works("cargo", &["deny", "--version"]) {
+        return Ok(());
+    }
+    sh("cargo", &["install", "cargo-deny", "--locked"])
+}
+
+/// Installs cargo-machete (dependencies no crate uses) if it is missing.
+pub fn machete() -> anyhow::Result<()> {
+    if works("cargo", &["machete", "--version"]) {
+        return Ok(());
+    }
+    sh("cargo", &["install", "cargo-machete", "--locked"])
 }
 
 /// Installs tauri-driver (WebDriver for Tauri apps) if it is missing.

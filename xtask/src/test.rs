@@ -7,7 +7,26 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     setup::packages()?;
     setup::nextest()?;
     setup::tauri_driver()?;
+    setup::deny()?;
+    setup::machete()?;
     sh("cargo", &["fmt", "--all", "--", "--check"])?;
+    // The dependency graph (deny.toml): allowed licences, no banned crates, only the default
+    // registry. Not advisories: their database is fetched from a git host these machines
+    // cannot reach (deny.toml says more).
+    sh(
+        "cargo",
+        &[
+            "deny",
+            "--locked",
+            "check",
+            "--hide-inclusion-graph",
+            "licenses",
+            "bans",
+            "sources",
+        ],
+    )?;
+    // Dependencies that no crate uses.
+    sh("cargo", &["machete"])?;
     // The desktop crate embeds ui/dist, so the UI is built (and its tests run) first.
     setup::ui(true)?;
     sh(

@@ -240,7 +240,12 @@ pub struct QueueView {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Health {
+    /// "ok"; "degraded" (it runs, but something needs a person: see `problems`); or "failed"
+    /// (a task of the engine failed, and Nightshift is stopping to be restarted).
     pub status: String,
+    /// Unless ok, what is wrong, in words.
+    #[serde(default)]
+    pub problems: Vec<String>,
     pub version: String,
     pub api_version: u32,
     pub pid: u32,
@@ -268,6 +273,10 @@ pub struct Summary {
     /// Some jobs wait aside for their own power needs (`add --require-ac`, `--min-battery`).
     #[serde(default)]
     pub jobs_held_for_power: bool,
+    /// What needs a person about Nightshift itself (writes to the database fail, outcomes wait
+    /// to be recorded); empty when all is well. The same as `problems` in the health.
+    #[serde(default)]
+    pub problems: Vec<String>,
 }
 
 /// The power source's latest reading.

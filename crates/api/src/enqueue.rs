@@ -8,29 +8,36 @@ use nightshift_store::NewJob;
 
 pub const DEFAULT_QUEUE: &str = "default";
 
-/// When the job may start, from `run_at` or `delay` (not both).
+/// When the job may start, from `run_at` or `delay` (not both), checked against the range of
+/// times Nightshift accepts (`nightshift_core::timestamp`), so no later arithmetic on it can
+/// overflow.
 fn start_time(
     run_at: Option<TimeValue>,
     delay: Option<DurationValue>,
     now: i64,
 ) -> Result<Option<i64>, ApiError> {
-    match (run_at, delay) {
-        (Some(_), Some(_)) => Err(ApiError::bad_request("give either run_at or delay, not both")),
-        (None, None) => Ok(None),
-        (Some(TimeValue::Millis(ms)), None) => Ok(Some(ms)),
-        (Some(TimeValue::Text(text)), None) => humantime::parse_rfc3339_weak(&text)
-            .map(|t| Some(t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)))
-            .map_err(|e| {
-                ApiError::bad_request(format!(
-                    "run_at: invalid time '{text}': {e}; expected RFC 3339 such as 2026-11-22T23:00:00Z, \
-                     or Unix milliseconds"
-                ))
-            }),
-        (None, Some(DurationValue::Millis(ms))) => Ok(Some(now + ms as i64)),
-        (None, Some(DurationValue::Human(text))) => {
-            let d = nightshift_core::duration::parse(&text).map_err(|e| ApiError::bad_request(format!("delay: {e}")))?;
-            Ok(Some(now + d.as_millis() as i64))
+    use nightshift_core::timestamp;
+    let at = match (run_at, delay) {
+        (Some(_), Some(_)) => Err("give either run_at or delay, not both".to_string()),
+        (None, None) => return Ok(None),
+        (Some(TimeValue::Millis(ms)), None) => {
+            timestamp::check(ms).map_err(|e| format!("run_at: {e}"))
         }
+        (Some(TimeValue::Text(text)), None) => {
+            timestamp::parse(&text).map_err(|e| format!("run_at: {e}"))
+        }
+        (None, Some(delay)) => duration_of(&delay)
+            .and_then(|d| timestamp::after(now, d))
+            .map_err(|e| format!("delay: {e}")),
+    };
+    at.map(Some).map_err(ApiError::bad_request)
+}
+
+/// A duration given as milliseconds or as human text.
+fn duration_of(value: &DurationValue) -> Result<std::time::Duration, String> {
+    match value {
+        DurationValue::Millis(ms) => Ok(std::time::Duration::from_millis(*ms)),
+        DurationValue::Human(text) => nightshift_core::duration::parse(text),
     }
 }
 
@@ -80,15 +87,12 @@ pub(crate) fn prepare(
     } else {
         (cmd[0].clone(), cmd[1..].to_vec())
     };
-    let timeout_ms = match timeout {
-        None => None,
-        Some(DurationValue::Millis(ms)) => Some(ms),
-        Some(DurationValue::Human(text)) => Some(
-            nightshift_core::duration::parse(&text)
-                .map_err(|e| ApiError::bad_request(format!("timeout: {e}")))?
-                .as_millis() as u64,
-        ),
-    };
+    // A timeout longer than u64 milliseconds (half a billion years) is no end at all, which is
+    // what the runner makes of any deadline its clock cannot hold.
+    let timeout_ms = timeout
+        .map(|t| duration_of(&t).map_err(|e| ApiError::bad_request(format!("timeout: {e}"))))
+        .transpose()?
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let queue = queue.unwrap_or_else(|| DEFAULT_QUEUE.to_string());
     let queue_defaults = defaults(&queue);
     let spec = JobSpec {
@@ -133,6 +137,39 @@ pub(crate) fn prepare(
         payload,
         after,
     })
+}
+
+/// Refuses jobs whose working directory is not a directory the daemon can see, so a typo is
+/// named when the job is added rather than found when it starts. Each folder is looked at once
+/// however many jobs share it, on a blocking thread (a path may be on a slow mount).
+pub(crate) async fn check_working_dirs(jobs: &[NewJob]) -> Result<(), ApiError> {
+    let dirs: std::collections::BTreeSet<std::path::PathBuf> =
+        jobs.iter().filter_map(|j| j.spec.cwd.clone()).collect();
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    tokio::task::spawn_blocking(move || {
+        for dir in dirs {
+            match std::fs::metadata(&dir) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => {
+                    return Err(ApiError::bad_request(format!(
+                        "cwd: {} is not a directory",
+                        dir.display()
+                    )));
+                }
+                Err(e) => {
+                    return Err(ApiError::bad_request(format!(
+                        "cwd: cannot use {} as the working directory: {e}",
+                        dir.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 pub(crate) fn payload_too_large(size: u64, cap: u64) -> ApiError {
@@ -311,5 +348,45 @@ mod start_time_tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn times_past_the_range_are_refused_and_offsets_and_early_years_accepted() {
+        let now = 1_795_388_400_000;
+        for run_at in [i64::MIN, i64::MAX, 253_402_300_800_000] {
+            let err = start_time(Some(TimeValue::Millis(run_at)), None, now).unwrap_err();
+            assert!(err.message.starts_with("run_at:"), "{}", err.message);
+        }
+        for delay in [i64::MAX as u64, 1 << 63, u64::MAX] {
+            let err = start_time(None, Some(DurationValue::Millis(delay)), now).unwrap_err();
+            assert!(err.message.starts_with("delay:"), "{}", err.message);
+        }
+        let err =
+            start_time(None, Some(DurationValue::Human("9000years".into())), now).unwrap_err();
+        assert!(err.message.contains("9999"), "{}", err.message);
+        let text = |t: &str| start_time(Some(TimeValue::Text(t.into())), None, now);
+        assert_eq!(text("2026-11-23T00:00:00+01:00").unwrap(), Some(now));
+        assert_eq!(
+            text("0001-01-01T00:00:00Z").unwrap(),
+            Some(nightshift_core::timestamp::EARLIEST_MS)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_start_time_is_refused_or_in_range(
+            run_at in proptest::option::of(proptest::num::i64::ANY),
+            delay in proptest::option::of(proptest::num::u64::ANY),
+            now in 0i64..=nightshift_core::timestamp::LATEST_MS,
+        ) {
+            let result = start_time(
+                run_at.map(TimeValue::Millis),
+                delay.map(DurationValue::Millis),
+                now,
+            );
+            if let Ok(Some(at)) = result {
+                proptest::prop_assert!(nightshift_core::timestamp::check(at).is_ok());
+            }
+        }
     }
 }

@@ -14,8 +14,12 @@ pub enum ErrorKind {
     Forbidden,
     MisdirectedRequest,
     NotFound,
+    /// 405: the route exists, not with this method.
+    MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
+    /// The disk is full: nothing was stored (HTTP 507).
+    InsufficientStorage,
     Unavailable,
     Internal,
 }
@@ -28,8 +32,10 @@ impl ErrorKind {
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::MisdirectedRequest => "misdirected_request",
             ErrorKind::NotFound => "not_found",
+            ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::Conflict => "conflict",
             ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::InsufficientStorage => "insufficient_storage",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
@@ -65,8 +71,9 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         let kind = match &e {
+            e if e.is_disk_full() => ErrorKind::InsufficientStorage,
             StoreError::NotFound(_) | StoreError::NoSchedule(_) => ErrorKind::NotFound,
-            StoreError::WrongState { .. } => ErrorKind::Conflict,
+            StoreError::WrongState { .. } | StoreError::Exists(_) => ErrorKind::Conflict,
             StoreError::Invalid(_) => ErrorKind::BadRequest,
             StoreError::Closed(_) => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,

@@ -53,8 +53,10 @@ impl Api {
 
     pub async fn health(&self) -> Result<Health, ApiError> {
         let recovery = self.engine.recovery();
+        let health = self.engine.health();
         Ok(Health {
-            status: "ok".into(),
+            status: health.status.as_str().into(),
+            problems: health.problems,
             version: env!("CARGO_PKG_VERSION").into(),
             api_version: API_VERSION,
             pid: std::process::id(),
@@ -71,6 +73,7 @@ impl Api {
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<Enqueued, ApiError> {
         let started = self.engine.now_ms();
         let job = self.prepare(request, started)?;
+        enqueue::check_working_dirs(std::slice::from_ref(&job)).await?;
         let unique = job.spec.unique_key.is_some();
         let id = self.engine.enqueue(vec![job]).await?[0];
         let existing = unique && self.made_before(id, started).await?;
@@ -97,6 +100,7 @@ impl Api {
                 "the batch is empty: send one job per line",
             ));
         }
+        enqueue::check_working_dirs(&jobs).await?;
         let ids = self.engine.enqueue(jobs).await?;
         Ok(BatchEnqueued {
             count: ids.len(),
@@ -105,7 +109,12 @@ impl Api {
     }
 
     pub async fn list(&self, query: ListQuery) -> Result<JobPage, ApiError> {
-        let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+        let limit = query.limit.unwrap_or(100);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ApiError::bad_request(format!(
+                "limit must be between 1 and {MAX_PAGE}, got {limit}"
+            )));
+        }
         if let Some(queue) = &query.queue {
             nightshift_core::job::validate_queue_name(queue)
                 .map_err(|e| ApiError::bad_request(e.0))?;
@@ -333,6 +342,7 @@ impl Api {
             paused: self.engine.is_paused(),
             held_for_power: self.engine.power_holds().into_keys().collect(),
             jobs_held_for_power: self.engine.store().any_power_held().await?,
+            problems: self.engine.health().problems,
         })
     }
 

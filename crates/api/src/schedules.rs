@@ -44,6 +44,7 @@ impl Api {
         }
         let now = self.engine.now_ms();
         let prepared = self.prepare(job, now)?;
+        crate::enqueue::check_working_dirs(std::slice::from_ref(&prepared)).await?;
         // A start time given with the job (run_at, delay) is the schedule's first run.
         let start = prepared.run_at;
         let name = match name {

@@ -150,13 +150,12 @@ fn power_reason(hold: &PowerHold, whose: &str) -> Waiting {
     reason(kind, hold.describe(whose))
 }
 
-/// "at 2026-11-22T23:00:00Z (in 2h 5m)".
+/// "at 2026-11-22T23:00:00.000Z (in 2h 5m)". Any stored time formats, however far out.
 fn when(at: i64, now: i64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at.max(0) as u64);
-    let left = std::time::Duration::from_millis((at - now).max(0) as u64);
+    use nightshift_core::timestamp;
     format!(
         "at {} (in {})",
-        humantime::format_rfc3339_seconds(time),
-        nightshift_core::duration::format_short(left)
+        timestamp::format(at),
+        nightshift_core::duration::format_short(timestamp::until(now, at))
     )
 }

@@ -156,6 +156,7 @@ impl Table {
                 reason: None,
                 now: clock.now_ms(),
                 retry_at: None,
+                crash_limit: None,
             })
             .await?;
         ensure!(

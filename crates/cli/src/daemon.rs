@@ -43,11 +43,17 @@ async fn serve(paths: Paths, config: Config) -> anyhow::Result<()> {
 
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = int.recv() => tracing::info!("SIGINT: stopping"),
-    }
+    let failed = tokio::select! {
+        _ = term.recv() => { tracing::info!("SIGTERM: stopping"); None }
+        _ = int.recv() => { tracing::info!("SIGINT: stopping"); None }
+        what = host.engine_failed() => Some(what),
+    };
     host.stop().await;
+    if let Some(what) = failed {
+        // Not limping on with part of the engine gone: stop, and say so with a non-zero exit
+        // for whatever supervises the daemon (systemd's Restart=on-failure, say).
+        anyhow::bail!("{what}; stopped so that it can be started afresh");
+    }
     let _ = outln!("Nightshift stopped");
     Ok(())
 }

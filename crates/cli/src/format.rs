@@ -3,8 +3,9 @@
 use crate::out::{self, outln};
 use nightshift_api::JobView;
 use nightshift_core::duration::format_short;
+// Saturating: the times come from the server, and a subtraction must not panic the client.
+use nightshift_core::timestamp::until;
 use std::io::{self, Write};
-use std::time::Duration;
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -14,19 +15,14 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn age(since_ms: i64) -> String {
-    format!(
-        "{} ago",
-        format_short(Duration::from_millis((now_ms() - since_ms).max(0) as u64))
-    )
+    format!("{} ago", format_short(until(since_ms, now_ms())))
 }
 
 pub fn run_time(job: &JobView) -> String {
     match (job.job.started_at, job.job.finished_at) {
-        (Some(start), Some(end)) => {
-            format_short(Duration::from_millis((end - start).max(0) as u64))
-        }
+        (Some(start), Some(end)) => format_short(until(start, end)),
         (Some(start), None) if job.job.state == nightshift_core::JobState::Running => {
-            format_short(Duration::from_millis((now_ms() - start).max(0) as u64))
+            format_short(until(start, now_ms()))
         }
         _ => "-".into(),
     }

@@ -7,7 +7,7 @@ const ACCEPTED: &str = "expected HH:MM (today, or tomorrow if already past), \
 
 /// Parses a `--at` value into Unix milliseconds.
 pub fn parse_at(text: &str) -> Result<i64, String> {
-    parse_at_from(text, Local::now())
+    parse_at_from(text, Local::now()).and_then(nightshift_core::timestamp::check)
 }
 
 fn local(naive: NaiveDateTime) -> Option<DateTime<Local>> {

@@ -35,11 +35,37 @@ pub struct Config {
 pub struct ServerConfig {
     /// TCP port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Longest a client may take to send a request's line and headers, from its first byte.
+    #[serde(with = "serde_human")]
+    pub header_timeout: Duration,
+    /// Longest a request's body may take to arrive once its handler reads it, and longest a
+    /// response may wait for the client to take the next part of it.
+    #[serde(with = "serde_human")]
+    pub body_timeout: Duration,
+    /// Longest an open connection may sit between requests before it is closed.
+    #[serde(with = "serde_human")]
+    pub idle_timeout: Duration,
+    /// Connections open at once; past it a new connection is answered 503 and closed.
+    pub max_connections: u32,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { port: DEFAULT_PORT }
+        ServerConfig {
+            port: DEFAULT_PORT,
+            // Every client is a local program or page: a request line and headers take well
+            // under a millisecond, so ten seconds is only reached by a client that stalls.
+            header_timeout: Duration::from_secs(10),
+            // The largest body (a 256 MiB batch) crosses the loopback in about a second; thirty
+            // leave room for a busy machine.
+            body_timeout: Duration::from_secs(30),
+            // Longer than the gaps between a CLI's or the window's requests, so clients keep
+            // their connection, short enough that forgotten ones are let go.
+            idle_timeout: Duration::from_secs(60),
+            // Far above what the CLI, the window and a few scripts open, far below the open
+            // file limit (1024 by default), so the engine keeps descriptors for its jobs.
+            max_connections: 256,
+        }
     }
 }
 
@@ -79,6 +105,9 @@ pub struct JobsConfig {
     /// The longest wait between retries.
     #[serde(with = "serde_human")]
     pub retry_backoff_max: Duration,
+    /// Crashes of Nightshift in a row during a job's attempts before the job fails (they do
+    /// not use its attempts).
+    pub max_interruptions: u32,
     /// No new job starts while the system's CPU use is above this percent; unset: no ceiling.
     pub max_cpu: Option<u8>,
 }
@@ -93,6 +122,7 @@ impl Default for JobsConfig {
             max_attempts: 1,
             retry_backoff: Duration::from_secs(5),
             retry_backoff_max: Duration::from_secs(600),
+            max_interruptions: 3,
             max_cpu: None,
         }
     }
@@ -183,15 +213,15 @@ pub struct QueueConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("cannot write the default config file {path}: {source}")]
+    #[error("cannot write the default config file {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("invalid config file {path}: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -206,15 +236,15 @@ impl Config {
                 message,
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                write_default(path).map_err(|source| ConfigError::Write {
+                write_default(path).map_err(|error| ConfigError::Write {
                     path: path.to_path_buf(),
-                    source,
+                    error,
                 })?;
                 Ok(Config::default())
             }
-            Err(source) => Err(ConfigError::Read {
+            Err(error) => Err(ConfigError::Read {
                 path: path.to_path_buf(),
-                source,
+                error,
             }),
         }
     }
@@ -254,11 +284,29 @@ impl Config {
         if self.jobs.max_attempts == 0 || self.jobs.max_attempts > limit {
             return Err(format!("jobs.max_attempts must be between 1 and {limit}"));
         }
+        if self.jobs.max_interruptions == 0 || self.jobs.max_interruptions > limit {
+            return Err(format!(
+                "jobs.max_interruptions must be between 1 and {limit}"
+            ));
+        }
         if self.jobs.max_cpu.is_some_and(|p| p == 0 || p > 100) {
             return Err("jobs.max_cpu must be a percent from 1 to 100".into());
         }
         if self.power.poll < Duration::from_secs(1) {
             return Err("power.poll must be at least 1s (each poll wakes the engine)".into());
+        }
+        let server = &self.server;
+        for (key, value) in [
+            ("header_timeout", server.header_timeout),
+            ("body_timeout", server.body_timeout),
+            ("idle_timeout", server.idle_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(format!("server.{key} must be longer than zero"));
+            }
+        }
+        if server.max_connections == 0 {
+            return Err("server.max_connections must be at least 1".into());
         }
         if self.jobs.log_max_bytes < 4096 {
             return Err("jobs.log_max_bytes must be at least 4096".into());
@@ -347,6 +395,24 @@ mod tests {
         assert!(err.contains("5s"), "{err}");
         let err = Config::parse("[queues.\"a b\"]\nconcurrency = 1\n").unwrap_err();
         assert!(err.contains("queue name"), "{err}");
+    }
+
+    #[test]
+    fn server_limits_must_be_positive() {
+        for (text, key) in [
+            (
+                "[server]\nheader_timeout = \"0s\"\n",
+                "server.header_timeout",
+            ),
+            ("[server]\nbody_timeout = \"0s\"\n", "server.body_timeout"),
+            ("[server]\nidle_timeout = \"0s\"\n", "server.idle_timeout"),
+            ("[server]\nmax_connections = 0\n", "server.max_connections"),
+        ] {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        let config = Config::parse("[server]\nidle_timeout = \"250ms\"\n").unwrap();
+        assert_eq!(config.server.idle_timeout, Duration::from_millis(250));
     }
 
     #[test]

@@ -7,9 +7,24 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 /// A job's id: a positive integer assigned by the store. Log files are named from it alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct JobId(pub i64);
+
+/// Ids from outside (a request body, a query string) are positive like those the store makes,
+/// so a zero or negative id is refused where it is read, not looked up.
+impl<'de> Deserialize<'de> for JobId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        if n > 0 {
+            Ok(JobId(n))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "job id must be a positive whole number, got {n}"
+            )))
+        }
+    }
+}
 
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -21,7 +36,7 @@ impl FromStr for JobId {
     type Err = String;
     /// Only plain positive decimal numbers are ids, so a path segment like `../x` never becomes one.
     fn from_str(s: &str) -> Result<Self, String> {
-        if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!(
                 "job id must be a positive whole number, got '{}'",
                 s.escape_debug()
@@ -29,7 +44,10 @@ impl FromStr for JobId {
         }
         match s.parse::<i64>() {
             Ok(n) if n > 0 => Ok(JobId(n)),
-            _ => Err(format!("job id must be a positive whole number, got '{s}'")),
+            _ => Err(format!(
+                "job id must be a positive whole number up to {}, got '{s}'",
+                i64::MAX
+            )),
         }
     }
 }
@@ -219,6 +237,43 @@ pub fn validate_queue_name(name: &str) -> Result<(), SpecError> {
     }
 }
 
+/// The longest single argument or environment entry Linux passes to a program
+/// (`MAX_ARG_STRLEN`, 32 pages of 4 KiB); a longer one fails the spawn with E2BIG.
+pub const MAX_ARG_BYTES: usize = 128 * 1024;
+/// The most a job's command line and own environment may take together. The kernel's limit
+/// (`ARG_MAX`) is a quarter of the stack limit, 2 MiB by default, and it also counts the
+/// daemon's environment that every job inherits, so a job gets half of the default.
+pub const MAX_COMMAND_BYTES: usize = 1024 * 1024;
+
+/// Refuses a command line the kernel would refuse at spawn time (E2BIG), counting as the kernel
+/// does: each string with its NUL, and a pointer for each.
+fn command_fits(
+    program: &str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+) -> Result<(), SpecError> {
+    let strings = std::iter::once(program.len())
+        .chain(args.iter().map(String::len))
+        .chain(env.iter().map(|(k, v)| k.len() + 1 + v.len()));
+    let mut total: usize = 0;
+    for len in strings {
+        if len >= MAX_ARG_BYTES {
+            return Err(SpecError(format!(
+                "an argument or environment entry is {len} bytes; the system passes at most \
+                 {MAX_ARG_BYTES} bytes in one (put large input in the payload instead)"
+            )));
+        }
+        total = total.saturating_add(len + 1 + std::mem::size_of::<usize>());
+    }
+    if total > MAX_COMMAND_BYTES {
+        return Err(SpecError(format!(
+            "the command line and environment take {total} bytes, over the limit of \
+             {MAX_COMMAND_BYTES} (put large input in the payload instead)"
+        )));
+    }
+    Ok(())
+}
+
 impl JobSpec {
     /// A spec for `cmd` (program then arguments) on `queue`, with one attempt and no limits.
     pub fn command(cmd: &[&str], queue: &str) -> JobSpec {
@@ -262,6 +317,14 @@ impl JobSpec {
                     key.escape_debug()
                 )));
             }
+        }
+        command_fits(&self.program, &self.args, &self.env)?;
+        if let Some(cwd) = &self.cwd
+            && cwd.as_os_str().as_encoded_bytes().contains(&0)
+        {
+            return Err(SpecError(
+                "the working directory contains a NUL byte, which no path can hold".into(),
+            ));
         }
         if let Some(cwd) = &self.cwd
             && !cwd.is_absolute()
@@ -387,9 +450,61 @@ mod tests {
             "4 2",
             "1e3",
             "99999999999999999999",
+            "9223372036854775808",
         ] {
             assert!(bad.parse::<JobId>().is_err(), "{bad} accepted");
         }
+        // Every id the store can make parses, 19 digits included.
+        assert_eq!(
+            "9223372036854775807".parse::<JobId>().unwrap(),
+            JobId(i64::MAX)
+        );
+        assert!(serde_json::from_str::<JobId>("0").is_err());
+        assert!(serde_json::from_str::<JobId>("-3").is_err());
+        assert_eq!(serde_json::from_str::<JobId>("7").unwrap(), JobId(7));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_id_parses_exactly_when_it_is_a_positive_i64(text in "[-+0-9a-z ./]{0,21}") {
+            let expected = text.bytes().all(|b| b.is_ascii_digit())
+                && text.parse::<i64>().is_ok_and(|n| n > 0);
+            proptest::prop_assert_eq!(text.parse::<JobId>().is_ok(), expected, "{}", text);
+        }
+
+        #[test]
+        fn every_positive_id_round_trips(n in 1i64..=i64::MAX) {
+            proptest::prop_assert_eq!(n.to_string().parse::<JobId>().unwrap(), JobId(n));
+        }
+
+        #[test]
+        fn a_command_is_refused_or_valid_never_a_panic(
+            args in proptest::collection::vec(".{0,8}", 0..4),
+            big in 0usize..(MAX_ARG_BYTES * 2),
+        ) {
+            let mut spec = JobSpec::command(&["prog"], "default");
+            spec.args = args;
+            spec.args.push("x".repeat(big));
+            let result = spec.validate();
+            if big >= MAX_ARG_BYTES {
+                proptest::prop_assert!(result.is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn a_command_the_kernel_would_refuse_is_refused_at_the_door() {
+        let mut spec = JobSpec::command(&["true"], "default");
+        spec.args = vec!["a".repeat(MAX_ARG_BYTES)];
+        let err = spec.validate().unwrap_err().0;
+        assert!(err.contains("at most 131072 bytes"), "{err}");
+        spec.args = vec!["a".repeat(MAX_ARG_BYTES / 2); 20];
+        let err = spec.validate().unwrap_err().0;
+        assert!(err.contains("over the limit"), "{err}");
+        spec.args = vec![];
+        spec.cwd = Some(std::path::PathBuf::from("/tmp/a\0b"));
+        let err = spec.validate().unwrap_err().0;
+        assert!(err.contains("NUL"), "{err}");
     }
 
     #[test]

@@ -25,6 +25,12 @@ pub struct Paths {
     pub lock_file: PathBuf,
     /// Written by the running instance: its API address and pid. The CLI finds it here.
     pub address_file: PathBuf,
+    /// The id of the database that belongs to this data folder (see the store's `folder`
+    /// module): a database from elsewhere is refused.
+    pub identity_file: PathBuf,
+    /// Outcomes of ended attempts that the database could not take yet (see the engine's
+    /// `outcomes` module).
+    pub outcomes_file: PathBuf,
 }
 
 impl Paths {
@@ -43,6 +49,8 @@ impl Paths {
             token_file: data_dir.join("token"),
             lock_file: data_dir.join("nightshift.lock"),
             address_file: data_dir.join("daemon.json"),
+            identity_file: data_dir.join("folder-id"),
+            outcomes_file: data_dir.join("outcomes.pending"),
             data_dir,
         }
     }
@@ -111,6 +119,8 @@ mod tests {
             &p.token_file,
             &p.lock_file,
             &p.address_file,
+            &p.identity_file,
+            &p.outcomes_file,
         ] {
             assert!(path.starts_with(home), "{} outside home", path.display());
         }

@@ -9,10 +9,10 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("{0}")]
     AlreadyRunning(crate::instance::RunningInstance),
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     Io {
         context: String,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("job {0} is not running here")]
     NotRunning(JobId),
@@ -25,10 +25,10 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> EngineError {
+    pub(crate) fn io(context: impl Into<String>, error: std::io::Error) -> EngineError {
         EngineError::Io {
             context: context.into(),
-            source,
+            error,
         }
     }
 }

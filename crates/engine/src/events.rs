@@ -39,6 +39,8 @@ pub enum Event {
     /// Power came back and work it held goes on: jobs that waited for it started, and jobs it
     /// had paused continue.
     PowerResumed { started: usize, continued: usize },
+    /// The engine's health changed: what needs a person now (empty when all is well again).
+    Health { problems: Vec<String> },
     /// Start-up found attempts left running by an instance that did not stop cleanly.
     Recovered {
         requeued: Vec<JobId>,

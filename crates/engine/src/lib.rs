@@ -13,8 +13,10 @@ mod cpu;
 mod enqueue;
 mod error;
 mod events;
+mod health;
 mod instance;
 mod locks;
+mod outcomes;
 mod power;
 mod power_gate;
 mod queues;
@@ -32,6 +34,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use cpu::CpuHold;
 pub use error::EngineError;
 pub use events::Event;
+pub use health::{HealthReport, Status as HealthStatus};
 pub use instance::{InstanceLock, RunningInstance};
 pub use power::{POWER_FILE_ENV, source_for as power_source_for};
 pub use power_gate::{HYSTERESIS, PowerHold, PowerNeeds, hold_for as power_gate_hold};
@@ -76,11 +79,18 @@ impl Engine {
             .ensure_dirs()
             .map_err(|e| EngineError::io("cannot create the data folders", e))?;
         let lock = InstanceLock::acquire(&paths)?;
+        warn_if_shared(&paths.data_dir);
         let store = {
             let paths = paths.clone();
             let sync = config.store.synchronous;
             tokio::task::spawn_blocking(move || {
-                Store::open(&paths.db_file, &paths.payloads_dir, sync)
+                let folder = nightshift_store::Folder {
+                    db: paths.db_file.clone(),
+                    payloads: paths.payloads_dir.clone(),
+                    logs: paths.logs_dir.clone(),
+                    identity: paths.identity_file.clone(),
+                };
+                Store::open_folder(&folder, sync)
             })
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))??
@@ -90,7 +100,16 @@ impl Engine {
         // This first receiver exists before recovery and dispatch, so whoever takes it (the
         // desktop shell's notifier) misses no event of this run.
         let (events, startup_events) = broadcast::channel(4096);
-        let recovery = recovery::run(&store, &paths, &*clock, &events).await?;
+        let pending = {
+            let file = paths.outcomes_file.clone();
+            tokio::task::spawn_blocking(move || outcomes::Pending::open(&file))
+                .await
+                .map_err(|e| EngineError::Internal(e.to_string()))?
+                .map_err(|e| EngineError::io("cannot prepare the outcome journal", e))?
+        };
+        let pending = Arc::new(pending);
+        let health = Arc::new(health::Health::new(events.clone(), &store));
+        let recovery = recovery::run(&store, &paths, &config, &*clock, &events, &pending).await?;
         let power = power::watch(power, config.power.poll, events.clone()).await;
         let power_view = scheduler::PowerView {
             state: power.clone(),
@@ -122,13 +141,23 @@ impl Engine {
             power_paused: power_paused.clone(),
             cpu_held: Default::default(),
             running: running.clone(),
+            health: health.clone(),
+            pending,
+            stopping: AtomicBool::new(false),
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
-        let ticker = tokio::spawn(schedules::run(ctx.clone(), schedules_rx));
-        let task = tokio::spawn(
+        let ticker = tokio::spawn(health::supervised(
+            health.clone(),
+            "schedules task",
+            schedules::run(ctx.clone(), schedules_rx),
+        ));
+        let task = tokio::spawn(health::supervised(
+            health.clone(),
+            "scheduler",
             scheduler::Scheduler::new(ctx.clone(), rx, paused.clone(), power_view.clone())
                 .run(initial),
-        );
+        ));
+        let store_watch = tokio::spawn(health::watch_store(health.clone(), store.clone()));
         Ok(EngineHandle {
             inner: Arc::new(Inner {
                 tx,
@@ -150,11 +179,34 @@ impl Engine {
                 ctx,
                 schedules_wake,
                 ticker,
+                store_watch,
+                health,
                 startup_events: std::sync::Mutex::new(Some(startup_events)),
                 _orphans: orphans,
                 _lock: lock,
             }),
         })
+    }
+}
+
+/// Says so when other users can look into the data folder. Nightshift's own files in it are
+/// private (0600) whatever the folder's mode, but a folder the user made readable may hold
+/// other things, and its listing shows which jobs exist.
+fn warn_if_shared(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    folder = %dir.display(),
+                    mode = format!("{mode:o}"),
+                    "the data folder is open to other users; its files are private, but \
+                     `chmod 700` the folder to keep its listing private too"
+                );
+            }
+        }
     }
 }
 
@@ -194,6 +246,9 @@ struct Inner {
     /// Tells the schedules task to look again.
     schedules_wake: mpsc::UnboundedSender<()>,
     ticker: tokio::task::JoinHandle<()>,
+    /// Follows the store's write failures for the health (see `health::watch_store`).
+    store_watch: tokio::task::JoinHandle<()>,
+    health: Arc<health::Health>,
     startup_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
     /// The reaper of orphaned job processes; stops with the engine.
     _orphans: nightshift_supervisor::Orphans,
@@ -473,9 +528,23 @@ impl EngineHandle {
 
     /// Stops gracefully: no new dispatch; running groups get SIGTERM, then SIGKILL after the
     /// grace period; their jobs go back to the queue without using up an attempt.
+    /// Whether the engine can be trusted right now, and if not, why.
+    pub fn health(&self) -> HealthReport {
+        self.inner.health.report()
+    }
+
+    /// Changes to `Some(what failed)` once a task of the engine panicked: the host then stops
+    /// Nightshift with a non-zero exit code (see the `health` module).
+    pub fn failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.inner.health.failure()
+    }
+
     pub async fn shutdown(&self) {
+        // Outcomes that cannot be written are now retried only briefly (the journal keeps them).
+        self.inner.ctx.stopping.store(true, Ordering::Relaxed);
         // No schedule adds work to an engine that is stopping.
         self.inner.ticker.abort();
+        self.inner.store_watch.abort();
         let (reply, done) = oneshot::channel();
         if self
             .inner
@@ -488,6 +557,11 @@ impl EngineHandle {
         let task = crate::locks::lock(&self.inner.task).take();
         if let Some(task) = task {
             let _ = task.await;
+        }
+        // Every outcome is recorded by now: leave the database file complete on its own, so a
+        // copy of it alone (a backup) is up to date.
+        if let Err(e) = self.inner.store.checkpoint().await {
+            tracing::warn!(error = %e, "cannot fold the write-ahead log into the database on stop");
         }
     }
 

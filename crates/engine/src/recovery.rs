@@ -7,11 +7,13 @@
 //! an attempt claimed but with no identity stored (a crash right after the spawn) is found
 //! that way, and so are the processes that left an attempt's group, which a stored identity
 //! does not reach (they are spared for a job that asked to leave them running).
-//! Either way the attempt is marked interrupted and counts as used (the job may be what crashed
-//! us), so the job goes back to its queue while attempts remain and fails otherwise.
+//! Either way the attempt is marked interrupted. It does not use one of the job's attempts (the
+//! crash was ours, not the job's), but counts as an interruption in a row: the job goes back
+//! to its queue until `jobs.max_interruptions` crashes in a row, then fails (it may be what
+//! brings Nightshift or the machine down).
 
 use crate::{EngineError, Event};
-use nightshift_core::{Attempt, AttemptOutcome, Clock, Job, JobState, Paths};
+use nightshift_core::{Attempt, AttemptOutcome, Clock, Config, Job, JobState, Paths};
 use nightshift_store::{Finish, Store};
 use nightshift_supervisor::{Identity, Reclaim, TaggedAttempt, reclaim, reclaim_tagged};
 use tokio::sync::broadcast;
@@ -26,16 +28,40 @@ pub struct RecoveryReport {
     /// Stored pids now used by another process, left alone.
     pub not_ours: usize,
     pub payloads_removed: usize,
+    /// Outcomes the previous run kept in its journal (the database could not take them then),
+    /// recorded now.
+    pub outcomes_recorded: usize,
 }
 
 pub(crate) async fn run(
     store: &Store,
     paths: &Paths,
+    config: &Config,
     clock: &dyn Clock,
     events: &broadcast::Sender<Event>,
+    pending: &crate::outcomes::Pending,
 ) -> Result<RecoveryReport, EngineError> {
     let mut report = RecoveryReport::default();
     clear_run_dir(paths).await;
+    // First the outcomes a previous run could not write (a full disk): those attempts ended
+    // on their own, and must be recorded as they ended, not as interrupted.
+    for finish in pending.left_over() {
+        let (job, attempt) = (finish.job, finish.attempt);
+        match store.finish(finish).await {
+            Ok(ended) => {
+                report.outcomes_recorded += 1;
+                tracing::info!(job = %job, attempt, state = %ended.state, "recorded an outcome the previous run could not write");
+                crate::events::dependants_cancelled(events, &ended.dependants);
+            }
+            // Already recorded (it landed before the stop): nothing to do.
+            Err(
+                nightshift_store::StoreError::WrongState { .. }
+                | nightshift_store::StoreError::NotFound(_),
+            ) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    pending.clear_left_over();
     report.payloads_removed = store.remove_orphan_payloads().await?;
     let open = store.open_attempts().await?;
     let verdicts = end_processes(store.instance_id(), &open).await;
@@ -56,7 +82,10 @@ pub(crate) async fn run(
                 job: job.id,
                 attempt: attempt.id,
                 outcome: AttemptOutcome::Interrupted,
-                consume: true,
+                // Our crash is not charged to the job's attempts; it counts toward its
+                // interruptions in a row instead, so a job that brings us down every time ends.
+                consume: false,
+                crash_limit: Some(config.jobs.max_interruptions),
                 exit_code: None,
                 signal: None,
                 reason: Some(format!(

@@ -68,6 +68,11 @@ pub(crate) struct Context {
     /// attempt can announce `Started` and down before it announces `Ended`, so whoever
     /// refreshes a count on those events reads the count they imply.
     pub running: Arc<AtomicUsize>,
+    pub health: Arc<crate::health::Health>,
+    /// Outcomes the database could not take yet.
+    pub pending: Arc<crate::outcomes::Pending>,
+    /// The engine is stopping: an outcome that cannot be written is retried only briefly.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 /// What the scheduler tells a running attempt.
@@ -125,7 +130,7 @@ pub(crate) async fn run(
         ctx.config.jobs.retry_backoff_max,
         crate::backoff::jitter(id.0 as u64 ^ now as u64),
     );
-    let retry_at = now + wait.as_millis() as i64;
+    let retry_at = nightshift_core::timestamp::later(now, wait);
     let finish = Finish {
         job: id,
         attempt: claimed.attempt_id,
@@ -136,8 +141,16 @@ pub(crate) async fn run(
         reason: result.reason.clone(),
         now,
         retry_at: Some(retry_at),
+        crash_limit: None,
     };
-    match ctx.store.finish(finish).await {
+    // While the engine stops, a write that keeps failing is retried a few times (about 3 s),
+    // then left to the journal for the next start.
+    let tries_while_stopping = AtomicUsize::new(0);
+    let give_up = || {
+        ctx.stopping.load(Ordering::Relaxed)
+            && tries_while_stopping.fetch_add(1, Ordering::Relaxed) >= 5
+    };
+    match crate::outcomes::record(&ctx.store, &ctx.pending, &ctx.health, finish, give_up).await {
         Ok(ended) => {
             let state = ended.state;
             crate::events::dependants_cancelled(&ctx.events, &ended.dependants);
@@ -159,7 +172,9 @@ pub(crate) async fn run(
                 notify: notify && state.is_final(),
             });
         }
-        // The row stays 'running'; the next start's recovery will settle it.
+        // The store refused it (the attempt was closed meanwhile), or the engine stopped while
+        // the disk stayed full: the row stays 'running', and the next start settles it (from
+        // the outcome journal when it holds the outcome).
         Err(e) => {
             ctx.running.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(job = %id, error = %e, "cannot record the end of an attempt");
@@ -502,10 +517,18 @@ async fn write_payload(store: &Store, id: JobId, path: PathBuf) -> Result<(), St
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "the payload is missing".to_string())?;
-    tokio::task::spawn_blocking(move || std::fs::write(&path, bytes))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        // Private to the user (the job runs as the same user), whatever the umask.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(&path)?.write_all(&bytes)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -167,10 +167,12 @@ impl Scheduler {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             }
-            .map(|due| (due - self.ctx.clock.now_ms()).max(0) as u64);
+            // Saturating: a stored time may lie anywhere in i64 (a row from before times were
+            // checked at the door), and a subtraction must not panic the scheduler.
+            .map(|due| nightshift_core::timestamp::until(self.ctx.clock.now_ms(), due));
             let timer = async {
                 match due {
-                    Some(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+                    Some(wait) => tokio::time::sleep(wait).await,
                     None => std::future::pending().await,
                 }
             };
@@ -306,7 +308,7 @@ impl Scheduler {
             Ok(due) => due,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the next due time; trying again in a second");
-                Some(self.ctx.clock.now_ms() + STORE_RETRY_MS)
+                Some(self.ctx.clock.now_ms().saturating_add(STORE_RETRY_MS))
             }
         };
     }
@@ -314,7 +316,7 @@ impl Scheduler {
     /// After a store error, look again in a second (a real deadline: work is waiting), rather
     /// than leave jobs waiting for an unrelated event.
     fn retry_soon(&mut self) {
-        let at = self.ctx.clock.now_ms() + STORE_RETRY_MS;
+        let at = self.ctx.clock.now_ms().saturating_add(STORE_RETRY_MS);
         self.next_due = Some(self.next_due.map_or(at, |d| d.min(at)));
     }
 
@@ -504,7 +506,8 @@ impl Scheduler {
             }
         };
         if hold.is_some() {
-            let at = self.ctx.clock.now_ms() + crate::cpu::RECHECK.as_millis() as i64;
+            let at =
+                nightshift_core::timestamp::later(self.ctx.clock.now_ms(), crate::cpu::RECHECK);
             cpu.recheck_at = Some(cpu.recheck_at.map_or(at, |r| r.min(at)));
         }
         *crate::locks::write(&self.ctx.cpu_held) = hold;

@@ -35,8 +35,7 @@ pub(crate) async fn run(ctx: Arc<Context>, mut wake: mpsc::UnboundedReceiver<()>
             Err(()) => Some(STORE_RETRY),
             Ok(()) => match ctx.store.next_schedule_due().await {
                 Ok(Some(at)) => {
-                    let ms = (at - ctx.clock.now_ms()).max(0) as u64;
-                    Some(Duration::from_millis(ms).min(LOOK_AGAIN))
+                    Some(nightshift_core::timestamp::until(ctx.clock.now_ms(), at).min(LOOK_AGAIN))
                 }
                 Ok(None) => None,
                 Err(e) => {

@@ -50,11 +50,8 @@ impl std::fmt::Display for PowerState {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PowerError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("{path} is not valid: {message}")]
     Invalid { path: String, message: String },
     #[error("the platform's power information is unavailable: {0}")]

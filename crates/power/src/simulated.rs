@@ -40,9 +40,9 @@ impl SimulatedPower {
 impl PowerSource for SimulatedPower {
     fn read(&self) -> Result<PowerState, PowerError> {
         let shown = self.path.display().to_string();
-        let text = std::fs::read_to_string(&self.path).map_err(|source| PowerError::Read {
+        let text = std::fs::read_to_string(&self.path).map_err(|error| PowerError::Read {
             path: shown.clone(),
-            source,
+            error,
         })?;
         let state: SimulatedState =
             serde_json::from_str(&text).map_err(|e| PowerError::Invalid {

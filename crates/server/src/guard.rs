@@ -17,7 +17,7 @@ pub(crate) struct Guard {
 struct GuardInner {
     hosts: [String; 2],
     origins: [String; 2],
-    bearer: String,
+    token: String,
 }
 
 impl Guard {
@@ -29,7 +29,7 @@ impl Guard {
                     format!("http://127.0.0.1:{port}"),
                     format!("http://localhost:{port}"),
                 ],
-                bearer: format!("Bearer {token}"),
+                token,
             }),
         }
     }
@@ -38,6 +38,20 @@ impl Guard {
 /// Compares without stopping at the first difference, so timing does not leak the token.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether an `Authorization` value is `Bearer` and `token`. The scheme is compared without
+/// regard to case (RFC 7235: `bearer` and `BEARER` are the same scheme) and may be followed by
+/// several spaces; the token must be exactly ours.
+fn bearer_matches(given: &str, token: &str) -> bool {
+    let Some((scheme, credentials)) = given.split_once(' ') else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case("bearer")
+        && same(
+            credentials.trim_start_matches(' ').as_bytes(),
+            token.as_bytes(),
+        )
 }
 
 fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -85,7 +99,9 @@ pub(crate) async fn check(State(guard): State<Guard>, request: Request, next: Ne
                 format!("requests from origin {origin} are not allowed"),
             );
         }
-        if header(headers, header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site")
+        // Header values are case-insensitive tokens here (Fetch defines them lower case).
+        if header(headers, header::HeaderName::from_static("sec-fetch-site"))
+            .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"))
         {
             return refuse(
                 ErrorKind::Forbidden,
@@ -96,7 +112,7 @@ pub(crate) async fn check(State(guard): State<Guard>, request: Request, next: Ne
     // 3. Token, for the whole API.
     if request.uri().path().starts_with("/api") {
         let given = header(headers, header::AUTHORIZATION).unwrap_or("");
-        if !same(given.as_bytes(), g.bearer.as_bytes()) {
+        if !bearer_matches(given, &g.token) {
             return refuse(
                 ErrorKind::Unauthorized,
                 "missing or wrong bearer token; it is in the file `token` in the data folder"
@@ -114,5 +130,30 @@ mod tests {
         assert!(super::same(b"abc", b"abc"));
         assert!(!super::same(b"abc", b"abd"));
         assert!(!super::same(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_the_token_is_not() {
+        let token = "a1b2c3";
+        for given in [
+            "Bearer a1b2c3",
+            "bearer a1b2c3",
+            "BEARER a1b2c3",
+            "Bearer   a1b2c3",
+        ] {
+            assert!(super::bearer_matches(given, token), "{given:?}");
+        }
+        for given in [
+            "Bearer A1B2C3",
+            "Bearer a1b2c",
+            "Bearer a1b2c3 ",
+            "Basic a1b2c3",
+            "Bearera1b2c3",
+            "a1b2c3",
+            "Bearer",
+            "",
+        ] {
+            assert!(!super::bearer_matches(given, token), "{given:?}");
+        }
     }
 }

@@ -44,7 +44,7 @@ impl Host {
         })
         .await?;
         let api = Api::new(engine);
-        let server = match Server::bind(api.clone(), &paths, config.server.port).await {
+        let server = match Server::bind_with(api.clone(), &paths, &config.server).await {
             Ok(server) => server,
             Err(e) => {
                 // The engine is already dispatching: stop it in order (its running jobs go
@@ -76,6 +76,21 @@ impl Host {
     /// Where the API listens, `http://127.0.0.1:PORT`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Resolves once a task of the engine has failed (a bug), with what failed; never while
+    /// the engine is sound. The host's owner then stops and exits non-zero, so a supervisor of
+    /// the process can start it afresh (recovery settles what was running).
+    pub async fn engine_failed(&self) -> String {
+        let mut failure = self.api.engine().failure();
+        loop {
+            if let Some(what) = failure.borrow_and_update().clone() {
+                return what;
+            }
+            if failure.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
     }
 
     /// Tells the CLI where to find this instance (`daemon.json`): the last step of start-up.

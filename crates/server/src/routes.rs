@@ -2,11 +2,12 @@
 
 use crate::error::{HttpError, error};
 use crate::guard::{Guard, check};
+use crate::serve::BodyTimeout;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Router, middleware};
@@ -51,12 +52,22 @@ pub(crate) fn router(api: Api, guard: Guard) -> Router {
         .layer(middleware::from_fn_with_state(guard, check))
 }
 
-/// Unknown `/api` routes are JSON 404s; everything else is the web UI.
-async fn fallback(uri: axum::http::Uri) -> Response {
+/// Unknown `/api` routes are JSON 404s; everything else is the web UI, which only GET and
+/// HEAD may read.
+async fn fallback(method: Method, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api") {
         error(ErrorKind::NotFound, "no such route; see docs/api.md")
-    } else {
+    } else if method == Method::GET || method == Method::HEAD {
         crate::ui::serve(uri).await
+    } else {
+        let mut response = error(
+            ErrorKind::MethodNotAllowed,
+            format!("the web UI is only read: {method} is not allowed here, GET and HEAD are"),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        response
     }
 }
 
@@ -80,28 +91,37 @@ async fn events(State(api): State<Api>) -> Response {
     (headers, body).into_response()
 }
 
+/// A known route with a method it does not take (axum adds the `Allow` header).
 async fn method_not_allowed() -> Response {
-    let mut response = error(
-        ErrorKind::BadRequest,
+    error(
+        ErrorKind::MethodNotAllowed,
         "this method is not allowed on this route",
-    );
-    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
+    )
 }
 
-/// Reads a whole body up to `limit` bytes: 413 past it.
+/// The first `T` in `e`'s chain of errors, `e` included.
+fn cause<'e, T: std::error::Error + 'static>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    std::iter::successors(Some(e), |e| e.source()).find_map(|e| e.downcast_ref::<T>())
+}
+
+/// Reads a whole body up to `limit` bytes: 413 past it, 408 if it does not arrive within
+/// `server.body_timeout`.
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, HttpError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        if let Some(timeout) = cause::<BodyTimeout>(&e) {
+            return HttpError::timed_out(format!("{timeout} (server.body_timeout)"));
+        }
+        let too_large = cause::<http_body_util::LengthLimitError>(&e).is_some()
             || e.to_string().contains("length limit");
         if too_large {
-            HttpError(ApiError::new(
+            HttpError::from(ApiError::new(
                 ErrorKind::PayloadTooLarge,
                 format!("the request body is over the limit of {limit} bytes"),
             ))
         } else {
-            HttpError(ApiError::bad_request(format!(
+            HttpError::from(ApiError::bad_request(format!(
                 "cannot read the request body: {e}"
             )))
         }
@@ -110,18 +130,18 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, HttpError> {
 
 fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
     serde_json::from_slice(bytes)
-        .map_err(|e| HttpError(ApiError::bad_request(format!("invalid JSON body: {e}"))))
+        .map_err(|e| HttpError::from(ApiError::bad_request(format!("invalid JSON body: {e}"))))
 }
 
 fn job_id(path: Result<Path<String>, PathRejection>) -> Result<JobId, HttpError> {
-    let Path(raw) = path.map_err(|e| HttpError(ApiError::bad_request(e.body_text())))?;
+    let Path(raw) = path.map_err(|e| HttpError::from(ApiError::bad_request(e.body_text())))?;
     raw.parse()
-        .map_err(|e: String| HttpError(ApiError::bad_request(e)))
+        .map_err(|e: String| HttpError::from(ApiError::bad_request(e)))
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
     q.map(|Query(q)| q)
-        .map_err(|e| HttpError(ApiError::bad_request(e.body_text())))
+        .map_err(|e| HttpError::from(ApiError::bad_request(e.body_text())))
 }
 
 async fn health(State(api): State<Api>) -> Reply<impl IntoResponse> {
@@ -246,7 +266,7 @@ async fn power(State(api): State<Api>) -> Reply<impl IntoResponse> {
 
 /// A queue's or a schedule's name from the path.
 fn queue_name(path: Result<Path<String>, PathRejection>) -> Result<String, HttpError> {
-    let Path(name) = path.map_err(|e| HttpError(ApiError::bad_request(e.body_text())))?;
+    let Path(name) = path.map_err(|e| HttpError::from(ApiError::bad_request(e.body_text())))?;
     Ok(name)
 }
 

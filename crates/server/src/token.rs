@@ -29,6 +29,8 @@ pub fn ensure_token(path: &Path) -> io::Result<String> {
         .open(path)
     {
         Ok(mut file) => {
+            // The umask may have taken bits off the mode asked for: set it exactly.
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
             file.write_all(token.as_bytes())?;
             file.sync_all()?;
             Ok(token)
@@ -37,6 +39,21 @@ pub fn ensure_token(path: &Path) -> io::Result<String> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_token(path),
         Err(e) => Err(e),
     }
+}
+
+/// Writes `bytes` to `path`, replacing what it held, as a file only the user can read and
+/// write (0600) whatever the umask, and whatever the mode of a file already there.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // `mode` applies only to a new file, and only less the umask's bits.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Reads an existing token.
@@ -68,6 +85,20 @@ mod tests {
         assert_eq!(ensure_token(&path).unwrap(), first);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert_eq!(ensure_token(&path).unwrap(), first);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn private_files_replace_an_open_file_and_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("daemon.json.tmp");
+        std::fs::write(&path, "an older, longer content").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        write_private(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600

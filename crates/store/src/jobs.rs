@@ -40,6 +40,10 @@ pub struct Finish {
     pub now: i64,
     /// When a failed job goes back to its queue, not before this time (the retry backoff).
     pub retry_at: Option<i64>,
+    /// Set when Nightshift's own crash ended the attempt (start-up recovery found it open): the
+    /// attempt is not charged, it counts as an interruption in a row instead, and the job fails
+    /// when this many have happened in a row.
+    pub crash_limit: Option<u32>,
 }
 
 /// Listing filters, newest first, with keyset pagination on the id.
@@ -206,9 +210,13 @@ pub struct Ended {
 pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
     // Only an open attempt of a running job can end: anything else is a bug or a race, and
     // must not overwrite the job's state.
-    let (used, max, state): (u32, u32, String) = c
-        .prepare_cached("SELECT attempts_used, max_attempts, state FROM jobs WHERE id = ?1")?
-        .query_row([f.job.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let (used, max, state, interruptions): (u32, u32, String, u32) = c
+        .prepare_cached(
+            "SELECT attempts_used, max_attempts, state, interruptions FROM jobs WHERE id = ?1",
+        )?
+        .query_row([f.job.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?
         .ok_or(StoreError::NotFound(f.job))?;
     let closed = c
@@ -231,12 +239,30 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
             message: format!("attempt {} is not open", f.attempt),
         });
     }
-    let used = used + u32::from(f.consume);
+    let used = used.saturating_add(u32::from(f.consume));
+    // Nightshift's own crashes in a row; a graceful stop or a power-loss requeue (interrupted,
+    // but no crash) leaves the count as it was, any other end clears it.
+    let interruptions = match (f.crash_limit, f.outcome) {
+        (Some(_), _) => interruptions.saturating_add(1),
+        (None, AttemptOutcome::Interrupted) => interruptions,
+        (None, _) => 0,
+    };
+    let too_many_crashes = f.crash_limit.is_some_and(|limit| interruptions >= limit);
     let next = match f.outcome {
         AttemptOutcome::Succeeded => JobState::Succeeded,
         AttemptOutcome::Cancelled => JobState::Cancelled,
         _ if f.consume && used >= max => JobState::Failed,
+        _ if too_many_crashes => JobState::Failed,
         _ => JobState::Queued,
+    };
+    let reason = if too_many_crashes && next == JobState::Failed {
+        Some(format!(
+            "Nightshift stopped unexpectedly during {interruptions} attempts of this job in a \
+             row; it is not run again in case it is what brings Nightshift or the machine down \
+             (jobs.max_interruptions; `nightshift retry` runs it again)"
+        ))
+    } else {
+        f.reason.clone()
     };
     let finished_at = next.is_final().then_some(f.now);
     // Only a failure that goes back to its queue waits out the backoff.
@@ -245,7 +271,7 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
         .flatten();
     c.prepare_cached(
         "UPDATE jobs SET state = ?2, attempts_used = ?3, updated_at = ?4, finished_at = ?5,
-             exit_code = ?6, signal = ?7, reason = ?8, run_at = ?9
+             exit_code = ?6, signal = ?7, reason = ?8, run_at = ?9, interruptions = ?10
          WHERE id = ?1",
     )?
     .execute(params![
@@ -256,8 +282,9 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
         finished_at,
         f.exit_code,
         f.signal,
-        f.reason,
-        run_at
+        reason,
+        run_at,
+        interruptions
     ])?;
     let dependants = crate::deps::settle(c, f.job, next, f.now)?;
     Ok(Ended {
@@ -329,7 +356,7 @@ pub(crate) fn retry(c: &Connection, id: JobId, now: i64) -> Result<Job> {
     // The jobs it runs after as they are now: one that can no longer succeed refuses the retry.
     let waiting_on = crate::deps::open_count(c, id)?;
     c.prepare_cached(
-        "UPDATE jobs SET state = 'queued', attempts_used = 0, updated_at = ?2, finished_at = NULL,
+        "UPDATE jobs SET state = 'queued', attempts_used = 0, interruptions = 0, updated_at = ?2, finished_at = NULL,
              exit_code = NULL, signal = NULL, reason = NULL, run_at = NULL, power_held = 0,
              waiting_on = ?3
          WHERE id = ?1",

@@ -6,6 +6,7 @@
 
 mod deps;
 mod error;
+mod folder;
 mod instance;
 mod jobs;
 mod migrate;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 pub use deps::Dependants;
 pub use error::StoreError;
+pub use folder::Folder;
 pub use jobs::{CancelResult, Claimed, Ended, Finish, ListFilter, NewJob, QueueCount};
 pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
@@ -59,13 +61,48 @@ struct Inner {
 
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date. A database
-    /// written by a newer Nightshift is refused and left untouched.
+    /// written by a newer Nightshift, a damaged one and one that cannot be written are refused
+    /// and left untouched.
     pub fn open(db: &Path, payloads_dir: &Path, sync: Synchronous) -> Result<Store> {
+        Store::open_with(db, payloads_dir, sync, None)
+    }
+
+    /// As [`Store::open`], for a whole data folder: also refuses a database missing beside the
+    /// folder's job data and one from another folder (see the `folder` module), and records
+    /// the database's id for the folder.
+    pub fn open_folder(folder: &Folder, sync: Synchronous) -> Result<Store> {
+        folder::check_present(folder)?;
+        Store::open_with(&folder.db, &folder.payloads, sync, Some(folder))
+    }
+
+    fn open_with(
+        db: &Path,
+        payloads_dir: &Path,
+        sync: Synchronous,
+        folder: Option<&Folder>,
+    ) -> Result<Store> {
+        // Nothing is written before every check has passed: a refused database is left as it
+        // was (only its mode may lose group and other bits).
+        folder::make_private(db)?;
         let conn = open::writer(db)?;
+        folder::check_whole(&conn, db)?;
         migrate::refuse_newer(&conn, db)?;
-        open::configure_writer(&conn, sync)?;
+        folder::check_writable(&conn, db)?;
+        if let Some(folder) = folder {
+            folder::check_identity(folder, folder::stored_id(&conn)?.as_deref())?;
+        }
+        open::configure_writer(&conn, sync).map_err(|e| match e {
+            StoreError::Sqlite(e) => StoreError::ReadOnly {
+                path: db.to_path_buf(),
+                detail: e.to_string(),
+            },
+            other => other,
+        })?;
         migrate::migrate_to(&conn, latest_version())?;
         let instance = instance::id_for(&conn, db)?;
+        if let Some(folder) = folder {
+            folder::record_identity(folder, &instance)?;
+        }
         Ok(Store {
             inner: Arc::new(Inner {
                 path: db.to_path_buf(),
@@ -75,6 +112,27 @@ impl Store {
                 readers: read::ReadPool::new(db.to_path_buf()),
             }),
         })
+    }
+
+    /// Folds the WAL back into the database file (and empties it), after every write sent
+    /// before: a copy of the database file alone is then complete. Called on a graceful stop.
+    pub async fn checkpoint(&self) -> Result<()> {
+        self.inner.writer.checkpoint().await
+    }
+
+    /// The last write that failed for the storage's sake (disk full, unwritable, damaged,
+    /// locked by another program), or `None` once a write has committed since.
+    pub fn write_failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.inner.writer.failure()
+    }
+
+    /// A small real write (it touches one row), to learn whether writes land again.
+    pub async fn probe_write(&self) -> Result<()> {
+        self.write(|c| {
+            c.execute("UPDATE instance SET id = id", [])?;
+            Ok(())
+        })
+        .await
     }
 
     pub fn path(&self) -> &Path {

@@ -97,7 +97,12 @@ impl PayloadDir {
         let name = format!("{nanos:x}-{}-{n}{SUFFIX}", std::process::id());
         let tmp = self.dir.join(format!("{TMP_PREFIX}{name}"));
         let io = |e| StoreError::io(format!("cannot write payload file {}", tmp.display()), e);
-        let file = std::fs::File::create(&tmp).map_err(io)?;
+        // Payloads may hold secrets: private to the user, whatever the umask.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&tmp).map_err(io)?;
         let mut encoder = GzEncoder::new(std::io::BufWriter::new(file), Compression::fast());
         let finished = encoder
             .write_all(bytes)

@@ -78,7 +78,7 @@ pub(crate) fn insert(c: &Connection, s: &NewSchedule, now: i64) -> Result<Schedu
             now
         ])?;
     if inserted == 0 {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Exists(format!(
             "a schedule named '{}' already exists (nightshift schedule rm {} first, or pick \
              another --name)",
             s.name, s.name

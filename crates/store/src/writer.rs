@@ -15,10 +15,14 @@ const MAX_BATCH: usize = 512;
 /// A request's answer, held back until the transaction it ran in has committed.
 type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
+/// The last write that failed for the storage's sake (see `StoreError::is_storage_failure`),
+/// until a batch commits cleanly again; readers show it as the store's health.
+pub(crate) type Failure = tokio::sync::watch::Sender<Option<String>>;
+
 trait Request: Send {
-    /// Runs the request; returns whether it succeeded (else its savepoint is rolled back) and
-    /// how to answer once the commit's result is known.
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Answer);
+    /// Runs the request; returns whether it succeeded (else its savepoint is rolled back), the
+    /// storage failure it met if any, and how to answer once the commit's result is known.
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Option<String>, Answer);
     /// Answers without running (the transaction could not even begin).
     fn refuse(self: Box<Self>, err: &StoreError);
 }
@@ -33,17 +37,22 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T> + Send,
 {
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Answer) {
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Option<String>, Answer) {
         let Call { f, reply } = *self;
         let result = f(conn);
         let ok = result.is_ok();
+        let failure = result
+            .as_ref()
+            .err()
+            .filter(|e| e.is_storage_failure())
+            .map(ToString::to_string);
         let answer: Answer = Box::new(move |commit_error| {
             let _ = reply.send(match commit_error {
                 Some(e) => Err(StoreError::NotSaved(e.to_string())),
                 None => result,
             });
         });
-        (ok, answer)
+        (ok, failure, answer)
     }
 
     fn refuse(self: Box<Self>, err: &StoreError) {
@@ -53,18 +62,34 @@ where
     }
 }
 
+/// What the writer thread is asked to do.
+enum Message {
+    /// A request, run in the next batch's transaction.
+    Request(Box<dyn Request>),
+    /// Fold the WAL back into the database file, between transactions (a checkpoint cannot run
+    /// inside one).
+    Checkpoint(oneshot::Sender<Result<()>>),
+}
+
 pub(crate) struct Writer {
-    tx: mpsc::Sender<Box<dyn Request>>,
+    tx: mpsc::Sender<Message>,
+    failure: tokio::sync::watch::Receiver<Option<String>>,
 }
 
 impl Writer {
     pub(crate) fn start(conn: Connection) -> Result<Writer> {
-        let (tx, rx) = mpsc::channel::<Box<dyn Request>>();
+        let (tx, rx) = mpsc::channel::<Message>();
+        let (failed, failure) = tokio::sync::watch::channel(None);
         std::thread::Builder::new()
             .name("nightshift-store-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, failed))
             .map_err(|e| StoreError::io("cannot start the store's writer thread", e))?;
-        Ok(Writer { tx })
+        Ok(Writer { tx, failure })
+    }
+
+    /// The last storage failure of a write, `None` once a batch has committed cleanly since.
+    pub(crate) fn failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.failure.clone()
     }
 
     pub(crate) async fn submit<T: Send + 'static>(
@@ -73,7 +98,19 @@ impl Writer {
     ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Box::new(Call { f, reply }))
+            .send(Message::Request(Box::new(Call { f, reply })))
+            .map_err(|_| StoreError::Closed("the writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Closed("the writer thread dropped a request".into()))?
+    }
+
+    /// Folds the WAL back into the database file and truncates it, after every write sent
+    /// before it has committed.
+    pub(crate) async fn checkpoint(&self) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Message::Checkpoint(reply))
             .map_err(|_| StoreError::Closed("the writer thread has stopped".into()))?;
         answer
             .await
@@ -81,40 +118,79 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Request>>) {
-    while let Ok(first) = rx.recv() {
+fn run(conn: Connection, rx: mpsc::Receiver<Message>, failed: Failure) {
+    let mut next = rx.recv().ok();
+    while let Some(message) = next.take() {
+        let first = match message {
+            Message::Checkpoint(reply) => {
+                let _ = reply.send(checkpoint(&conn));
+                next = rx.recv().ok();
+                continue;
+            }
+            Message::Request(request) => request,
+        };
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(request) => batch.push(request),
+                Ok(Message::Request(request)) => batch.push(request),
+                // Handled after this batch commits, so it covers every write sent before it.
+                Ok(checkpoint) => {
+                    next = Some(checkpoint);
+                    break;
+                }
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        let failure = commit_batch(&conn, batch);
+        failed.send_if_modified(|last| {
+            let changed = *last != failure;
+            *last = failure;
+            changed
+        });
+        if next.is_none() {
+            next = rx.recv().ok();
+        }
     }
     // Every handle is gone: fold the WAL back so the file is complete on its own.
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    let _ = checkpoint(&conn);
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
+/// `PRAGMA wal_checkpoint(TRUNCATE)`, failing when a reader kept it from completing (its first
+/// column, "busy", is 1): the database file alone is then not yet complete.
+fn checkpoint(conn: &Connection) -> Result<()> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        return Err(StoreError::NotSaved(
+            "a reader kept the checkpoint from completing".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs and commits one batch; returns the storage failure it met, if any.
+fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) -> Option<String> {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let err = StoreError::from(e);
         batch.into_iter().for_each(|r| r.refuse(&err));
-        return;
+        return Some(err.to_string());
     }
+    let mut failure = None;
     let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
     let mut requests = batch.into_iter();
     while let Some(request) = requests.next() {
         if let Err(e) = conn.execute_batch("SAVEPOINT request") {
-            request.refuse(&StoreError::from(e));
+            let err = StoreError::from(e);
+            failure = Some(err.to_string());
+            request.refuse(&err);
             continue;
         }
         // A panicking request must not take the writer thread (and every later write) down.
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| request.run(conn)));
         let ok = match ran {
-            Ok((ok, answer)) => {
+            Ok((ok, met, answer)) => {
                 answers.push(answer);
+                failure = failure.or(met);
                 ok
             }
             Err(_) => {
@@ -138,19 +214,25 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) {
             let _ = conn.execute_batch("ROLLBACK");
             answers.drain(..).for_each(|a| a(Some(&err)));
             let rest: Vec<Box<dyn Request>> = requests.collect();
-            if !rest.is_empty() {
-                commit_batch(conn, rest);
-            }
-            return;
+            let later = if rest.is_empty() {
+                None
+            } else {
+                commit_batch(conn, rest)
+            };
+            return failure.or(later).or_else(|| Some(err.to_string()));
         }
     }
     match conn.execute_batch("COMMIT") {
-        Ok(()) => answers.into_iter().for_each(|a| a(None)),
+        Ok(()) => {
+            answers.into_iter().for_each(|a| a(None));
+            failure
+        }
         Err(e) => {
             let err = StoreError::from(e);
             tracing::error!(error = %err, "commit failed; rolling back the batch");
             let _ = conn.execute_batch("ROLLBACK");
             answers.into_iter().for_each(|a| a(Some(&err)));
+            Some(err.to_string())
         }
     }
 }

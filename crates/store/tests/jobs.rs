@@ -37,6 +37,7 @@ fn finish(job: JobId, attempt: i64, outcome: AttemptOutcome) -> Finish {
         reason: None,
         now: 10,
         retry_at: None,
+        crash_limit: None,
     }
 }
 
@@ -574,4 +575,90 @@ async fn a_retry_recounts_what_a_job_waits_for_and_never_clashes_with_its_unique
         matches!(&err, StoreError::WrongState { message, .. } if message.contains(&format!("job {new}"))),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_them() {
+    let (_dir, store) = open();
+    let id = store.insert_jobs(vec![job("q", 1)], 0).await.unwrap()[0];
+    let crash = |attempt| Finish {
+        consume: false,
+        crash_limit: Some(3),
+        ..finish(id, attempt, AttemptOutcome::Interrupted)
+    };
+    let claim = || async {
+        store
+            .claim("q", 1, 0, nightshift_store::PowerNow::AC)
+            .await
+            .unwrap()
+            .pop()
+            .expect("the job is claimable")
+    };
+    // Two crashes, then a graceful stop (which neither counts nor clears), with one attempt
+    // allowed: the job is still queued each time.
+    for _ in 0..2 {
+        let c = claim().await;
+        assert_eq!(
+            store.finish(crash(c.attempt_id)).await.unwrap().state,
+            JobState::Queued
+        );
+    }
+    let c = claim().await;
+    let stop = Finish {
+        consume: false,
+        ..finish(id, c.attempt_id, AttemptOutcome::Interrupted)
+    };
+    assert_eq!(store.finish(stop).await.unwrap().state, JobState::Queued);
+    // The third crash in a row ends it, with a reason that says why.
+    let c = claim().await;
+    assert_eq!(
+        store.finish(crash(c.attempt_id)).await.unwrap().state,
+        JobState::Failed
+    );
+    let failed = store.job(id).await.unwrap().unwrap();
+    let reason = failed.reason.unwrap_or_default();
+    assert!(
+        reason.contains("3 attempts of this job in a row"),
+        "{reason}"
+    );
+    assert_eq!(failed.attempts_used, 0, "crashes use no attempt");
+
+    // A retry starts the count again; an attempt that ends on its own clears it.
+    store.retry(id, 1).await.unwrap();
+    for _ in 0..2 {
+        let c = claim().await;
+        store.finish(crash(c.attempt_id)).await.unwrap();
+    }
+    let c = claim().await;
+    let failed_once = Finish {
+        crash_limit: None,
+        ..finish(id, c.attempt_id, AttemptOutcome::Failed)
+    };
+    // One attempt allowed, and it failed: failed by attempts, not by crashes.
+    let ended = store.finish(failed_once).await.unwrap();
+    assert_eq!(ended.state, JobState::Failed);
+    let job = store.job(id).await.unwrap().unwrap();
+    assert!(
+        !job.reason.unwrap_or_default().contains("in a row"),
+        "a failure of the job's own is reported as such"
+    );
+}
+
+#[tokio::test]
+async fn a_checkpoint_leaves_the_database_file_complete_on_its_own() {
+    let (dir, store) = open();
+    store.insert_jobs(vec![job("q", 1)], 0).await.unwrap();
+    let wal = store.path().with_extension("db-wal");
+    let before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(before > 0, "the insert went to the WAL first");
+    store.checkpoint().await.unwrap();
+    assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0);
+    // A copy of the database file alone holds the job.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(store.path(), &copy).unwrap();
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
 }

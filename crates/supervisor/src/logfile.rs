@@ -57,10 +57,12 @@ impl LogWriter {
 
     fn open(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(current_path(&self.dir, self.id))?;
+            let mut options = OpenOptions::new();
+            options.create(true).append(true);
+            // A job's output may hold secrets: private to the user, whatever the umask.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let file = options.open(current_path(&self.dir, self.id))?;
             self.written = file.metadata()?.len();
             self.file = Some(file);
             if let Some(header) = self.header.take() {

@@ -58,11 +58,11 @@ impl Exit {
 pub enum SpawnError {
     #[error("cannot create the output pipe: {0}")]
     Pipe(std::io::Error),
-    #[error("cannot start '{program}'{}: {source}", cwd.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default())]
+    #[error("cannot start '{program}'{}: {error}", cwd.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default())]
     Start {
         program: String,
         cwd: Option<PathBuf>,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Cannot happen with a freshly spawned child; refused rather than guessed, because a
     /// wrong process group id could make us signal our own group.
@@ -138,10 +138,10 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
         }
         // `cmd` (holding our copies of the pipe's write end) drops at the end of this block,
         // so the reader sees end-of-file once the group's processes are gone.
-        cmd.spawn().map_err(|source| SpawnError::Start {
+        cmd.spawn().map_err(|error| SpawnError::Start {
             program: req.program.clone(),
             cwd: req.cwd.clone(),
-            source,
+            error,
         })?
     };
     // A pid of 0 or 1 as a process group id would be our own group or init's.

@@ -60,6 +60,7 @@ pub fn desktop_bin() -> PathBuf {
 #[derive(Debug, Default)]
 pub struct DesktopBuilder {
     desktop: Vec<String>,
+    jobs: Vec<String>,
     tables: String,
 }
 
@@ -67,6 +68,12 @@ impl DesktopBuilder {
     /// A line of the config's `[desktop]` table, e.g. `notifications = false`.
     pub fn desktop(mut self, line: &str) -> DesktopBuilder {
         self.desktop.push(line.to_string());
+        self
+    }
+
+    /// A line of the config's `[jobs]` table, e.g. `max_interruptions = 1`.
+    pub fn jobs(mut self, line: &str) -> DesktopBuilder {
+        self.jobs.push(line.to_string());
         self
     }
 
@@ -79,7 +86,8 @@ impl DesktopBuilder {
     /// Starts the display and the bus and prepares the folders; the app is not started.
     pub fn start(self) -> Desktop {
         let config = format!(
-            "[server]\nport = 0\n\n[jobs]\nkill_grace = \"1s\"\n\n[desktop]\n{}\n{}",
+            "[server]\nport = 0\n\n[jobs]\nkill_grace = \"1s\"\n{}\n\n[desktop]\n{}\n{}",
+            self.jobs.join("\n"),
             self.desktop.join("\n"),
             self.tables
         );

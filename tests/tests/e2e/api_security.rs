@@ -312,3 +312,91 @@ fn job_ids_in_log_routes_cannot_reach_outside_the_logs_folder() {
     assert_eq!(status, 200);
     assert_eq!(body, "job-one-output\n");
 }
+
+#[test]
+fn the_files_holding_secrets_are_private() {
+    let d = Daemon::start();
+    for name in ["token", "daemon.json"] {
+        let mode = std::fs::metadata(d.home().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} must be private");
+    }
+}
+
+#[test]
+fn the_bearer_scheme_is_case_insensitive_but_the_token_is_not() {
+    let d = Daemon::start();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let auth = format!("{scheme} {}", d.token());
+        let (status, body) = d.http_with("GET", "/api/health", &[("Authorization", &auth)], None);
+        assert_eq!(status, 200, "{auth}: {body}");
+    }
+    let upper = format!("Bearer {}", d.token().to_uppercase());
+    assert_ne!(
+        upper,
+        d.bearer(),
+        "the token has letters to change the case of"
+    );
+    for auth in [
+        upper,
+        format!("Basic {}", d.token()),
+        format!("Bearer{}", d.token()),
+    ] {
+        let (status, body) = d.http_with("GET", "/api/health", &[("Authorization", &auth)], None);
+        assert_eq!(status, 401, "{auth}: {body}");
+        error_body(status, &body, "unauthorized");
+    }
+}
+
+#[test]
+fn cross_site_requests_are_refused_in_any_case() {
+    let d = Daemon::start();
+    for site in ["cross-site", "Cross-Site", "CROSS-SITE"] {
+        let (status, body) = d.http_with(
+            "POST",
+            "/api/jobs",
+            &[("Authorization", &d.bearer()), ("Sec-Fetch-Site", site)],
+            Some(br#"{"cmd":["true"]}"#),
+        );
+        assert_eq!(status, 403, "Sec-Fetch-Site: {site}: {body}");
+        error_body(status, &body, "forbidden");
+    }
+    let page = d.api("GET", "/api/jobs", None);
+    assert_eq!(page["jobs"], serde_json::json!([]), "{page}");
+}
+
+#[test]
+fn wrong_methods_are_405_with_their_own_code() {
+    let d = Daemon::start();
+    let bearer = d.bearer();
+    let host = d.host();
+    let headers = [("Host", host.as_str()), ("Authorization", bearer.as_str())];
+    // An API route that exists, with a method it does not take.
+    for (method, path) in [("DELETE", "/api/health"), ("GET", "/api/jobs/batch")] {
+        let r = d.raw_http(method, path, &headers, b"");
+        assert_error(&r, 405, "method_not_allowed");
+        assert!(
+            r.header("allow").is_some(),
+            "{method} {path}: {:?}",
+            r.headers
+        );
+    }
+    // The web UI is only read.
+    for (method, path) in [
+        ("POST", "/"),
+        ("PUT", "/index.html"),
+        ("DELETE", "/"),
+        ("PATCH", "/assets/anything.js"),
+        ("OPTIONS", "/"),
+    ] {
+        let r = d.raw_http(method, path, &headers, b"");
+        assert_error(&r, 405, "method_not_allowed");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"), "{method} {path}");
+    }
+    for method in ["GET", "HEAD"] {
+        let (status, body) = d.http_with(method, "/", &[], None);
+        assert_eq!(status, 200, "{method} /: {body}");
+    }
+}

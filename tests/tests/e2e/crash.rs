@@ -117,12 +117,12 @@ fn sigkill_of_the_daemon_recovers_running_jobs_and_spares_other_processes() {
 }
 
 #[test]
-fn a_job_out_of_attempts_fails_after_a_crash() {
-    let mut d = Daemon::with_config("[jobs]\nkill_grace = \"1s\"\n");
+fn a_job_during_which_nightshift_crashed_too_often_in_a_row_fails() {
+    // One crash in a row is the limit here: the job may be what brings Nightshift down.
+    let mut d = Daemon::with_config("[jobs]\nkill_grace = \"1s\"\nmax_interruptions = 1\n");
     let runs = d.scratch().join("runs");
     let pids = d.scratch().join("pids");
-    // One attempt: the crash uses it up (it may have been the job that crashed us).
-    let mut args = vec!["--attempts", "1"];
+    let mut args = vec!["--attempts", "5"];
     args.extend(sh(
         RUN_ONCE_THEN_FINISH,
         &[runs.to_str().unwrap(), pids.to_str().unwrap()],
@@ -136,8 +136,33 @@ fn a_job_out_of_attempts_fails_after_a_crash() {
     let detail = &d.wait_jobs(&[id], JOB_TIMEOUT)[0];
     assert_eq!(detail["job"]["state"], "failed", "{detail}");
     assert_eq!(outcomes(detail), ["interrupted"]);
+    let reason = detail["job"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("in a row"), "{detail}");
+    assert_eq!(detail["job"]["attempts_used"], 0, "{detail}");
     assert!(group_members(pgid).is_empty(), "group {pgid} survived");
     assert_eq!(lines(&runs), ["1"], "the job must not run again");
+}
+
+#[test]
+fn a_crash_of_nightshift_does_not_use_the_jobs_only_attempt() {
+    let mut d = Daemon::with_config("[jobs]\nkill_grace = \"1s\"\n");
+    let runs = d.scratch().join("runs");
+    let pids = d.scratch().join("pids");
+    let mut args = vec!["--attempts", "1"];
+    args.extend(sh(
+        RUN_ONCE_THEN_FINISH,
+        &[runs.to_str().unwrap(), pids.to_str().unwrap()],
+    ));
+    let id = d.add(&args);
+    d.wait_running(id);
+    wait_lines(&pids, 2, JOB_TIMEOUT);
+    d.kill9();
+    d.restart();
+
+    let detail = &d.wait_jobs(&[id], JOB_TIMEOUT)[0];
+    assert_eq!(detail["job"]["state"], "succeeded", "{detail}");
+    assert_eq!(outcomes(detail), ["interrupted", "succeeded"]);
+    assert_eq!(lines(&runs), ["1", "2"], "run again once, and only once");
 }
 
 #[test]

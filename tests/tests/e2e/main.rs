@@ -4,8 +4,11 @@
 mod api_security;
 mod cli;
 mod crash;
+mod data_folder;
 mod desktop;
+mod disk_full;
 mod escapes;
+mod input;
 mod instance;
 mod logs;
 mod payload;
@@ -14,6 +17,7 @@ mod process_groups;
 mod queues;
 mod recurring;
 mod scheduling;
+mod server_limits;
 mod torture;
 
 use nightshift_e2e::Daemon;

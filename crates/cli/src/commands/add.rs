@@ -34,11 +34,11 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
         priority: args.priority,
         timeout: args
             .timeout
-            .map(|t| DurationValue::Millis(t.as_millis() as u64)),
+            .map(|t| DurationValue::Millis(u64::try_from(t.as_millis()).unwrap_or(u64::MAX))),
         run_at: args.at.map(TimeValue::Millis),
         delay: args
             .r#in
-            .map(|d| DurationValue::Millis(d.as_millis() as u64)),
+            .map(|d| DurationValue::Millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))),
         max_attempts: args.attempts,
         notify: args.notify,
         unique: args.unique.clone(),

@@ -133,11 +133,11 @@ fn when(at: Option<i64>) -> String {
                 .to_string()
         })
         .unwrap_or_else(|| at.to_string());
-    let left = at - crate::format::now_ms();
-    if left > 0 {
+    let left = nightshift_core::timestamp::until(crate::format::now_ms(), at);
+    if !left.is_zero() {
         format!(
             "{local} (in {})",
-            nightshift_core::duration::format_short(std::time::Duration::from_millis(left as u64))
+            nightshift_core::duration::format_short(left)
         )
     } else {
         format!("{local} (due)")

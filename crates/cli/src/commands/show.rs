@@ -90,8 +90,9 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|a| {
                 let took = a.ended_at.map(|e| {
-                    nightshift_core::duration::format_short(std::time::Duration::from_millis(
-                        (e - a.started_at).max(0) as u64,
+                    nightshift_core::duration::format_short(nightshift_core::timestamp::until(
+                        a.started_at,
+                        e,
                     ))
                 });
                 vec![

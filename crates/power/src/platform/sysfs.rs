@@ -67,10 +67,10 @@ impl Sysfs {
             Ok(entries) => entries,
             // No power_supply class at all (a VM, a container): mains powered.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PowerState::MAINS),
-            Err(source) => {
+            Err(error) => {
                 return Err(PowerError::Read {
                     path: dir.display().to_string(),
-                    source,
+                    error,
                 });
             }
         };

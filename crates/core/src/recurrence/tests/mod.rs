@@ -4,6 +4,7 @@ mod cron;
 mod dst;
 mod parse;
 mod plan;
+mod props;
 
 use chrono::{TimeZone, Utc};
 
