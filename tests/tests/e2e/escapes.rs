@@ -82,9 +82,11 @@ impl Escapes {
             let Some(leader_pgid) = leader_pgid else {
                 continue;
             };
-            assert!(
-                has_env(pid, &d.home_entry()),
-                "{escape:?}: process {pid} of job {id} is not alive with this test's home"
+            // Polled: its environment reads empty for a moment while it execs sleep.
+            wait_for(
+                JOB_TIMEOUT,
+                &format!("{escape:?}: process {pid} of job {id} alive with this test's home"),
+                || has_env(pid, &d.home_entry()),
             );
             let (_, pgrp, session) = proc_ids(pid).expect("alive");
             match escape {
@@ -179,7 +181,12 @@ fn the_start_after_a_sigkill_ends_processes_that_left_the_group() {
     d.kill9();
     // They outlived the daemon: there is something to recover.
     let home = d.home_entry();
-    assert!(pids.iter().all(|&p| has_env(p, &home)), "{pids:?}");
+    // (Polled: a process's environment reads empty for a moment while it execs.)
+    wait_for(
+        JOB_TIMEOUT,
+        "the escaped processes to outlive the daemon",
+        || pids.iter().all(|&p| has_env(p, &home)),
+    );
     // Held, so that the next attempts do not start new ones.
     d.write_config("[jobs]\nkill_grace = \"1s\"\n\n[queues.default]\nconcurrency = 0\n");
     d.restart();
@@ -216,9 +223,12 @@ fn a_job_that_asks_keeps_what_left_the_group_running() {
     wait_for(JOB_TIMEOUT, "the group's own sleeper to be ended", || {
         !has_env(sleeper, &home)
     });
-    assert!(
-        has_env(pid, &home),
-        "the process that left the group was ended although the job asked to keep it"
+    // Polled (its environment reads empty for a moment while it execs sleep); had it been
+    // ended, this fails at the deadline.
+    wait_for(
+        JOB_TIMEOUT,
+        "the process that left the group to be alive although the job ended",
+        || has_env(pid, &home),
     );
     // Ours to end now (it carries this test's home, checked just above).
     kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();

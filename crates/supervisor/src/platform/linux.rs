@@ -124,9 +124,25 @@ pub(crate) fn become_subreaper() -> std::io::Result<bool> {
 }
 
 /// The environment `pid` was started with (NUL-separated `NAME=value` entries); `None` for a
-/// process that is gone or another user's. A zombie's reads as empty.
+/// process that is gone or another user's. A zombie's reads as empty, and so, for a moment,
+/// does that of a process in the middle of an exec (the read finds the old memory map already
+/// released, or the new one before its environment bounds are set): a job script that ends
+/// with `exec sleep 300` would slip through a sweep then. So an empty read of a live process
+/// is tried again a few times, a millisecond apart; kernel threads (children of kthreadd,
+/// pid 2), which never have one, are taken at their word.
 pub(crate) fn environ(pid: i32) -> Option<Vec<u8>> {
-    std::fs::read(format!("/proc/{pid}/environ")).ok()
+    const TRIES: usize = 4;
+    for attempt in 1..=TRIES {
+        let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+        let settled = !env.is_empty()
+            || attempt == TRIES
+            || kin(pid).is_none_or(|k| k.zombie || k.ppid == 2 || k.pid == 2);
+        if settled {
+            return Some(env);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    None
 }
 
 /// The pids in `/proc`, every process of the machine that we may see.
