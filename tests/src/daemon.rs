@@ -449,6 +449,22 @@ impl Daemon {
         self.launch();
     }
 
+    /// Live processes of this test's jobs, whichever daemon of this home started them (a
+    /// killed one's included): every process whose environment names this home, except the
+    /// running daemon itself and this test.
+    pub fn job_processes(&self) -> Vec<i32> {
+        let daemon = self.child.as_ref().map(|c| c.id() as i32);
+        self.tagged_processes()
+            .into_iter()
+            .filter(|&pid| Some(pid) != daemon)
+            .collect()
+    }
+
+    /// `NIGHTSHIFT_HOME=<this home>`, the entry every process of this test's daemons carries.
+    pub fn home_entry(&self) -> String {
+        format!("NIGHTSHIFT_HOME={}", self.home.display())
+    }
+
     /// Pids of live processes (other than this test) whose environment names this home: the
     /// daemon, its jobs and everything they started.
     fn tagged_processes(&self) -> Vec<i32> {

@@ -22,8 +22,8 @@ mod small_fs;
 pub use daemon::{Daemon, DaemonBuilder};
 pub use http::{RawResponse, contains_bytes, is_closed, raw_request, read_answer, write_request};
 pub use process::{
-    OwnedProcess, catches_signal, group_members, holders_of, is_live, live_in_group, member_states,
-    proc_stat, state_of, stopped,
+    OwnedProcess, catches_signal, group_members, has_env, holders_of, is_live, live_in_group,
+    member_states, proc_ids, proc_stat, state_of, stopped,
 };
 pub use small_fs::{ReadOnlyBind, SmallFs, integrity_check};
 

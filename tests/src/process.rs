@@ -14,6 +14,23 @@ pub fn proc_stat(pid: i32) -> Option<(char, i32)> {
     Some((state, pgrp))
 }
 
+/// `/proc/<pid>/stat`: the parent, the process group and the session, if the process exists.
+pub fn proc_ids(pid: i32) -> Option<(i32, i32, i32)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace().skip(1);
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    let session = fields.next()?.parse().ok()?;
+    Some((ppid, pgrp, session))
+}
+
+/// Whether the live process `pid` has `entry` (`NAME=value`) in its environment.
+pub fn has_env(pid: i32, entry: &str) -> bool {
+    is_live(pid)
+        && fs::read(format!("/proc/{pid}/environ"))
+            .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == entry.as_bytes()))
+}
+
 /// Whether `pid` is a live process (zombies are dead: they only wait to be reaped).
 pub fn is_live(pid: i32) -> bool {
     matches!(proc_stat(pid), Some((state, _)) if state != 'Z' && state != 'X')

@@ -5,6 +5,7 @@
 //! - `test`: exactly what CI runs: format check, clippy with warnings denied, every test
 //!   (unit, integration, end-to-end, tidy).
 //! - `bench`: the performance figures, each beside a raw baseline measured in the same run.
+//! - `torture`: the end-to-end crash-torture test with many SIGKILLs of the daemon.
 
 mod bench;
 mod run;
@@ -12,6 +13,7 @@ mod setup;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod torture;
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -27,13 +29,16 @@ fn main() -> anyhow::Result<()> {
         "run" => run::run(&rest),
         "test" => test::run(&rest),
         "bench" => bench::run(&rest),
+        "torture" => torture::run(&rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  run     install what is missing, build, and start Nightshift\n  \
                  test    what CI runs: fmt check, clippy -D warnings, all tests\n  \
-                 bench   performance figures beside raw baselines (--quick for a short run)"
+                 bench   performance figures beside raw baselines (--quick for a short run)\n  \
+                 torture the crash-torture test: SIGKILLs of the daemon while jobs run \
+                 (--kills N, default 50)"
             );
             if task.is_empty() {
                 Ok(())

@@ -61,6 +61,9 @@ pub struct EnqueueRequest {
     /// Ids of jobs that must succeed first; if one fails or is cancelled, so is this job.
     #[serde(default)]
     pub after: Vec<JobId>,
+    /// Leave processes that left the job's process group running after each attempt.
+    #[serde(default)]
+    pub leave_running: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

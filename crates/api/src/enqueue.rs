@@ -75,6 +75,7 @@ pub(crate) fn prepare(
         min_battery,
         on_power_loss,
         after,
+        leave_running,
     } = request;
     if cmd.is_empty() || cmd[0].is_empty() {
         return Err(ApiError::bad_request(
@@ -111,6 +112,7 @@ pub(crate) fn prepare(
         min_battery: min_battery.filter(|m| *m > 0),
         on_power_loss,
         queue,
+        leave_running,
     };
     if let Some(min) = min_battery {
         nightshift_core::power_policy::validate_min_battery(min)

@@ -98,6 +98,10 @@ pub struct AddArgs {
     /// Ask for a desktop notification when the job ends.
     #[arg(long)]
     pub notify: bool,
+    /// Leave the processes that left the job's process group (setsid, a daemon it started)
+    /// running when an attempt ends; by default they are ended with it.
+    #[arg(long)]
+    pub leave_running: bool,
     /// A key: while a job with it is queued or running, print that job's id instead of adding
     /// another.
     #[arg(short, long, value_name = "KEY")]
@@ -144,7 +148,7 @@ pub struct AddArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = [
         "command", "payload", "env", "shell", "after", "require_ac", "min_battery",
         "on_power_loss", "every", "cron", "name", "no_catch_up", "unique", "at", "in",
-        "timeout", "attempts", "notify", "cwd",
+        "timeout", "attempts", "notify", "cwd", "leave_running",
     ])]
     pub batch: Option<PathBuf>,
     /// Print JSON instead of text.

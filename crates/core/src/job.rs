@@ -206,6 +206,10 @@ pub struct JobSpec {
     /// What to do when power is lost while it runs; `None`: its queue's choice.
     #[serde(default)]
     pub on_power_loss: Option<crate::OnPowerLoss>,
+    /// Processes that left the job's process group (setsid, setpgid, a daemon) live on after
+    /// the attempt instead of being killed with it; the group itself is still ended.
+    #[serde(default)]
+    pub leave_running: bool,
 }
 
 /// A job spec that cannot be run, with a message naming the field.
@@ -288,6 +292,7 @@ impl JobSpec {
             require_ac: false,
             min_battery: None,
             on_power_loss: None,
+            leave_running: false,
         }
     }
 

@@ -124,6 +124,9 @@ impl Engine {
             .map(|row| (row.name.clone(), row))
             .collect();
         let queue_rows = Arc::new(std::sync::RwLock::new(queue_rows));
+        // Before the first spawn: from here on, a job's process that leaves its group is
+        // handed to us when orphaned, and ended with its attempt (see the supervisor).
+        let orphans = nightshift_supervisor::adopt_orphans();
         let (tx, rx) = mpsc::unbounded_channel();
         let initial = store.queues_with_work().await?;
         let power_paused = Arc::new(std::sync::RwLock::new(std::collections::HashMap::new()));
@@ -179,6 +182,7 @@ impl Engine {
                 store_watch,
                 health,
                 startup_events: std::sync::Mutex::new(Some(startup_events)),
+                _orphans: orphans,
                 _lock: lock,
             }),
         })
@@ -246,6 +250,8 @@ struct Inner {
     store_watch: tokio::task::JoinHandle<()>,
     health: Arc<health::Health>,
     startup_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
+    /// The reaper of orphaned job processes; stops with the engine.
+    _orphans: nightshift_supervisor::Orphans,
     _lock: InstanceLock,
 }
 

@@ -1,18 +1,21 @@
 //! Start-up recovery, before any dispatch: attempts a previous instance left open are ended.
 //!
 //! For each, the stored identity decides: a group that is provably the one we started is
-//! killed; a pid that now belongs to someone else is never signalled. An attempt claimed but
-//! with no identity stored (a crash right after the spawn) is found by the tags in its
-//! processes' environment: this database's instance id, the job id and the attempt number.
+//! killed; a pid that now belongs to someone else is never signalled. Then the processes of
+//! every open attempt are looked for by the tags in their environment (this database's
+//! instance id, the job id and the attempt number), in one pass over `/proc` for all of them:
+//! an attempt claimed but with no identity stored (a crash right after the spawn) is found
+//! that way, and so are the processes that left an attempt's group, which a stored identity
+//! does not reach (they are spared for a job that asked to leave them running).
 //! Either way the attempt is marked interrupted. It does not use one of the job's attempts (the
 //! crash was ours, not the job's), but counts as an interruption in a row: the job goes back
 //! to its queue until `jobs.max_interruptions` crashes in a row, then fails (it may be what
 //! brings Nightshift or the machine down).
 
 use crate::{EngineError, Event};
-use nightshift_core::{AttemptOutcome, Clock, Config, JobState, Paths};
+use nightshift_core::{Attempt, AttemptOutcome, Clock, Config, Job, JobState, Paths};
 use nightshift_store::{Finish, Store};
-use nightshift_supervisor::{Identity, Reclaim, reclaim, reclaim_tagged};
+use nightshift_supervisor::{Identity, Reclaim, TaggedAttempt, reclaim, reclaim_tagged};
 use tokio::sync::broadcast;
 
 /// What recovery found and did.
@@ -60,24 +63,9 @@ pub(crate) async fn run(
     }
     pending.clear_left_over();
     report.payloads_removed = store.remove_orphan_payloads().await?;
-    for (attempt, job) in store.open_attempts().await? {
-        let what = match (attempt.pid, attempt.outcome) {
-            (Some(pid), AttemptOutcome::Running) => {
-                let stored = Identity {
-                    pid,
-                    start_ticks: attempt.start_ticks,
-                    boot_id: attempt.boot_id.clone(),
-                };
-                reclaim(&stored).await
-            }
-            // Claimed, but the pid was never stored: the crash came right after the spawn,
-            // or before it. The attempt's processes, if any, carry its tags.
-            (None, AttemptOutcome::Starting) => {
-                let tags = crate::runner::attempt_tags(store.instance_id(), job.id, attempt.number);
-                reclaim_tagged(&tags).await
-            }
-            _ => Reclaim::Unknown,
-        };
+    let open = store.open_attempts().await?;
+    let verdicts = end_processes(store.instance_id(), &open).await;
+    for ((attempt, job), what) in open.into_iter().zip(verdicts) {
         match what {
             Reclaim::Killed { members, survivors } => {
                 report.groups_killed += 1;
@@ -128,6 +116,66 @@ pub(crate) async fn run(
         });
     }
     Ok(report)
+}
+
+/// Ends the processes of the open attempts; one verdict per attempt. First each group by its
+/// stored identity, then, in one scan, each attempt's processes by their tags.
+async fn end_processes(instance: &str, open: &[(Attempt, Job)]) -> Vec<Reclaim> {
+    let mut verdicts = Vec::with_capacity(open.len());
+    for (attempt, _) in open {
+        verdicts.push(match (attempt.pid, attempt.outcome) {
+            (Some(pid), AttemptOutcome::Running) => {
+                let stored = Identity {
+                    pid,
+                    start_ticks: attempt.start_ticks,
+                    boot_id: attempt.boot_id.clone(),
+                };
+                reclaim(&stored).await
+            }
+            _ => Reclaim::Unknown,
+        });
+    }
+    let mut wanted = Vec::new();
+    let mut looked_for = Vec::new();
+    for (i, (attempt, job)) in open.iter().enumerate() {
+        // Claimed, but the pid was never stored: the crash came right after the spawn, or
+        // before it. Its processes, if any, carry its tags; a setsid one among them cannot be
+        // told from the leader, so its group goes too, as it always did.
+        let starting = attempt.pid.is_none() && attempt.outcome == AttemptOutcome::Starting;
+        // With a stored identity, the tags find what left the group: unless the job asked to
+        // leave such processes running.
+        if starting || !job.spec.leave_running {
+            wanted.push(i);
+            looked_for.push(TaggedAttempt {
+                tags: crate::runner::attempt_tags(instance, job.id, attempt.number).to_vec(),
+                every_process: !job.spec.leave_running,
+            });
+        }
+    }
+    for (i, tagged) in wanted.into_iter().zip(reclaim_tagged(&looked_for).await) {
+        verdicts[i] = combine(verdicts[i], tagged);
+    }
+    verdicts
+}
+
+/// One verdict from what the stored identity and the tags each found: killed if either killed
+/// something; otherwise what the identity says, if it said anything.
+fn combine(by_identity: Reclaim, by_tags: Reclaim) -> Reclaim {
+    match (by_identity, by_tags) {
+        (
+            Reclaim::Killed { members, survivors },
+            Reclaim::Killed {
+                members: more,
+                survivors: left,
+            },
+        ) => Reclaim::Killed {
+            members: members + more,
+            survivors: survivors + left,
+        },
+        (killed @ Reclaim::Killed { .. }, _) | (_, killed @ Reclaim::Killed { .. }) => killed,
+        (Reclaim::Unknown, by_tags) => by_tags,
+        (by_identity, _) => by_identity,
+    }
 }
 
 /// Per-attempt files of the previous run are no longer needed by anyone.

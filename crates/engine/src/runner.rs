@@ -10,7 +10,8 @@ use nightshift_core::{AttemptOutcome, Clock, Config, JobId, Paths};
 use nightshift_store::{Claimed, Finish, Store};
 use nightshift_supervisor::logfile::LogWriter;
 use nightshift_supervisor::{
-    Exit, Identity, Reclaim, SpawnRequest, group_alive, pause, reclaim, resume, spawn, terminate,
+    Exit, Identity, Reclaim, Running, SpawnRequest, end_escaped, group_alive, pause, reclaim,
+    resume, spawn, terminate,
 };
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -23,8 +24,9 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
-/// How long output may keep flowing after the group is gone (only a process that left the
-/// group can still hold the pipe).
+/// How long output may keep flowing after the group and the processes that left it are gone
+/// (only a process that left the group and was not found, having dropped its tags, can still
+/// hold the pipe then).
 const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
 
 /// Environment variables every job receives.
@@ -228,10 +230,11 @@ async fn attempt(
     let spec = &job.spec;
     let mut env: Vec<(OsString, OsString)> =
         spec.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let tags = attempt_tags(ctx.store.instance_id(), job.id, claimed.attempt_number);
     // After the job's own variables, so the tags always win.
     env.extend(
-        attempt_tags(ctx.store.instance_id(), job.id, claimed.attempt_number)
-            .map(|(name, value)| (name.into(), value.into())),
+        tags.iter()
+            .map(|(name, value)| ((*name).into(), value.into())),
     );
     if job.payload_size.is_some() {
         if let Err(e) = write_payload(&ctx.store, job.id, payload_file.to_path_buf()).await {
@@ -272,7 +275,14 @@ async fn attempt(
         // Without a stored identity the attempt must not run: a crash now would orphan it.
         tracing::error!(job = %job.id, error = %e, "cannot store the attempt's identity; stopping it");
         terminate(&mut running, false, Duration::ZERO).await;
-        running.finish_output(OUTPUT_DRAIN).await;
+        end_rest(
+            &mut running,
+            job.id,
+            spec.leave_running,
+            &tags,
+            Duration::ZERO,
+        )
+        .await;
         return Outcome {
             outcome: AttemptOutcome::Interrupted,
             consume: false,
@@ -368,6 +378,7 @@ async fn attempt(
             }
         }
     };
+    end_rest(&mut running, job.id, spec.leave_running, &tags, grace).await;
     // A cancel that arrived while the attempt was ending on its own: a failure does not go
     // back to the queue then. (Later arrivals are settled by the scheduler.)
     let mut outcome = outcome;
@@ -383,8 +394,38 @@ async fn attempt(
             };
         }
     }
-    running.finish_output(OUTPUT_DRAIN).await;
     outcome
+}
+
+/// Once the attempt's group is gone: ends the processes that left the group (unless the job
+/// asked to leave them running; systemd's KillMode=control-group, the default there too), and
+/// takes the rest of the output. The end is recorded after this, so it waits for the leader
+/// and the group, and for the processes that left the group only as long as it takes to end
+/// them, never for one that holds the output pipe.
+async fn end_rest(
+    running: &mut Running,
+    job: JobId,
+    leave_running: bool,
+    tags: &[(&'static str, String)],
+    grace: Duration,
+) {
+    if leave_running {
+        // Whatever still holds the pipe left the group and is meant to live on: what it wrote
+        // so far is kept, and not a moment more is waited for it.
+        running.finish_output_now(OUTPUT_DRAIN).await;
+        return;
+    }
+    let escaped = end_escaped(tags, grace).await;
+    if escaped.found > 0 {
+        tracing::info!(
+            job = %job,
+            found = escaped.found,
+            escalated = escaped.escalated,
+            survivors = escaped.survivors,
+            "ended processes that had left the job's group"
+        );
+    }
+    running.finish_output(OUTPUT_DRAIN).await;
 }
 
 /// The outcome of an attempt stopped on request.

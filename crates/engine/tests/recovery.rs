@@ -10,12 +10,17 @@ use nightshift_supervisor::Identity;
 use std::os::unix::process::CommandExt;
 use support::*;
 
-fn own_group(script: &str) -> std::process::Child {
-    std::process::Command::new("/bin/sh")
+/// A process of the test's own in a group of its own, which the test waits for itself: kept
+/// from the engine's orphan reaper (it would take the zombie of a child in a group other than
+/// ours that nobody registered).
+fn own_group(script: &str) -> (std::process::Child, nightshift_supervisor::OwnChild) {
+    let child = std::process::Command::new("/bin/sh")
         .args(["-c", script])
         .process_group(0)
         .spawn()
-        .unwrap()
+        .unwrap();
+    let kept = nightshift_supervisor::keep_child(child.id());
+    (child, kept)
 }
 
 /// Writes a job that a previous instance claimed and started as `identity`.
@@ -88,6 +93,7 @@ async fn killed_and_ran_again(f: &mut Fixture, id: nightshift_core::JobId) {
 struct Tagged {
     child: std::process::Child,
     own_group: bool,
+    _kept: nightshift_supervisor::OwnChild,
 }
 
 impl Tagged {
@@ -105,8 +111,10 @@ impl Tagged {
         if own_group {
             command.process_group(0);
         }
+        let child = command.spawn().unwrap();
         Tagged {
-            child: command.spawn().unwrap(),
+            _kept: nightshift_supervisor::keep_child(child.id()),
+            child,
             own_group,
         }
     }
@@ -200,7 +208,7 @@ async fn every_job_process_carries_its_attempt_tags() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_matching_group_is_killed_and_its_job_runs_again() {
     let dir = tempfile::tempdir().unwrap();
-    let mut orphan = own_group("sleep 300 & sleep 300 & wait");
+    let (mut orphan, _kept) = own_group("sleep 300 & sleep 300 & wait");
     let pgid = orphan.id() as i32;
     eventually("the orphan group", || members(pgid) == 3).await;
     let id = left_running(&dir, "exit 0", 2, &Identity::of(pgid)).await;
@@ -223,6 +231,7 @@ async fn a_pid_now_used_by_another_process_is_never_signalled() {
         .process_group(0)
         .spawn()
         .unwrap();
+    let _kept = nightshift_supervisor::keep_child(bystander.id());
     let pid = bystander.id() as i32;
     let real = Identity::of(pid);
     // The stored identity has the same pid but an earlier start time: another process.

@@ -81,9 +81,9 @@ pub(crate) fn insert(
     let mut stmt = c.prepare_cached(
         "INSERT INTO jobs (state, queue, priority, program, args, shell, env, cwd, timeout_ms,
              max_attempts, notify, payload, payload_file, payload_size, created_at, updated_at,
-             run_at, unique_key, require_ac, min_battery, on_power_loss)
+             run_at, unique_key, require_ac, min_battery, on_power_loss, leave_running)
          VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16,
-                 ?17, ?18, ?19)",
+                 ?17, ?18, ?19, ?20)",
     )?;
     let mut existing = c.prepare_cached(
         "SELECT id FROM jobs WHERE unique_key = ?1 AND state IN ('queued', 'running')",
@@ -131,6 +131,7 @@ pub(crate) fn insert(
             s.require_ac,
             s.min_battery.filter(|m| *m > 0),
             s.on_power_loss.map(|a| a.as_str()),
+            s.leave_running,
         ])?;
         let id = JobId(c.last_insert_rowid());
         crate::deps::add(c, id, &p.after)?;

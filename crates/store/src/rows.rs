@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args, shell, env, cwd, \
     timeout_ms, max_attempts, notify, payload_size, attempts_used, attempt_count, created_at, \
     updated_at, started_at, finished_at, exit_code, signal, reason, run_at, unique_key, \
-    require_ac, min_battery, on_power_loss, power_held, waiting_on";
+    require_ac, min_battery, on_power_loss, power_held, waiting_on, leave_running";
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
     started_at, ended_at, exit_code, signal, outcome";
@@ -57,6 +57,7 @@ pub(crate) fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
             require_ac: row.get(24)?,
             min_battery: row.get(25)?,
             on_power_loss: on_power_loss(row, 26)?,
+            leave_running: row.get(29)?,
         },
         payload_size: row.get::<_, Option<i64>>(12)?.map(|s| s as u64),
         attempts_used: row.get(13)?,

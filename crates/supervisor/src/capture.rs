@@ -8,10 +8,11 @@
 //! which ends when the reader does (its channel closes).
 
 use crate::logfile::LogWriter;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 /// The most read in one go.
@@ -24,6 +25,8 @@ const QUEUE: usize = 8;
 #[derive(Debug)]
 pub(crate) struct Capture {
     reader: JoinHandle<()>,
+    /// Tells the reader to take what the pipe holds now and stop.
+    stop: Arc<Notify>,
     writer: Option<JoinHandle<()>>,
 }
 
@@ -32,18 +35,24 @@ impl Capture {
     pub(crate) fn start(pipe: pipe::Receiver, log: LogWriter) -> Capture {
         let (tx, rx) = mpsc::channel(QUEUE);
         let writer = tokio::task::spawn_blocking(move || write(log, rx));
-        let reader = tokio::spawn(read(pipe, tx));
+        let stop = Arc::new(Notify::new());
+        let reader = tokio::spawn(read(pipe, tx, stop.clone()));
         Capture {
             reader,
+            stop,
             writer: Some(writer),
         }
     }
 
-    /// Waits up to `limit` for the end of the output, then stops reading (closing our end of
-    /// the pipe), and waits up to `limit` again for the writer to store what was read. After
-    /// this returns nothing reads the pipe any more, and the writer, if a slow disk held it
-    /// past the limit, only finishes the chunks already read.
-    pub(crate) async fn finish(mut self, limit: Duration, pgid: i32) {
+    /// Waits up to `limit` for the end of the output (with `now`, only for what the pipe holds
+    /// at this moment), then stops reading (closing our end of the pipe), and waits up to
+    /// `limit` again for the writer to store what was read. After this returns nothing reads
+    /// the pipe any more, and the writer, if a slow disk held it past the limit, only finishes
+    /// the chunks already read.
+    pub(crate) async fn finish(mut self, limit: Duration, pgid: i32, now: bool) {
+        if now {
+            self.stop.notify_one();
+        }
         if tokio::time::timeout(limit, &mut self.reader).await.is_err() {
             tracing::warn!(
                 pgid,
@@ -70,12 +79,29 @@ impl Drop for Capture {
     }
 }
 
-/// Reads the pipe until end of file (every writer gone), handing chunks to the writer.
-async fn read(mut pipe: pipe::Receiver, tx: mpsc::Sender<Vec<u8>>) {
+/// Reads the pipe until end of file (every writer gone), or until `stop` and then only what
+/// the pipe holds, handing chunks to the writer.
+async fn read(mut pipe: pipe::Receiver, tx: mpsc::Sender<Vec<u8>>, stop: Arc<Notify>) {
     let mut tx = Some(tx);
     let mut buf = vec![0u8; CHUNK];
+    let mut stopping = false;
     loop {
-        match pipe.read(&mut buf).await {
+        let read = if stopping {
+            match pipe.try_read(&mut buf) {
+                // Nothing more for now: what was written before the stop is all in.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                other => other,
+            }
+        } else {
+            tokio::select! {
+                read = pipe.read(&mut buf) => read,
+                () = stop.notified() => {
+                    stopping = true;
+                    continue;
+                }
+            }
+        };
+        match read {
             Ok(0) => return,
             Ok(n) => {
                 // Keep draining even without a writer: closing the pipe would kill the job

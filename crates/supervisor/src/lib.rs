@@ -11,10 +11,17 @@
 //! asynchronously and let go when the attempt is over, so a process that left the group and
 //! still holds the pipe cannot keep anything of ours running.
 //!
+//! Processes that leave the group (`setsid`, `setpgid`, a double fork) still belong to the
+//! attempt: on Linux Nightshift is a child subreaper, so they stay its descendants and are
+//! ended with the attempt (`escapes`), and their zombies are reaped without taking the exit
+//! status of any child someone else waits for (`children`).
+//!
 //! Platform specifics (reading `/proc`) sit in `platform/`; see the invariants in
 //! `nightshift-core`.
 
 mod capture;
+mod children;
+mod escapes;
 mod group;
 pub mod identity;
 pub mod logfile;
@@ -22,7 +29,9 @@ mod platform;
 mod spawn;
 mod tagged;
 
+pub use children::{Orphans, OwnChild, adopt_orphans, keep_child};
+pub use escapes::{Escaped, end_escaped};
 pub use group::{GroupEnd, Reclaim, group_alive, pause, reclaim, resume, terminate};
 pub use identity::Identity;
 pub use spawn::{Exit, Running, SpawnError, SpawnRequest, spawn};
-pub use tagged::reclaim_tagged;
+pub use tagged::{TaggedAttempt, reclaim_tagged};

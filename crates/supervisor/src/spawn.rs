@@ -76,6 +76,8 @@ pub struct Running {
     pub child: Child,
     pub identity: Identity,
     capture: Option<Capture>,
+    /// Keeps the orphan reaper off the leader, which tokio reaps (see `children`).
+    _own: crate::children::OwnChild,
 }
 
 impl Running {
@@ -96,7 +98,17 @@ impl Running {
     /// calling this also stops reading, possibly before the last output is in.
     pub async fn finish_output(&mut self, limit: std::time::Duration) {
         if let Some(capture) = self.capture.take() {
-            capture.finish(limit, self.identity.pid).await;
+            capture.finish(limit, self.identity.pid, false).await;
+        }
+    }
+
+    /// Reads what the output pipe holds now, then stops reading it, without waiting for the
+    /// end of the output: for an attempt whose processes that left the group are meant to live
+    /// on (the job asked for it), and may hold the pipe for as long as they run. `limit`
+    /// bounds the wait for a slow log writer, as in [`finish_output`](Self::finish_output).
+    pub async fn finish_output_now(&mut self, limit: std::time::Duration) {
+        if let Some(capture) = self.capture.take() {
+            capture.finish(limit, self.identity.pid, true).await;
         }
     }
 }
@@ -109,6 +121,9 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
     // Before spawning, so a failure here leaves no process behind. Makes the read end
     // non-blocking; only we hold it (std's pipes are close-on-exec).
     let reader = pipe::Receiver::from_owned_fd(OwnedFd::from(reader)).map_err(SpawnError::Pipe)?;
+    // Locked from before the spawn until the leader is registered, so the orphan reaper never
+    // sees it unregistered, even if it exits at once.
+    let mut registry = crate::children::registry();
     let mut child = {
         let mut cmd = Command::new(&req.program);
         cmd.args(&req.args)
@@ -140,11 +155,14 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
             program: req.program,
         });
     };
+    let own = registry.register(pid);
+    drop(registry);
     let identity = Identity::of(pid);
     let capture = Capture::start(reader, req.log);
     Ok(Running {
         child,
         identity,
         capture: Some(capture),
+        _own: own,
     })
 }

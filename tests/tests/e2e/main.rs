@@ -7,6 +7,7 @@ mod crash;
 mod data_folder;
 mod desktop;
 mod disk_full;
+mod escapes;
 mod input;
 mod instance;
 mod logs;
@@ -17,6 +18,7 @@ mod queues;
 mod recurring;
 mod scheduling;
 mod server_limits;
+mod torture;
 
 use nightshift_e2e::Daemon;
 use serde_json::Value;

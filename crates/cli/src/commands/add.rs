@@ -47,6 +47,7 @@ pub fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
         min_battery: args.min_battery,
         on_power_loss: args.on_power_loss,
         after: args.after.clone(),
+        leave_running: args.leave_running,
     };
     if args.every.is_some() || args.cron.is_some() {
         return crate::commands::schedules::create(&client, &args, request);

@@ -1,6 +1,6 @@
 //! Linux: process facts from `/proc`.
 
-use super::ProcInfo;
+use super::{Kin, ProcInfo};
 
 /// This boot's id; changes on every reboot, so a stored pid from another boot is never trusted.
 pub(crate) fn boot_id() -> Option<String> {
@@ -73,41 +73,130 @@ fn status_has_stop_pending(status: &str) -> bool {
         .any(|mask| mask & SIGSTOP_BIT != 0)
 }
 
-/// Live members of the process group `pgid`.
-pub(crate) fn group_members(pgid: i32) -> Vec<ProcInfo> {
+/// What the reaper and the sweep of escaped processes need of any process, zombies included
+/// (a zombie keeps its parent, group, session and start time until it is reaped).
+pub(crate) fn kin(pid: i32) -> Option<Kin> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_kin(pid, &text)
+}
+
+fn parse_kin(pid: i32, text: &str) -> Option<Kin> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(Kin {
+        pid,
+        zombie: matches!(fields.first().copied()?, "Z" | "X"),
+        ppid: fields.get(1)?.parse().ok()?,
+        pgrp: fields.get(2)?.parse().ok()?,
+        session: fields.get(3)?.parse().ok()?,
+        start_ticks: fields.get(19)?.parse().ok()?,
+    })
+}
+
+/// The children of `pid`, from `/proc/<pid>/task/*/children`: a child is listed under the
+/// thread that forked it, and an orphan handed to a subreaper under one of its threads, so
+/// every thread is read. Empty if the kernel has no such files (CONFIG_PROC_CHILDREN).
+pub(crate) fn children(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in tasks.flatten() {
+        let mut path = task.path();
+        path.push("children");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            out.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+/// Makes this process a child subreaper (prctl PR_SET_CHILD_SUBREAPER): an orphan among its
+/// descendants is handed to it rather than to init, so a job's process that left the group
+/// stays where Nightshift can find it, and its zombie comes to us to be reaped.
+pub(crate) fn become_subreaper() -> std::io::Result<bool> {
+    nix::sys::prctl::set_child_subreaper(true)
+        .map(|()| true)
+        .map_err(std::io::Error::from)
+}
+
+/// The environment `pid` was started with (NUL-separated `NAME=value` entries); `None` for a
+/// process that is gone or another user's. A zombie's reads as empty, and so, for a moment,
+/// does that of a process in the middle of an exec (the read finds the old memory map already
+/// released, or the new one before its environment bounds are set): a job script that ends
+/// with `exec sleep 300` would slip through a sweep then. So an empty read of a live process
+/// is tried again a few times, a millisecond apart; kernel threads (children of kthreadd,
+/// pid 2), which never have one, are taken at their word.
+pub(crate) fn environ(pid: i32) -> Option<Vec<u8>> {
+    const TRIES: usize = 4;
+    for attempt in 1..=TRIES {
+        let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+        let settled = !env.is_empty()
+            || attempt == TRIES
+            || kin(pid).is_none_or(|k| k.zombie || k.ppid == 2 || k.pid == 2);
+        if settled {
+            return Some(env);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    None
+}
+
+/// The pids in `/proc`, every process of the machine that we may see.
+pub(crate) fn all_pids() -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .collect()
+}
+
+/// Live members of the process group `pgid`.
+pub(crate) fn group_members(pgid: i32) -> Vec<ProcInfo> {
+    all_pids()
+        .into_iter()
         .filter_map(proc_info)
         .filter(|p| p.pgrp == pgid)
         .collect()
 }
 
-/// Live processes whose environment holds every one of `tags` (`NAME=value` entries), this
-/// process excluded. The environment read is the one a process was started with, which its
-/// children inherit; processes of other users cannot be read and are skipped. Each process is
-/// read before and after its environment, and kept only if both reads are the same process, so
-/// a pid that changed hands in between is never reported with the new process's facts.
-pub(crate) fn with_environment(tags: &[Vec<u8>]) -> Vec<ProcInfo> {
+/// For each set of `tags` (`NAME=value` entries), the live processes whose environment holds
+/// every one of them, this process excluded: one pass over `/proc` for all the sets. The
+/// environment read is the one a process was started with, which its children inherit;
+/// processes of other users cannot be read and are skipped. Each process is read before and
+/// after its environment, and kept only if both reads are the same process, so a pid that
+/// changed hands in between is never reported with the new process's facts.
+pub(crate) fn with_environments(sets: &[Vec<Vec<u8>>]) -> Vec<Vec<ProcInfo>> {
+    let mut found = vec![Vec::new(); sets.len()];
     let me = std::process::id() as i32;
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid > 1 && pid != me)
-        .filter_map(|pid| {
-            let before = proc_info(pid)?;
-            let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-            (environ_has(&environ, tags) && before.same_process(proc_info(pid))).then_some(before)
-        })
-        .collect()
+    for pid in all_pids().into_iter().filter(|&pid| pid > 1 && pid != me) {
+        let Some(before) = proc_info(pid) else {
+            continue;
+        };
+        let Some(environ) = environ(pid) else {
+            continue;
+        };
+        let matching: Vec<usize> = sets
+            .iter()
+            .enumerate()
+            .filter(|(_, tags)| environ_has(&environ, tags))
+            .map(|(i, _)| i)
+            .collect();
+        if !matching.is_empty() && before.same_process(proc_info(pid)) {
+            for i in matching {
+                found[i].push(before);
+            }
+        }
+    }
+    found
 }
 
 /// Whether a `/proc/<pid>/environ` text (NUL-separated entries) holds every tag.
-fn environ_has(environ: &[u8], tags: &[Vec<u8>]) -> bool {
+pub(crate) fn environ_has(environ: &[u8], tags: &[Vec<u8>]) -> bool {
     tags.iter().all(|tag| {
         environ
             .split(|b| *b == 0)
@@ -127,6 +216,26 @@ mod tests {
         let (info, zombie) =
             parse_stat(1, "1 (z) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 0 5 0").unwrap();
         assert_eq!((info.start_ticks, zombie), (5, true));
+    }
+
+    #[test]
+    fn reads_parent_group_session_and_zombies() {
+        let parsed = parse_kin(7, "7 (x) Z 3 4 5 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 0 99 0").unwrap();
+        assert_eq!(
+            parsed,
+            Kin {
+                pid: 7,
+                zombie: true,
+                ppid: 3,
+                pgrp: 4,
+                session: 5,
+                start_ticks: 99
+            }
+        );
+        let me = std::process::id() as i32;
+        let mine = kin(me).unwrap();
+        assert_eq!(mine.ppid, nix::unistd::getppid().as_raw());
+        assert!(!mine.zombie);
     }
 
     #[test]

@@ -27,3 +27,14 @@ impl ProcInfo {
         now.is_some_and(|now| now.pid == self.pid && now.start_ticks == self.start_ticks)
     }
 }
+
+/// Any process, zombie or not: who its parent is and where it sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Kin {
+    pub pid: i32,
+    pub zombie: bool,
+    pub ppid: i32,
+    pub pgrp: i32,
+    pub session: i32,
+    pub start_ticks: u64,
+}

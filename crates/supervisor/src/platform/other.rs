@@ -2,7 +2,7 @@
 //! there (an unknown identity never matches), and group emptiness falls back to `killpg(0)`.
 //! macOS (`proc_pidinfo`) and Windows (Job Objects) are left for when they are built and tested.
 
-use super::ProcInfo;
+use super::{Kin, ProcInfo};
 
 pub(crate) fn boot_id() -> Option<String> {
     None
@@ -20,6 +20,31 @@ pub(crate) fn group_members(_pgid: i32) -> Vec<ProcInfo> {
     Vec::new()
 }
 
-pub(crate) fn with_environment(_tags: &[Vec<u8>]) -> Vec<ProcInfo> {
+pub(crate) fn with_environments(sets: &[Vec<Vec<u8>>]) -> Vec<Vec<ProcInfo>> {
+    vec![Vec::new(); sets.len()]
+}
+
+pub(crate) fn kin(_pid: i32) -> Option<Kin> {
+    None
+}
+
+pub(crate) fn children(_pid: i32) -> Vec<i32> {
     Vec::new()
+}
+
+/// No subreaper here: a process that leaves the group is not followed (see the module).
+pub(crate) fn become_subreaper() -> std::io::Result<bool> {
+    Ok(false)
+}
+
+pub(crate) fn environ(_pid: i32) -> Option<Vec<u8>> {
+    None
+}
+
+pub(crate) fn all_pids() -> Vec<i32> {
+    Vec::new()
+}
+
+pub(crate) fn environ_has(_environ: &[u8], _tags: &[Vec<u8>]) -> bool {
+    false
 }
