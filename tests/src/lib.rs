@@ -18,6 +18,7 @@ pub mod desktop;
 mod http;
 mod process;
 mod small_fs;
+mod sqlite;
 
 pub use daemon::{Daemon, DaemonBuilder};
 pub use http::{RawResponse, contains_bytes, is_closed, raw_request, read_answer, write_request};
@@ -25,7 +26,8 @@ pub use process::{
     OwnedProcess, catches_signal, group_members, has_env, holders_of, is_live, live_in_group,
     member_states, proc_ids, proc_stat, state_of, stopped,
 };
-pub use small_fs::{ReadOnlyBind, SmallFs, integrity_check};
+pub use small_fs::{ReadOnlyBind, SmallFs};
+pub use sqlite::{integrity_check, sqlite};
 
 use std::fs;
 use std::io::Read;

@@ -1,4 +1,4 @@
-//! Real small filesystems for fault tests, and SQLite's own check of a database from outside.
+//! Real small filesystems and read-only mounts for fault tests.
 
 use crate::describe;
 use std::path::{Path, PathBuf};
@@ -56,18 +56,6 @@ impl Drop for SmallFs {
         // Lazily, so a process of the test still in it does not keep the mount.
         let _ = Command::new("umount").arg("-l").arg(&self.at).status();
     }
-}
-
-/// `PRAGMA integrity_check` by SQLite's own shell, read-only; "ok" when the database is whole.
-pub fn integrity_check(db: &Path) -> String {
-    let out = Command::new("sqlite3")
-        .arg("-readonly")
-        .arg(db)
-        .arg("PRAGMA integrity_check;")
-        .output()
-        .expect("cannot run sqlite3 (the test command installs it)");
-    assert!(out.status.success(), "sqlite3: {}", describe(&out));
-    crate::text(&out.stdout).trim().to_string()
 }
 
 /// A file bind-mounted read-only over itself (root only), unmounted on drop: what a read-only

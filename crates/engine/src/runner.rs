@@ -193,11 +193,7 @@ async fn guarded(attempt: impl Future<Output = Outcome>, spawned: &OnceLock<Iden
         Ok(outcome) => return outcome,
         Err(panic) => panic,
     };
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".into());
+    let message = crate::health::panic_message(panic.as_ref());
     let processes = match spawned.get() {
         None => "no process was started",
         Some(identity) => match reclaim(identity).await {

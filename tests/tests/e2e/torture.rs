@@ -8,7 +8,7 @@
 //! --kills N` runs this test alone with it and prints its figures.
 
 use crate::sh;
-use nightshift_e2e::{Daemon, JOB_TIMEOUT, lines, wait_until};
+use nightshift_e2e::{Daemon, JOB_TIMEOUT, integrity_check, lines, sqlite, wait_until};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -32,27 +32,18 @@ fn kills() -> usize {
         .unwrap_or(5)
 }
 
-/// `PRAGMA integrity_check` of the data folder's database, read-only.
-fn integrity(db: &Path) -> String {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("cannot open the database read-only");
-    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check runs")
-}
-
 /// The highest attempt number each job has in the database.
 fn attempts_made(db: &Path) -> BTreeMap<i64, i64> {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("cannot open the database read-only");
-    let mut stmt = conn
-        .prepare("SELECT job_id, max(number) FROM attempts GROUP BY job_id")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    sqlite(
+        db,
+        "SELECT job_id, max(number) FROM attempts GROUP BY job_id;",
+    )
+    .lines()
+    .map(|line| {
+        let (job, attempt) = line.split_once('|').expect("job|attempt");
+        (job.parse().unwrap(), attempt.parse().unwrap())
+    })
+    .collect()
 }
 
 /// `NIGHTSHIFT_JOB_ID` and `NIGHTSHIFT_ATTEMPT` of a live process of this test.
@@ -120,7 +111,7 @@ fn repeated_sigkills_leave_no_process_behind_and_lose_no_job() {
             gone,
             "round {round}: processes {old:?} of the killed daemon's attempts survive"
         );
-        assert_eq!(integrity(&db), "ok", "round {round}");
+        assert_eq!(integrity_check(&db), "ok", "round {round}");
         for &id in &ids {
             let (status, body) = d.http("GET", &format!("/api/jobs/{id}"), None);
             assert_eq!(
@@ -158,7 +149,7 @@ fn repeated_sigkills_leave_no_process_behind_and_lose_no_job() {
             "job {id}: the succeeded attempt {last} is the last that ran: {started:?}"
         );
     }
-    assert_eq!(integrity(&db), "ok");
+    assert_eq!(integrity_check(&db), "ok");
     d.terminate();
     let mut left = Vec::new();
     let none = wait_until(JOB_TIMEOUT, || {
