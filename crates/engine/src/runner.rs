@@ -111,9 +111,13 @@ pub(crate) async fn run(
     let notify = claimed.job.spec.notify;
     let payload_file = ctx.paths.run_dir.join(format!("{id}.json"));
     let spawned = OnceLock::new();
+    // What a panic must also end: the processes that left the group (unless the job keeps them).
+    let tags = attempt_tags(ctx.store.instance_id(), id, claimed.attempt_number);
+    let escaped = (!claimed.job.spec.leave_running).then_some(&tags[..]);
     let result = guarded(
         attempt(&ctx, &claimed, control, &payload_file, &spawned),
         &spawned,
+        escaped,
     )
     .await;
     set_paused(&ctx, id, None);
@@ -187,8 +191,13 @@ pub(crate) async fn run(
 /// start-up recovery kills one (only if its leader's start time still matches), and the
 /// attempt fails with the panic's message. The caller then records it and frees the slot as
 /// for any other end. A failure, not an interruption, so that a bug that panics on every run
-/// of a job ends with the job's attempts instead of looping.
-async fn guarded(attempt: impl Future<Output = Outcome>, spawned: &OnceLock<Identity>) -> Outcome {
+/// of a job ends with the job's attempts instead of looping. The processes that left the group
+/// and carry the attempt's `escaped` tags are ended too (none when the job keeps them).
+async fn guarded(
+    attempt: impl Future<Output = Outcome>,
+    spawned: &OnceLock<Identity>,
+    escaped: Option<&[(&'static str, String)]>,
+) -> Outcome {
     let panic = match AssertUnwindSafe(attempt).catch_unwind().await {
         Ok(outcome) => return outcome,
         Err(panic) => panic,
@@ -204,6 +213,9 @@ async fn guarded(attempt: impl Future<Output = Outcome>, spawned: &OnceLock<Iden
             }
         },
     };
+    if let (Some(_), Some(tags)) = (spawned.get(), escaped) {
+        end_escaped(tags, Duration::ZERO).await;
+    }
     tracing::error!(panic = %message, processes, "the supervision of an attempt failed");
     Outcome {
         outcome: AttemptOutcome::Failed,
@@ -528,29 +540,56 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_while_supervising_kills_the_group_and_fails_the_attempt() {
+        // As the engine is: a subreaper, so what leaves the group stays our descendant.
+        let _orphans = nightshift_supervisor::adopt_orphans();
         let logs = tempfile::tempdir().unwrap();
+        let escaped_pid = logs.path().join("escaped");
+        let instance = format!("panic-test-{}", std::process::id());
+        let tags = attempt_tags(&instance, JobId(1), 1);
         let spawned = OnceLock::new();
         let mut pgid = 0;
         let outcome = guarded(
             async {
                 let running = spawn(SpawnRequest {
                     program: "sh".into(),
-                    args: vec!["-c".into(), "sleep 60 & sleep 60".into()],
-                    env: Vec::new(),
+                    // One process leaves the group (setsid) and notes its pid.
+                    args: vec![
+                        "-c".into(),
+                        "setsid sh -c 'echo $$ > \"$1\"; exec sleep 60' sh \"$1\" & sleep 60 & sleep 60"
+                            .into(),
+                        "sh".into(),
+                        escaped_pid.display().to_string(),
+                    ],
+                    env: tags
+                        .iter()
+                        .map(|(k, v)| ((*k).into(), v.into()))
+                        .collect(),
                     cwd: None,
                     log: LogWriter::new(logs.path(), 1, 1 << 20),
                 })
                 .expect("sh starts");
                 pgid = running.pgid();
                 spawned.set(running.identity.clone()).unwrap();
-                wait_for(Duration::from_secs(10), "the shell and both sleeps", || {
+                wait_for(Duration::from_secs(10), "the shell, its sleeps and the escape", || {
                     group_members(pgid).len() >= 2
+                        && std::fs::read_to_string(&escaped_pid).is_ok_and(|t| t.ends_with('\n'))
                 });
                 panicking()
             },
             &spawned,
+            Some(&tags[..]),
         )
         .await;
+        let escaped: i32 = std::fs::read_to_string(&escaped_pid)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        wait_for(
+            Duration::from_secs(10),
+            "the escaped process to end",
+            || !nightshift_e2e::is_live(escaped),
+        );
         assert_eq!(outcome.outcome, AttemptOutcome::Failed);
         assert!(
             outcome.consume,
@@ -564,7 +603,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_before_anything_started_signals_nothing() {
-        let outcome = guarded(async { panicking() }, &OnceLock::new()).await;
+        let outcome = guarded(async { panicking() }, &OnceLock::new(), None).await;
         assert_eq!(outcome.outcome, AttemptOutcome::Failed);
         let reason = outcome.reason.unwrap_or_default();
         assert!(reason.contains("no process was started"), "{reason}");
@@ -572,7 +611,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_attempt_that_ends_normally_passes_through() {
-        let outcome = guarded(async { ended(Some(Exit::Code(0))) }, &OnceLock::new()).await;
+        let outcome = guarded(async { ended(Some(Exit::Code(0))) }, &OnceLock::new(), None).await;
         assert_eq!(outcome.outcome, AttemptOutcome::Succeeded);
     }
 }
