@@ -57,10 +57,34 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A command with the environment of the shell that ran `cargo xtask`, not of the xtask's own
+/// `cargo run`: the variables cargo sets for the program it runs (`CARGO_PKG_NAME` and the like)
+/// are left out, since some tools change course on them (cargo-machete reads a set
+/// `CARGO_PKG_NAME` as "run from its own source" and takes its subcommand name for a path).
+fn command(program: &str) -> Command {
+    let mut cmd = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || matches!(
+                &*name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            )
+        {
+            cmd.env_remove(&*name);
+        }
+    }
+    cmd
+}
+
 /// Runs a command, echoing it first, failing with its status.
 fn sh(program: &str, args: &[&str]) -> anyhow::Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program)
+    let status = command(program)
         .args(args)
         .status()
         .with_context(|| format!("cannot run {program}"))?;
@@ -72,7 +96,7 @@ fn sh(program: &str, args: &[&str]) -> anyhow::Result<()> {
 
 /// Whether a command runs at all (for "is this tool installed?").
 fn works(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
+    command(program)
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
