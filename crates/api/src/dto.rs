@@ -1,10 +1,12 @@
 //! What goes over the wire: requests and answers of the facade, all serde types.
 
+use crate::schema;
 use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobState, OnPowerLoss};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use utoipa::{IntoParams, ToSchema};
 
 /// A duration given as a human string ("30m") or as milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,18 +25,22 @@ pub enum TimeValue {
 }
 
 /// One job to enqueue: the body of `POST /api/jobs` and each line of a batch.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnqueueRequest {
     /// Program and arguments; with `shell`, the words are joined into one `sh -c` line.
+    #[schema(schema_with = schema::command)]
     pub cmd: Vec<String>,
     #[serde(default)]
     pub shell: bool,
     #[serde(default)]
+    #[schema(schema_with = schema::env)]
     pub env: BTreeMap<String, String>,
     /// Absolute working directory.
+    #[schema(schema_with = schema::cwd)]
     pub cwd: Option<PathBuf>,
     /// Queue name; "default" when absent.
+    #[schema(schema_with = schema::queue)]
     pub queue: Option<String>,
     #[serde(default)]
     pub priority: i32,
@@ -44,17 +50,21 @@ pub struct EnqueueRequest {
     /// Not before this long from now ("10m"); the same as `run_at` = now + delay.
     pub delay: Option<DurationValue>,
     /// Attempts the job gets; the config's `jobs.max_attempts` when absent.
+    #[schema(schema_with = schema::max_attempts)]
     pub max_attempts: Option<u32>,
     #[serde(default)]
     pub notify: bool,
     /// A key: while a job with it is queued or running, this returns that job instead.
+    #[schema(schema_with = schema::unique_key)]
     pub unique: Option<String>,
     /// Any JSON value, handed to the job as a file named in `NIGHTSHIFT_PAYLOAD_FILE`.
+    #[schema(value_type = Option<Value>)]
     pub payload: Option<Box<RawValue>>,
     /// Start only on AC power (in addition to what its queue asks).
     #[serde(default)]
     pub require_ac: bool,
     /// On battery, start only while the battery is at least this full (percent, 0 to 100).
+    #[schema(schema_with = schema::percent)]
     pub min_battery: Option<u8>,
     /// When power is lost while it runs: "finish", "pause" or "requeue"; its queue's when absent.
     pub on_power_loss: Option<OnPowerLoss>,
@@ -63,7 +73,7 @@ pub struct EnqueueRequest {
     pub after: Vec<JobId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Enqueued {
     pub id: JobId,
     /// The job was already queued or running under the same unique key; nothing was added.
@@ -71,26 +81,29 @@ pub struct Enqueued {
     pub existing: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BatchEnqueued {
     pub count: usize,
     pub ids: Vec<JobId>,
 }
 
 /// Filters and paging for `GET /api/jobs`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub state: Option<JobState>,
+    #[param(schema_with = schema::queue)]
     pub queue: Option<String>,
     /// Jobs older than this id (the `next_before` of the previous page).
     pub before: Option<JobId>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(schema_with = schema::page_size)]
     pub limit: Option<u32>,
 }
 
 /// A job as shown to people and scripts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct JobView {
     #[serde(flatten)]
     pub job: Job,
@@ -103,7 +116,7 @@ pub struct JobView {
 }
 
 /// Why a job is not running, for people (`message`) and programs (`kind` and its details).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Waiting {
     pub kind: WaitingKind,
     /// In words: "queue index is full: 4/4 running".
@@ -116,7 +129,7 @@ pub struct Waiting {
     pub job: Option<JobId>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitingKind {
     /// Not before a time (`--at`, `--in`).
@@ -154,14 +167,14 @@ impl From<Job> for JobView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct JobPage {
     pub jobs: Vec<JobView>,
     /// Pass as `before` to get the next page; absent on the last page.
     pub next_before: Option<JobId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct JobDetail {
     pub job: JobView,
     pub attempts: Vec<Attempt>,
@@ -171,13 +184,13 @@ pub struct JobDetail {
 }
 
 /// A job another runs after.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Dependency {
     pub id: JobId,
     pub state: JobState,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitRequest {
     pub ids: Vec<JobId>,
@@ -185,11 +198,12 @@ pub struct WaitRequest {
     #[serde(default)]
     pub any: bool,
     /// Give up after this long (milliseconds); wait without limit when absent.
+    #[schema(schema_with = schema::millis)]
     pub timeout_ms: Option<u64>,
 }
 
 /// A finished job's outcome, in brief.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct JobBrief {
     pub id: JobId,
     pub state: JobState,
@@ -200,13 +214,13 @@ pub struct JobBrief {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WaitResult {
     pub finished: Vec<JobBrief>,
     pub pending: Vec<JobId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QueueView {
     pub name: String,
     pub concurrency: u32,
@@ -235,7 +249,7 @@ pub struct QueueView {
     pub counts: BTreeMap<JobState, u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     /// "ok"; "degraded" (it runs, but something needs a person: see `problems`); or "failed"
     /// (a task of the engine failed, and Nightshift is stopping to be restarted).
@@ -258,7 +272,7 @@ pub struct Health {
 }
 
 /// Counts per state and whether dispatch is held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
     pub counts: BTreeMap<JobState, u64>,
     /// Attempts running right now.
@@ -277,7 +291,7 @@ pub struct Summary {
 }
 
 /// The power source's latest reading.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PowerView {
     pub on_ac: bool,
     /// 0 to 100; absent without a battery.
@@ -297,26 +311,32 @@ pub struct PowerView {
 }
 
 /// Changes to a queue (`nightshift queue set|pause|resume`); absent fields stay as they are.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueUpdate {
     /// New concurrency limit (0 holds the queue).
+    #[schema(schema_with = schema::count)]
     pub concurrency: Option<u32>,
     /// Forget the limit set at run time; the config file's applies again.
     #[serde(default)]
     pub reset_concurrency: bool,
+    #[schema(schema_with = schema::optional_bool)]
     pub paused: Option<bool>,
     /// Start jobs only on AC power (true), or regardless (false).
+    #[schema(schema_with = schema::optional_bool)]
     pub require_ac: Option<bool>,
     /// On battery, start jobs only while the battery is at least this full; 0 for no minimum.
+    #[schema(schema_with = schema::percent)]
     pub min_battery: Option<u8>,
     /// What happens to running jobs when power is lost: "finish", "pause" or "requeue".
     pub on_power_loss: Option<OnPowerLoss>,
     /// On battery, at most this many jobs run at once.
+    #[schema(schema_with = schema::positive_count)]
     pub battery_concurrency: Option<u32>,
     /// Timeout for jobs added without one ("2h", or milliseconds).
     pub timeout: Option<DurationValue>,
     /// Attempts for jobs added without their own.
+    #[schema(schema_with = schema::max_attempts)]
     pub max_attempts: Option<u32>,
     /// The first retry's wait ("30s", or milliseconds).
     pub retry_backoff: Option<DurationValue>,
@@ -324,11 +344,12 @@ pub struct QueueUpdate {
     /// "require_ac", "min_battery", "on_power_loss", "battery_concurrency", "timeout",
     /// "max_attempts", "retry_backoff".
     #[serde(default)]
+    #[schema(schema_with = schema::resettable)]
     pub reset: Vec<String>,
 }
 
 /// A recurring job to create: `POST /api/schedules`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRequest {
     /// Letters, digits, '-', '_', '.'; from the program's name when absent.
@@ -351,7 +372,7 @@ fn yes() -> bool {
 }
 
 /// A recurring job as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ScheduleView {
     pub name: String,
     /// "every 1h" or "cron 30 2 * * *".

@@ -9,6 +9,7 @@ mod enqueue;
 mod error;
 mod logs;
 mod schedules;
+mod schema;
 mod wait;
 mod waiting;
 
@@ -381,18 +382,20 @@ impl Api {
     }
 }
 
+/// The settings of a queue that `reset` forgets.
+const RESETTABLE: [&str; 8] = [
+    "concurrency",
+    "require_ac",
+    "min_battery",
+    "on_power_loss",
+    "battery_concurrency",
+    "timeout",
+    "max_attempts",
+    "retry_backoff",
+];
+
 /// A queue update as the store applies it, every value checked.
 fn queue_change(update: QueueUpdate) -> Result<nightshift_store::QueueChange, ApiError> {
-    const RESETTABLE: [&str; 8] = [
-        "concurrency",
-        "require_ac",
-        "min_battery",
-        "on_power_loss",
-        "battery_concurrency",
-        "timeout",
-        "max_attempts",
-        "retry_backoff",
-    ];
     let mut reset: Vec<&str> = Vec::new();
     for field in &update.reset {
         match RESETTABLE.iter().find(|f| **f == field.as_str()) {

@@ -26,6 +26,15 @@ impl<'de> Deserialize<'de> for JobId {
     }
 }
 
+/// In the API's description: an integer from 1 to `i64::MAX`, whatever its context.
+impl utoipa::PartialSchema for JobId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::job_id().into()
+    }
+}
+
+impl utoipa::ToSchema for JobId {}
+
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
@@ -53,7 +62,19 @@ impl FromStr for JobId {
 }
 
 /// Where a job is in its life. `Succeeded`, `Failed` and `Cancelled` are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Queued,
@@ -109,7 +130,7 @@ impl FromStr for JobState {
 }
 
 /// How one attempt ended (or that it has not yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
     /// Claimed; the process may exist but its identity is not stored yet.
@@ -172,7 +193,7 @@ impl fmt::Display for AttemptOutcome {
 }
 
 /// What a user asks to run: validated, normalised, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobSpec {
     /// The program to execute (looked up in PATH when it has no slash).
     pub program: String,
@@ -184,6 +205,7 @@ pub struct JobSpec {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// Absolute working directory; `None` runs in the data directory.
+    #[schema(value_type = Option<String>)]
     pub cwd: Option<PathBuf>,
     pub queue: String,
     #[serde(default)]
@@ -380,7 +402,7 @@ fn shell_quote(arg: &str) -> String {
 }
 
 /// A stored job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: JobId,
     pub state: JobState,
@@ -413,7 +435,7 @@ pub struct Job {
 }
 
 /// One run of a job's command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempt {
     pub id: i64,
     pub job_id: JobId,

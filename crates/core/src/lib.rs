@@ -18,6 +18,7 @@ pub mod job;
 pub mod paths;
 pub mod power_policy;
 pub mod recurrence;
+pub mod schema;
 pub mod timestamp;
 
 pub use clock::{Clock, SystemClock};
