@@ -1,7 +1,7 @@
 //! What goes over the wire: requests and answers of the facade, all serde types.
 
 use crate::schema;
-use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobState, OnPowerLoss};
+use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobState, OnPowerLoss, whole};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum DurationValue {
-    Millis(u64),
+    Millis(#[serde(deserialize_with = "whole::integer")] u64),
     Human(String),
 }
 
@@ -20,7 +20,7 @@ pub enum DurationValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum TimeValue {
-    Millis(i64),
+    Millis(#[serde(deserialize_with = "whole::integer")] i64),
     Text(String),
 }
 
@@ -42,14 +42,17 @@ pub struct EnqueueRequest {
     /// Queue name; "default" when absent.
     #[schema(schema_with = schema::queue)]
     pub queue: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::integer")]
     pub priority: i32,
+    #[schema(schema_with = schema::positive_duration)]
     pub timeout: Option<DurationValue>,
     /// Not before this time: Unix milliseconds, or RFC 3339 ("2026-11-22T23:00:00Z").
     pub run_at: Option<TimeValue>,
     /// Not before this long from now ("10m"); the same as `run_at` = now + delay.
+    #[schema(schema_with = schema::delay)]
     pub delay: Option<DurationValue>,
     /// Attempts the job gets; the config's `jobs.max_attempts` when absent.
+    #[serde(default, deserialize_with = "whole::optional")]
     #[schema(schema_with = schema::max_attempts)]
     pub max_attempts: Option<u32>,
     #[serde(default)]
@@ -64,6 +67,7 @@ pub struct EnqueueRequest {
     #[serde(default)]
     pub require_ac: bool,
     /// On battery, start only while the battery is at least this full (percent, 0 to 100).
+    #[serde(default, deserialize_with = "whole::optional")]
     #[schema(schema_with = schema::percent)]
     pub min_battery: Option<u8>,
     /// When power is lost while it runs: "finish", "pause" or "requeue"; its queue's when absent.
@@ -193,11 +197,13 @@ pub struct Dependency {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitRequest {
+    #[schema(min_items = 1, max_items = 100_000)]
     pub ids: Vec<JobId>,
     /// Return as soon as any one of the jobs has finished.
     #[serde(default)]
     pub any: bool,
     /// Give up after this long (milliseconds); wait without limit when absent.
+    #[serde(default, deserialize_with = "whole::optional")]
     #[schema(schema_with = schema::millis)]
     pub timeout_ms: Option<u64>,
 }
@@ -315,6 +321,7 @@ pub struct PowerView {
 #[serde(deny_unknown_fields)]
 pub struct QueueUpdate {
     /// New concurrency limit (0 holds the queue).
+    #[serde(default, deserialize_with = "whole::optional")]
     #[schema(schema_with = schema::count)]
     pub concurrency: Option<u32>,
     /// Forget the limit set at run time; the config file's applies again.
@@ -326,19 +333,24 @@ pub struct QueueUpdate {
     #[schema(schema_with = schema::optional_bool)]
     pub require_ac: Option<bool>,
     /// On battery, start jobs only while the battery is at least this full; 0 for no minimum.
+    #[serde(default, deserialize_with = "whole::optional")]
     #[schema(schema_with = schema::percent)]
     pub min_battery: Option<u8>,
     /// What happens to running jobs when power is lost: "finish", "pause" or "requeue".
     pub on_power_loss: Option<OnPowerLoss>,
     /// On battery, at most this many jobs run at once.
+    #[serde(default, deserialize_with = "whole::optional")]
     #[schema(schema_with = schema::positive_count)]
     pub battery_concurrency: Option<u32>,
     /// Timeout for jobs added without one ("2h", or milliseconds).
+    #[schema(schema_with = schema::positive_duration)]
     pub timeout: Option<DurationValue>,
     /// Attempts for jobs added without their own.
+    #[serde(default, deserialize_with = "whole::optional")]
     #[schema(schema_with = schema::max_attempts)]
     pub max_attempts: Option<u32>,
     /// The first retry's wait ("30s", or milliseconds).
+    #[schema(schema_with = schema::positive_duration)]
     pub retry_backoff: Option<DurationValue>,
     /// Settings to forget (the config file's apply again): any of "concurrency",
     /// "require_ac", "min_battery", "on_power_loss", "battery_concurrency", "timeout",
@@ -353,11 +365,14 @@ pub struct QueueUpdate {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRequest {
     /// Letters, digits, '-', '_', '.'; from the program's name when absent.
+    #[schema(schema_with = schema::queue)]
     pub name: Option<String>,
     /// Run every this long ("1h", or milliseconds; at least 1s). The first run is at once, or
     /// at the job's `run_at` / `delay`.
+    #[schema(schema_with = schema::interval)]
     pub every: Option<DurationValue>,
     /// Or at the times of this five-field cron expression, in local time ("30 2 * * *").
+    #[schema(schema_with = schema::cron)]
     pub cron: Option<String>,
     /// One run for fire times missed while Nightshift was not running or the machine slept
     /// (default); false skips them.

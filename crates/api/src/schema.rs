@@ -3,7 +3,7 @@
 //! `dto.rs`, so the description says exactly what the server accepts.
 
 use crate::dto::{DurationValue, TimeValue};
-use nightshift_core::schema::{NO_NUL, QUEUE_NAME, integer, nullable, unsigned};
+use nightshift_core::schema::{QUEUE_NAME, integer, nullable, unsigned};
 use nightshift_core::timestamp::{EARLIEST_MS, LATEST_MS};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type,
@@ -16,37 +16,67 @@ fn text(pattern: &str) -> ObjectBuilder {
         .pattern(Some(pattern))
 }
 
-/// `cmd`: the program (not empty) and its arguments, none with a NUL byte.
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+/// `cmd`: the program (not empty) and its arguments. No string may hold a NUL byte; that is
+/// said in words, not as a pattern (`^[^\x00]*$`), since schemathesis 4.32 makes "invalid"
+/// values for such a pattern that match it.
 pub fn command() -> Schema {
     ArrayBuilder::new()
         .min_items(Some(1))
-        .prefix_items([text(NO_NUL).min_length(Some(1)).build()])
-        .items(text(NO_NUL))
+        .prefix_items([string().min_length(Some(1)).build()])
+        .items(string())
+        .description(Some(
+            "The program, then its arguments; no NUL byte in any (no program can receive one).",
+        ))
         .build()
         .into()
 }
 
-/// `env`: names without '=' or NUL, values without NUL.
+/// `env`: names not empty and without '=', values (like names) without NUL.
 pub fn env() -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::Object)
-        .property_names(Some(text("^[^=\\x00]+$")))
+        .property_names(Some(text("^[^=]+$")))
         .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(
-            text(NO_NUL).build().into(),
+            string().build().into(),
         ))))
+        .description(Some(
+            "Variables added to the daemon's environment: names without '=', no NUL byte.",
+        ))
         .build()
         .into()
 }
 
-/// `cwd`: an absolute path (to a folder that exists when the job is added), or null.
+/// A directory: an absolute path to a folder that exists when the job is added. No pattern
+/// beside the format, so that the fuzzer draws it from the format's generator.
+pub fn directory() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::Custom("path".into())))
+        .build()
+}
+
+/// `cwd`: a directory, or null.
 pub fn cwd() -> Schema {
-    nullable(
-        text("^/[^\\x00]*$")
-            .format(Some(SchemaFormat::Custom("path".into())))
-            .description(Some(
-                "An absolute path to a directory that exists when the job is added.",
-            )),
+    described(
+        nullable(directory()),
+        "An absolute path to a directory that exists when the job is added.",
     )
+}
+
+/// `schema` with a description beside it (not inside: a string schema with only a type and a
+/// format is drawn from the format's generator).
+fn described(schema: Schema, description: &str) -> Schema {
+    match schema {
+        Schema::OneOf(mut one_of) => {
+            one_of.description = Some(description.to_string());
+            Schema::OneOf(one_of)
+        }
+        other => other,
+    }
 }
 
 pub fn queue() -> Schema {
@@ -55,7 +85,10 @@ pub fn queue() -> Schema {
 
 /// A unique key: 1 to 200 characters, no NUL.
 pub fn unique_key() -> Schema {
-    nullable(text("^[^\\x00]{1,200}$"))
+    described(
+        nullable(string().min_length(Some(1)).max_length(Some(200))),
+        "1 to 200 characters, no NUL byte.",
+    )
 }
 
 pub fn max_attempts() -> Schema {
@@ -90,16 +123,9 @@ impl utoipa::PartialSchema for DurationValue {
     fn schema() -> RefOr<Schema> {
         Schema::OneOf(
             OneOfBuilder::new()
-                .item(unsigned(0, u64::MAX).description(Some("Milliseconds.")))
-                .item(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .format(Some(SchemaFormat::Custom("duration".into())))
-                        .description(Some(
-                            "A number with a unit: \"90s\", \"30m\", \"1h30m\", \"250ms\".",
-                        )),
-                )
-                .description(Some("A duration: milliseconds, or text with a unit."))
+                .item(unsigned(0, u64::MAX))
+                .item(duration_text())
+                .description(Some(DURATION))
                 .build(),
         )
         .into()
@@ -113,21 +139,13 @@ impl utoipa::PartialSchema for TimeValue {
     fn schema() -> RefOr<Schema> {
         Schema::OneOf(
             OneOfBuilder::new()
-                .item(integer(EARLIEST_MS, LATEST_MS).description(Some(
-                    "Unix milliseconds, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z.",
+                .item(integer(EARLIEST_MS, LATEST_MS))
+                .item(ObjectBuilder::new().schema_type(Type::String).format(Some(
+                    SchemaFormat::KnownFormat(utoipa::openapi::schema::KnownFormat::DateTime),
                 )))
-                .item(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .format(Some(SchemaFormat::KnownFormat(
-                            utoipa::openapi::schema::KnownFormat::DateTime,
-                        )))
-                        .description(Some(
-                            "RFC 3339, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z.",
-                        )),
-                )
                 .description(Some(
-                    "A point in time: Unix milliseconds, or RFC 3339 text.",
+                    "A point in time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z: \
+                     Unix milliseconds, or RFC 3339 text.",
                 ))
                 .build(),
         )
@@ -148,8 +166,58 @@ pub fn resettable() -> Schema {
         .items(
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .enum_values(Some(crate::RESETTABLE)),
+                .enum_values(Some(crate::QUEUE_RESETTABLE)),
         )
         .build()
         .into()
+}
+
+/// A duration with a unit, as `nightshift_core::duration::parse` reads it.
+fn duration_text() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::Custom("duration".into())))
+}
+
+const DURATION: &str =
+    "Milliseconds, or a number with a unit: \"90s\", \"30m\", \"1h30m\", \"250ms\".";
+
+/// Milliseconds from `min` to `max`, or a duration with a unit in that range, or null.
+fn duration_within(min: u64, max: u64) -> Schema {
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(unsigned(min, max))
+            .item(duration_text())
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .description(Some(DURATION))
+            .build(),
+    )
+}
+
+/// A timeout or a retry's wait: longer than zero.
+pub fn positive_duration() -> Schema {
+    duration_within(1, u64::MAX)
+}
+
+/// A `delay`: at most 100 years.
+pub fn delay() -> Schema {
+    duration_within(0, crate::enqueue::MAX_DELAY.as_millis() as u64)
+}
+
+/// A schedule's interval: at least a second, at most `i64::MAX` milliseconds.
+pub fn interval() -> Schema {
+    duration_within(1000, i64::MAX as u64)
+}
+
+/// A five-field cron expression or a nickname (@daily).
+pub fn cron() -> Schema {
+    described(
+        nullable(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::Custom("cron".into()))),
+        ),
+        "Five fields (minute hour day-of-month month day-of-week) in local time, \
+         or @hourly, @daily, @weekly, @monthly, @yearly, @annually.",
+    )
 }

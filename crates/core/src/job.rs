@@ -15,7 +15,7 @@ pub struct JobId(pub i64);
 /// so a zero or negative id is refused where it is read, not looked up.
 impl<'de> Deserialize<'de> for JobId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = i64::deserialize(d)?;
+        let n: i64 = crate::whole::asked(d)?;
         if n > 0 {
             Ok(JobId(n))
         } else {
@@ -359,7 +359,7 @@ impl JobSpec {
             )));
         }
         if let Some(key) = &self.unique_key
-            && (key.is_empty() || key.len() > 200 || key.contains('\0'))
+            && (key.is_empty() || key.chars().count() > 200 || key.contains('\0'))
         {
             return Err(SpecError(
                 "a unique key must be 1 to 200 characters, without NUL".into(),
@@ -522,6 +522,37 @@ mod tests {
         spec.cwd = Some(std::path::PathBuf::from("/tmp/a\0b"));
         let err = spec.validate().unwrap_err().0;
         assert!(err.contains("NUL"), "{err}");
+    }
+
+    /// Ids are whole numbers however JSON writes them (`7.0`), and still only positive ones.
+    #[test]
+    fn ids_written_as_floats_are_ids() {
+        assert_eq!(serde_json::from_str::<JobId>("7.0").unwrap(), JobId(7));
+        assert_eq!(serde_json::from_str::<JobId>("7e2").unwrap(), JobId(700));
+        for bad in ["7.5", "0.0", "-1.0", "1e19", "\"7\""] {
+            assert!(
+                serde_json::from_str::<JobId>(bad).is_err(),
+                "{bad} accepted"
+            );
+        }
+        // Map keys (ids in `paused` of the power view) are read from their text.
+        let map: BTreeMap<JobId, u8> = serde_json::from_str(r#"{"12": 1}"#).unwrap();
+        assert_eq!(map.get(&JobId(12)), Some(&1));
+    }
+
+    /// The limit of a unique key is in characters, as its message says, not in bytes.
+    #[test]
+    fn a_unique_key_is_counted_in_characters() {
+        let mut spec = JobSpec::command(&["true"], "default");
+        spec.unique_key = Some("é".repeat(200));
+        assert!(spec.validate().is_ok());
+        spec.unique_key = Some("é".repeat(201));
+        assert!(
+            spec.validate()
+                .unwrap_err()
+                .0
+                .contains("1 to 200 characters")
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod power_policy;
 pub mod recurrence;
 pub mod schema;
 pub mod timestamp;
+pub mod whole;
 
 pub use clock::{Clock, SystemClock};
 pub use config::{

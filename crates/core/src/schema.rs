@@ -55,9 +55,6 @@ pub fn job_id() -> Object {
 /// A queue name: 1 to 64 letters, digits, '-', '_' or '.'.
 pub const QUEUE_NAME: &str = "^[A-Za-z0-9._-]{1,64}$";
 
-/// Text without a NUL byte (no program, argument or path can hold one).
-pub const NO_NUL: &str = "^[^\\x00]*$";
-
 pub fn queue_name() -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)

@@ -170,6 +170,8 @@ async fn health(State(api): State<Api>) -> Reply<impl IntoResponse> {
     responses(
         (status = 201, description = "Added (or, with `unique`, the job already there)", body = Enqueued),
         (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found: a job in `after` does not exist", body = ApiError),
+        (status = 409, description = "conflict: a job in `after` failed or was cancelled", body = ApiError),
         (status = 408, description = "the body did not arrive within server.body_timeout", body = ApiError),
         (status = 413, description = "payload_too_large", body = ApiError),
         (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
@@ -180,12 +182,17 @@ async fn enqueue(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse>
     Ok((StatusCode::CREATED, Json(api.enqueue(request).await?)))
 }
 
+/// `cwd` of a batch: an absolute path to a directory.
+fn directory() -> utoipa::openapi::Object {
+    nightshift_api::directory_schema()
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BatchQuery {
     /// Working directory of lines that give none.
-    #[param(value_type = Option<String>, pattern = "^/[^\\x00]*$")]
+    #[param(schema_with = directory)]
     cwd: Option<std::path::PathBuf>,
 }
 
@@ -199,6 +206,8 @@ struct BatchQuery {
     responses(
         (status = 201, description = "All added", body = BatchEnqueued),
         (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found: a job in `after` does not exist", body = ApiError),
+        (status = 409, description = "conflict: a job in `after` failed or was cancelled", body = ApiError),
         (status = 408, description = "the body did not arrive within server.body_timeout", body = ApiError),
         (status = 413, description = "payload_too_large", body = ApiError),
         (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
@@ -297,10 +306,16 @@ async fn remove(
 #[serde(deny_unknown_fields)]
 struct LogsQuery {
     /// Only the last N lines.
+    #[param(schema_with = tail_lines)]
     tail: Option<usize>,
     /// Keep the response open and stream output until the job finishes.
     #[serde(default)]
     follow: bool,
+}
+
+/// `tail`: any count of lines.
+fn tail_lines() -> utoipa::openapi::Object {
+    nightshift_core::schema::unsigned(0, usize::MAX as u64).build()
 }
 
 #[utoipa::path(get, path = "/api/jobs/{id}/logs", tag = "jobs",
@@ -387,7 +402,7 @@ fn queue_name(path: Result<Path<String>, PathRejection>) -> Result<String, HttpE
 
 #[utoipa::path(post, path = "/api/queues/{name}", tag = "queues",
     params(("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$", description = "A queue name: 1 to 64 letters, digits, '-', '_' or '.'.")),
-    request_body(content = Option<QueueUpdate>, content_type = "application/json", description = "Absent fields stay as they are; an empty body creates the queue as it is."),
+    request_body(content = QueueUpdate, content_type = "application/json", description = "Absent fields stay as they are; no body at all creates the queue as it is."),
     responses(
         (status = 200, description = "The queue", body = QueueView),
         (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),

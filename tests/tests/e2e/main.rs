@@ -10,6 +10,7 @@ mod disk_full;
 mod input;
 mod instance;
 mod logs;
+mod openapi;
 mod payload;
 mod power;
 mod process_groups;
