@@ -5,8 +5,11 @@
 //! - `test`: exactly what CI runs: format check, clippy with warnings denied, every test
 //!   (unit, integration, end-to-end, tidy).
 //! - `bench`: the performance figures, each beside a raw baseline measured in the same run.
+//! - `fuzz`: schemathesis against a live daemon, from the API's OpenAPI description (also the
+//!   last step of `test`).
 
 mod bench;
+mod fuzz;
 mod run;
 mod setup;
 mod test;
@@ -27,13 +30,15 @@ fn main() -> anyhow::Result<()> {
         "run" => run::run(&rest),
         "test" => test::run(&rest),
         "bench" => bench::run(&rest),
+        "fuzz" => fuzz::run(&rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  run     install what is missing, build, and start Nightshift\n  \
                  test    what CI runs: fmt check, clippy -D warnings, all tests\n  \
-                 bench   performance figures beside raw baselines (--quick for a short run)"
+                 bench   performance figures beside raw baselines (--quick for a short run)\n  \
+                 fuzz    schemathesis against a live daemon, from its OpenAPI description"
             );
             if task.is_empty() {
                 Ok(())

@@ -44,5 +44,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     sh("cargo", &["build", "--workspace", "--bins"])?;
     let mut nextest = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
     nextest.extend(args.iter().map(String::as_str));
-    sh("cargo", &nextest)
+    sh("cargo", &nextest)?;
+    // Last: the API against its own description, with generated requests.
+    crate::fuzz::run(&[])
 }
