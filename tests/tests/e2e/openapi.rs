@@ -211,6 +211,15 @@ fn what_the_fuzzer_found_stays_fixed() {
         "{body}"
     );
 
+    // An interval in milliseconds is taken up to i64::MAX, not refused past what the text
+    // parser holds.
+    let (status, body) = d.http(
+        "POST",
+        "/api/schedules",
+        Some(br#"{"name": "rare", "every": 199947489792100, "job": {"cmd": ["true"]}}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+
     // A unique key's 200 characters are characters, not bytes.
     let key = "é".repeat(200);
     let line = json!({"cmd": ["true"], "unique": key}).to_string();
