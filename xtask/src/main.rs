@@ -6,8 +6,11 @@
 //!   (unit, integration, end-to-end, tidy).
 //! - `bench`: the performance figures, each beside a raw baseline measured in the same run.
 //! - `torture`: the end-to-end crash-torture test with many SIGKILLs of the daemon.
+//! - `fuzz`: schemathesis against a live daemon, from the API's OpenAPI description (also the
+//!   last step of `test`).
 
 mod bench;
+mod fuzz;
 mod run;
 mod setup;
 mod test;
@@ -30,6 +33,7 @@ fn main() -> anyhow::Result<()> {
         "test" => test::run(&rest),
         "bench" => bench::run(&rest),
         "torture" => torture::run(&rest),
+        "fuzz" => fuzz::run(&rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
@@ -38,7 +42,8 @@ fn main() -> anyhow::Result<()> {
                  test    what CI runs: fmt check, clippy -D warnings, all tests\n  \
                  bench   performance figures beside raw baselines (--quick for a short run)\n  \
                  torture the crash-torture test: SIGKILLs of the daemon while jobs run \
-                 (--kills N, default 50)"
+                 (--kills N, default 50)\n  \
+                 fuzz    schemathesis against a live daemon, from its OpenAPI description"
             );
             if task.is_empty() {
                 Ok(())

@@ -2,7 +2,7 @@
 //! system's package manager, npm or cargo.
 
 use crate::{sh, works};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Debian packages to build and test everything, the desktop app included.
@@ -36,9 +36,13 @@ fn installed(package: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
 }
 
+fn is_debian() -> bool {
+    works("sh", &["-c", "command -v dpkg-query"])
+}
+
 /// Installs the missing Debian packages with apt-get (as root, or through sudo).
 pub fn packages() -> anyhow::Result<()> {
-    if !works("sh", &["-c", "command -v dpkg-query"]) {
+    if !is_debian() {
         eprintln!(
             "not a Debian-like system: make sure these are installed: {}",
             PACKAGES.join(" ")
@@ -94,6 +98,57 @@ pub fn machete() -> anyhow::Result<()> {
         return Ok(());
     }
     sh("cargo", &["install", "cargo-machete", "--locked"])
+}
+
+/// The schemathesis release `cargo xtask fuzz` runs: pinned, so a new release's new checks
+/// arrive by a change here, not in the middle of a CI run.
+pub const SCHEMATHESIS: &str = "4.32.5";
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, or target/ in the workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::root().join("target"))
+}
+
+/// Installs schemathesis (pinned) with pip into a virtual environment under the target
+/// folder, unless that version is there already; returns its program. Python and its `venv`
+/// module come from the system's packages when missing.
+pub fn schemathesis() -> anyhow::Result<PathBuf> {
+    let venv = target_dir().join("schemathesis-venv");
+    let program = venv.join("bin/schemathesis");
+    let python = venv.join("bin/python");
+    let installed = Command::new(&python)
+        .args(["-m", "pip", "show", "schemathesis"])
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == format!("Version: {SCHEMATHESIS}"))
+        });
+    if installed && program.exists() {
+        return Ok(program);
+    }
+    let venv_text = venv.to_string_lossy().into_owned();
+    if !python.exists() {
+        // Debian splits venv's pip bootstrap (ensurepip) into python3-venv.
+        if !works("python3", &["-c", "import ensurepip, venv"]) && is_debian() {
+            apt(&["python3", "python3-venv"])?;
+        }
+        sh("python3", &["-m", "venv", &venv_text])?;
+    }
+    sh(
+        &python.to_string_lossy(),
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("schemathesis=={SCHEMATHESIS}"),
+        ],
+    )?;
+    Ok(program)
 }
 
 /// Installs tauri-driver (WebDriver for Tauri apps) if it is missing.

@@ -1,16 +1,18 @@
 //! What goes over the wire: requests and answers of the facade, all serde types.
 
-use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobState, OnPowerLoss};
+use crate::schema;
+use nightshift_core::{Attempt, AttemptOutcome, Job, JobId, JobState, OnPowerLoss, whole};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use utoipa::{IntoParams, ToSchema};
 
 /// A duration given as a human string ("30m") or as milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum DurationValue {
-    Millis(u64),
+    Millis(#[serde(deserialize_with = "whole::integer")] u64),
     Human(String),
 }
 
@@ -18,43 +20,55 @@ pub enum DurationValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum TimeValue {
-    Millis(i64),
+    Millis(#[serde(deserialize_with = "whole::integer")] i64),
     Text(String),
 }
 
 /// One job to enqueue: the body of `POST /api/jobs` and each line of a batch.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnqueueRequest {
     /// Program and arguments; with `shell`, the words are joined into one `sh -c` line.
+    #[schema(schema_with = schema::command)]
     pub cmd: Vec<String>,
     #[serde(default)]
     pub shell: bool,
     #[serde(default)]
+    #[schema(schema_with = schema::env)]
     pub env: BTreeMap<String, String>,
     /// Absolute working directory.
+    #[schema(schema_with = schema::cwd)]
     pub cwd: Option<PathBuf>,
     /// Queue name; "default" when absent.
+    #[schema(schema_with = schema::queue)]
     pub queue: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::integer")]
     pub priority: i32,
+    #[schema(schema_with = schema::positive_duration)]
     pub timeout: Option<DurationValue>,
     /// Not before this time: Unix milliseconds, or RFC 3339 ("2026-11-22T23:00:00Z").
     pub run_at: Option<TimeValue>,
     /// Not before this long from now ("10m"); the same as `run_at` = now + delay.
+    #[schema(schema_with = schema::delay)]
     pub delay: Option<DurationValue>,
     /// Attempts the job gets; the config's `jobs.max_attempts` when absent.
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = schema::max_attempts)]
     pub max_attempts: Option<u32>,
     #[serde(default)]
     pub notify: bool,
     /// A key: while a job with it is queued or running, this returns that job instead.
+    #[schema(schema_with = schema::unique_key)]
     pub unique: Option<String>,
     /// Any JSON value, handed to the job as a file named in `NIGHTSHIFT_PAYLOAD_FILE`.
+    #[schema(value_type = Option<Value>)]
     pub payload: Option<Box<RawValue>>,
     /// Start only on AC power (in addition to what its queue asks).
     #[serde(default)]
     pub require_ac: bool,
     /// On battery, start only while the battery is at least this full (percent, 0 to 100).
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = schema::percent)]
     pub min_battery: Option<u8>,
     /// When power is lost while it runs: "finish", "pause" or "requeue"; its queue's when absent.
     pub on_power_loss: Option<OnPowerLoss>,
@@ -66,7 +80,7 @@ pub struct EnqueueRequest {
     pub leave_running: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Enqueued {
     pub id: JobId,
     /// The job was already queued or running under the same unique key; nothing was added.
@@ -74,26 +88,29 @@ pub struct Enqueued {
     pub existing: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BatchEnqueued {
     pub count: usize,
     pub ids: Vec<JobId>,
 }
 
 /// Filters and paging for `GET /api/jobs`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub state: Option<JobState>,
+    #[param(schema_with = schema::queue)]
     pub queue: Option<String>,
     /// Jobs older than this id (the `next_before` of the previous page).
     pub before: Option<JobId>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(schema_with = schema::page_size)]
     pub limit: Option<u32>,
 }
 
 /// A job as shown to people and scripts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct JobView {
     #[serde(flatten)]
     pub job: Job,
@@ -106,7 +123,7 @@ pub struct JobView {
 }
 
 /// Why a job is not running, for people (`message`) and programs (`kind` and its details).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Waiting {
     pub kind: WaitingKind,
     /// In words: "queue index is full: 4/4 running".
@@ -119,7 +136,7 @@ pub struct Waiting {
     pub job: Option<JobId>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitingKind {
     /// Not before a time (`--at`, `--in`).
@@ -157,14 +174,14 @@ impl From<Job> for JobView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct JobPage {
     pub jobs: Vec<JobView>,
     /// Pass as `before` to get the next page; absent on the last page.
     pub next_before: Option<JobId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct JobDetail {
     pub job: JobView,
     pub attempts: Vec<Attempt>,
@@ -174,25 +191,28 @@ pub struct JobDetail {
 }
 
 /// A job another runs after.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Dependency {
     pub id: JobId,
     pub state: JobState,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitRequest {
+    #[schema(min_items = 1, max_items = 100_000)]
     pub ids: Vec<JobId>,
     /// Return as soon as any one of the jobs has finished.
     #[serde(default)]
     pub any: bool,
     /// Give up after this long (milliseconds); wait without limit when absent.
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = schema::millis)]
     pub timeout_ms: Option<u64>,
 }
 
 /// A finished job's outcome, in brief.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct JobBrief {
     pub id: JobId,
     pub state: JobState,
@@ -203,13 +223,13 @@ pub struct JobBrief {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WaitResult {
     pub finished: Vec<JobBrief>,
     pub pending: Vec<JobId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QueueView {
     pub name: String,
     pub concurrency: u32,
@@ -238,7 +258,7 @@ pub struct QueueView {
     pub counts: BTreeMap<JobState, u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     /// "ok"; "degraded" (it runs, but something needs a person: see `problems`); or "failed"
     /// (a task of the engine failed, and Nightshift is stopping to be restarted).
@@ -261,7 +281,7 @@ pub struct Health {
 }
 
 /// Counts per state and whether dispatch is held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
     pub counts: BTreeMap<JobState, u64>,
     /// Attempts running right now.
@@ -280,7 +300,7 @@ pub struct Summary {
 }
 
 /// The power source's latest reading.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PowerView {
     pub on_ac: bool,
     /// 0 to 100; absent without a battery.
@@ -300,46 +320,62 @@ pub struct PowerView {
 }
 
 /// Changes to a queue (`nightshift queue set|pause|resume`); absent fields stay as they are.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueUpdate {
     /// New concurrency limit (0 holds the queue).
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = schema::count)]
     pub concurrency: Option<u32>,
     /// Forget the limit set at run time; the config file's applies again.
     #[serde(default)]
     pub reset_concurrency: bool,
+    #[schema(schema_with = schema::optional_bool)]
     pub paused: Option<bool>,
     /// Start jobs only on AC power (true), or regardless (false).
+    #[schema(schema_with = schema::optional_bool)]
     pub require_ac: Option<bool>,
     /// On battery, start jobs only while the battery is at least this full; 0 for no minimum.
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = schema::percent)]
     pub min_battery: Option<u8>,
     /// What happens to running jobs when power is lost: "finish", "pause" or "requeue".
     pub on_power_loss: Option<OnPowerLoss>,
     /// On battery, at most this many jobs run at once.
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = schema::positive_count)]
     pub battery_concurrency: Option<u32>,
     /// Timeout for jobs added without one ("2h", or milliseconds).
+    #[schema(schema_with = schema::positive_duration)]
     pub timeout: Option<DurationValue>,
     /// Attempts for jobs added without their own.
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = schema::max_attempts)]
     pub max_attempts: Option<u32>,
     /// The first retry's wait ("30s", or milliseconds).
+    #[schema(schema_with = schema::positive_duration)]
     pub retry_backoff: Option<DurationValue>,
     /// Settings to forget (the config file's apply again): any of "concurrency",
     /// "require_ac", "min_battery", "on_power_loss", "battery_concurrency", "timeout",
     /// "max_attempts", "retry_backoff".
     #[serde(default)]
+    #[schema(schema_with = schema::resettable)]
     pub reset: Vec<String>,
 }
 
 /// A recurring job to create: `POST /api/schedules`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRequest {
     /// Letters, digits, '-', '_', '.'; from the program's name when absent.
+    #[schema(schema_with = schema::queue)]
     pub name: Option<String>,
     /// Run every this long ("1h", or milliseconds; at least 1s). The first run is at once, or
     /// at the job's `run_at` / `delay`.
+    #[schema(schema_with = schema::interval)]
     pub every: Option<DurationValue>,
     /// Or at the times of this five-field cron expression, in local time ("30 2 * * *").
+    #[schema(schema_with = schema::cron)]
     pub cron: Option<String>,
     /// One run for fire times missed while Nightshift was not running or the machine slept
     /// (default); false skips them.
@@ -354,7 +390,7 @@ fn yes() -> bool {
 }
 
 /// A recurring job as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ScheduleView {
     pub name: String,
     /// "every 1h" or "cron 30 2 * * *".

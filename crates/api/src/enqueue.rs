@@ -8,6 +8,10 @@ use nightshift_store::NewJob;
 
 pub const DEFAULT_QUEUE: &str = "default";
 
+/// The longest `delay`: 100 years of 365.25 days. A fixed bound, unlike "before the end of
+/// year 9999" (which it keeps well inside), so the API's description can state it exactly.
+pub const MAX_DELAY: std::time::Duration = std::time::Duration::from_millis(3_155_760_000_000);
+
 /// When the job may start, from `run_at` or `delay` (not both), checked against the range of
 /// times Nightshift accepts (`nightshift_core::timestamp`), so no later arithmetic on it can
 /// overflow.
@@ -27,6 +31,16 @@ fn start_time(
             timestamp::parse(&text).map_err(|e| format!("run_at: {e}"))
         }
         (None, Some(delay)) => duration_of(&delay)
+            .and_then(|d| {
+                if d > MAX_DELAY {
+                    Err(format!(
+                        "{} is longer than the longest wait, 100 years",
+                        nightshift_core::duration::format_short(d)
+                    ))
+                } else {
+                    Ok(d)
+                }
+            })
             .and_then(|d| timestamp::after(now, d))
             .map_err(|e| format!("delay: {e}")),
     };
@@ -199,6 +213,17 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// A batch's `cwd` must be an absolute path without NUL whether or not a line takes it, so a
+/// bad one is refused rather than silently ignored (its existence is checked with the jobs
+/// that take it).
+fn check_default_cwd(cwd: &std::path::Path) -> Result<(), ApiError> {
+    let mut probe = JobSpec::command(&["true"], DEFAULT_QUEUE);
+    probe.cwd = Some(cwd.to_path_buf());
+    probe
+        .validate()
+        .map_err(|e| ApiError::bad_request(format!("cwd: {}", e.0)))
+}
+
 /// Parses and validates every line of a JSON Lines body; blank lines are skipped.
 pub(crate) fn prepare_lines(
     config: &Config,
@@ -207,6 +232,9 @@ pub(crate) fn prepare_lines(
     default_cwd: Option<std::path::PathBuf>,
     now: i64,
 ) -> Result<Vec<NewJob>, ApiError> {
+    if let Some(cwd) = &default_cwd {
+        check_default_cwd(cwd)?;
+    }
     let mut jobs = Vec::new();
     for (index, line) in body.split(|b| *b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -230,6 +258,47 @@ mod tests {
 
     fn none(_: &str) -> QueueDefaults {
         QueueDefaults::default()
+    }
+
+    /// A batch's `cwd` that no line takes is still checked: it was silently ignored before.
+    #[test]
+    fn a_bad_batch_cwd_is_refused_even_when_every_line_has_its_own() {
+        let body = br#"{"cmd": ["true"], "cwd": "/"}"#;
+        for bad in ["relative/dir", "/tmp/a\0b"] {
+            let err =
+                prepare_lines(&Config::default(), &none, body, Some(bad.into()), 0).unwrap_err();
+            assert!(err.message.starts_with("cwd:"), "{bad}: {}", err.message);
+        }
+        let jobs = prepare_lines(&Config::default(), &none, body, Some("/tmp".into()), 0).unwrap();
+        assert_eq!(jobs[0].spec.cwd.as_deref(), Some(std::path::Path::new("/")));
+    }
+
+    /// JSON has one kind of number: integers written as `3.0` or `3e3` are integers (JSON
+    /// Schema's `integer`, which the description states, admits them).
+    #[test]
+    fn whole_numbers_written_as_floats_are_integers() {
+        let line = br#"{"cmd": ["true"], "priority": -2.0, "max_attempts": 3.0, "min_battery": 3e1, "timeout": 1500.0, "run_at": 1e3, "after": [7.0]}"#;
+        let jobs = prepare_lines(&Config::default(), &none, line, None, 0).unwrap();
+        let job = &jobs[0];
+        assert_eq!(job.spec.priority, -2);
+        assert_eq!(job.spec.max_attempts, 3);
+        assert_eq!(job.spec.min_battery, Some(30));
+        assert_eq!(job.spec.timeout_ms, Some(1500));
+        assert_eq!(job.run_at, Some(1000));
+        assert_eq!(job.after, vec![nightshift_core::JobId(7)]);
+        for bad in [
+            br#"{"cmd": ["true"], "priority": 1.5}"#.as_slice(),
+            br#"{"cmd": ["true"], "max_attempts": 3.25}"#,
+            br#"{"cmd": ["true"], "run_at": 1.5}"#,
+            br#"{"cmd": ["true"], "after": [0.0]}"#,
+            br#"{"cmd": ["true"], "min_battery": 256.0}"#,
+        ] {
+            assert!(
+                prepare_lines(&Config::default(), &none, bad, None, 0).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]
@@ -363,6 +432,10 @@ mod start_time_tests {
         }
         let err =
             start_time(None, Some(DurationValue::Human("9000years".into())), now).unwrap_err();
+        assert!(err.message.contains("100 years"), "{}", err.message);
+        // Near the end of the range, a wait under the cap still must end before year 10000.
+        let late = nightshift_core::timestamp::LATEST_MS - 1000;
+        let err = start_time(None, Some(DurationValue::Human("1y".into())), late).unwrap_err();
         assert!(err.message.contains("9999"), "{}", err.message);
         let text = |t: &str| start_time(Some(TimeValue::Text(t.into())), None, now);
         assert_eq!(text("2026-11-23T00:00:00+01:00").unwrap(), Some(now));
@@ -370,6 +443,25 @@ mod start_time_tests {
             text("0001-01-01T00:00:00Z").unwrap(),
             Some(nightshift_core::timestamp::EARLIEST_MS)
         );
+    }
+
+    /// The description states the cap as a fixed maximum (100 years of ms), so it must be
+    /// exact: the cap itself is taken, a millisecond more is not, whatever the time now.
+    #[test]
+    fn a_delay_is_at_most_100_years() {
+        let cap = MAX_DELAY.as_millis() as u64;
+        assert_eq!(cap, 3_155_760_000_000);
+        let now = 1_795_388_400_000;
+        assert_eq!(
+            start_time(None, Some(DurationValue::Millis(cap)), now).unwrap(),
+            Some(now + cap as i64)
+        );
+        assert_eq!(
+            start_time(None, Some(DurationValue::Human("36525d".into())), now).unwrap(),
+            Some(now + cap as i64)
+        );
+        let err = start_time(None, Some(DurationValue::Millis(cap + 1)), now).unwrap_err();
+        assert!(err.message.contains("100 years"), "{}", err.message);
     }
 
     proptest::proptest! {

@@ -6,7 +6,7 @@ use nightshift_engine::EngineError;
 use nightshift_store::StoreError;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     BadRequest,
@@ -43,7 +43,9 @@ impl ErrorKind {
 }
 
 /// `{code, message}` on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, utoipa::ToSchema,
+)]
 #[error("{message}")]
 pub struct ApiError {
     pub code: ErrorKind,
@@ -72,9 +74,14 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         let kind = match &e {
             e if e.is_disk_full() => ErrorKind::InsufficientStorage,
-            StoreError::NotFound(_) | StoreError::NoSchedule(_) => ErrorKind::NotFound,
-            StoreError::WrongState { .. } | StoreError::Exists(_) => ErrorKind::Conflict,
-            StoreError::Invalid(_) => ErrorKind::BadRequest,
+            StoreError::NotFound(_) | StoreError::NoSchedule(_) | StoreError::NoDependency(_) => {
+                ErrorKind::NotFound
+            }
+            // A dependency that failed or was cancelled: the request is well formed, the state
+            // of another job is in the way (as for a retry of a running job).
+            StoreError::WrongState { .. } | StoreError::Exists(_) | StoreError::Invalid(_) => {
+                ErrorKind::Conflict
+            }
             StoreError::Closed(_) => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,
         };
@@ -91,5 +98,26 @@ impl From<EngineError> for ApiError {
             EngineError::ShuttingDown => ApiError::new(ErrorKind::Unavailable, e.to_string()),
             other => ApiError::internal(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job to run after that does not exist is not found (as in a wait), and one that failed
+    /// or was cancelled is a conflict with its state (as a retry of a running job): neither is
+    /// malformed input, which is what a 400 says.
+    #[test]
+    fn dependencies_that_cannot_be_met_are_404_and_409() {
+        let missing = ApiError::from(StoreError::NoDependency(JobId(9)));
+        assert_eq!(missing.code, ErrorKind::NotFound);
+        assert!(
+            missing.message.contains("there is no job 9"),
+            "{}",
+            missing.message
+        );
+        let dead = ApiError::from(StoreError::Invalid("job 3 has failed".into()));
+        assert_eq!(dead.code, ErrorKind::Conflict);
     }
 }

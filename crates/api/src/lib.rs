@@ -9,6 +9,7 @@ mod enqueue;
 mod error;
 mod logs;
 mod schedules;
+mod schema;
 mod wait;
 mod waiting;
 
@@ -22,6 +23,7 @@ pub use dto::*;
 pub use enqueue::human_bytes;
 pub use error::{ApiError, ErrorKind};
 pub use logs::LogStream;
+pub use schema::directory as directory_schema;
 
 /// Version of the HTTP/JSON interface, reported by `health`.
 pub const API_VERSION: u32 = 1;
@@ -381,26 +383,28 @@ impl Api {
     }
 }
 
+/// The settings of a queue that `reset` forgets.
+pub const QUEUE_RESETTABLE: [&str; 8] = [
+    "concurrency",
+    "require_ac",
+    "min_battery",
+    "on_power_loss",
+    "battery_concurrency",
+    "timeout",
+    "max_attempts",
+    "retry_backoff",
+];
+
 /// A queue update as the store applies it, every value checked.
 fn queue_change(update: QueueUpdate) -> Result<nightshift_store::QueueChange, ApiError> {
-    const RESETTABLE: [&str; 8] = [
-        "concurrency",
-        "require_ac",
-        "min_battery",
-        "on_power_loss",
-        "battery_concurrency",
-        "timeout",
-        "max_attempts",
-        "retry_backoff",
-    ];
     let mut reset: Vec<&str> = Vec::new();
     for field in &update.reset {
-        match RESETTABLE.iter().find(|f| **f == field.as_str()) {
+        match QUEUE_RESETTABLE.iter().find(|f| **f == field.as_str()) {
             Some(f) => reset.push(f),
             None => {
                 return Err(ApiError::bad_request(format!(
                     "cannot reset '{field}'; expected any of {}",
-                    RESETTABLE.join(", ")
+                    QUEUE_RESETTABLE.join(", ")
                 )));
             }
         }

@@ -27,7 +27,7 @@ impl Api {
                 ));
             }
             (Some(DurationValue::Human(text)), None) => Recurrence::every(&text),
-            (Some(DurationValue::Millis(ms)), None) => Recurrence::every(&format!("{ms}ms")),
+            (Some(DurationValue::Millis(ms)), None) => Recurrence::every_millis(ms),
             (None, Some(expr)) => Recurrence::cron(&expr),
         }
         .map_err(|e| ApiError::bad_request(e.to_string()))?;

@@ -15,7 +15,7 @@ pub struct JobId(pub i64);
 /// so a zero or negative id is refused where it is read, not looked up.
 impl<'de> Deserialize<'de> for JobId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = i64::deserialize(d)?;
+        let n: i64 = crate::whole::asked(d)?;
         if n > 0 {
             Ok(JobId(n))
         } else {
@@ -25,6 +25,15 @@ impl<'de> Deserialize<'de> for JobId {
         }
     }
 }
+
+/// In the API's description: an integer from 1 to `i64::MAX`, whatever its context.
+impl utoipa::PartialSchema for JobId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::job_id().into()
+    }
+}
+
+impl utoipa::ToSchema for JobId {}
 
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -53,7 +62,19 @@ impl FromStr for JobId {
 }
 
 /// Where a job is in its life. `Succeeded`, `Failed` and `Cancelled` are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Queued,
@@ -109,7 +130,7 @@ impl FromStr for JobState {
 }
 
 /// How one attempt ended (or that it has not yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
     /// Claimed; the process may exist but its identity is not stored yet.
@@ -172,7 +193,7 @@ impl fmt::Display for AttemptOutcome {
 }
 
 /// What a user asks to run: validated, normalised, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobSpec {
     /// The program to execute (looked up in PATH when it has no slash).
     pub program: String,
@@ -184,6 +205,7 @@ pub struct JobSpec {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// Absolute working directory; `None` runs in the data directory.
+    #[schema(value_type = Option<String>)]
     pub cwd: Option<PathBuf>,
     pub queue: String,
     #[serde(default)]
@@ -342,7 +364,7 @@ impl JobSpec {
             )));
         }
         if let Some(key) = &self.unique_key
-            && (key.is_empty() || key.len() > 200 || key.contains('\0'))
+            && (key.is_empty() || key.chars().count() > 200 || key.contains('\0'))
         {
             return Err(SpecError(
                 "a unique key must be 1 to 200 characters, without NUL".into(),
@@ -385,7 +407,7 @@ fn shell_quote(arg: &str) -> String {
 }
 
 /// A stored job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: JobId,
     pub state: JobState,
@@ -418,7 +440,7 @@ pub struct Job {
 }
 
 /// One run of a job's command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempt {
     pub id: i64,
     pub job_id: JobId,
@@ -505,6 +527,37 @@ mod tests {
         spec.cwd = Some(std::path::PathBuf::from("/tmp/a\0b"));
         let err = spec.validate().unwrap_err().0;
         assert!(err.contains("NUL"), "{err}");
+    }
+
+    /// Ids are whole numbers however JSON writes them (`7.0`), and still only positive ones.
+    #[test]
+    fn ids_written_as_floats_are_ids() {
+        assert_eq!(serde_json::from_str::<JobId>("7.0").unwrap(), JobId(7));
+        assert_eq!(serde_json::from_str::<JobId>("7e2").unwrap(), JobId(700));
+        for bad in ["7.5", "0.0", "-1.0", "1e19", "\"7\""] {
+            assert!(
+                serde_json::from_str::<JobId>(bad).is_err(),
+                "{bad} accepted"
+            );
+        }
+        // Map keys (ids in `paused` of the power view) are read from their text.
+        let map: BTreeMap<JobId, u8> = serde_json::from_str(r#"{"12": 1}"#).unwrap();
+        assert_eq!(map.get(&JobId(12)), Some(&1));
+    }
+
+    /// The limit of a unique key is in characters, as its message says, not in bytes.
+    #[test]
+    fn a_unique_key_is_counted_in_characters() {
+        let mut spec = JobSpec::command(&["true"], "default");
+        spec.unique_key = Some("é".repeat(200));
+        assert!(spec.validate().is_ok());
+        spec.unique_key = Some("é".repeat(201));
+        assert!(
+            spec.validate()
+                .unwrap_err()
+                .0
+                .contains("1 to 200 characters")
+        );
     }
 
     #[test]

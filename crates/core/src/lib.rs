@@ -20,7 +20,9 @@ pub mod paths;
 pub mod power_policy;
 pub mod private;
 pub mod recurrence;
+pub mod schema;
 pub mod timestamp;
+pub mod whole;
 
 pub use clock::{Clock, SystemClock};
 pub use config::{

@@ -7,7 +7,9 @@ use std::str::FromStr;
 
 /// What happens to a running job when power is lost (AC unplugged while it needs AC, or the
 /// battery falls under its minimum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OnPowerLoss {
     /// Let it run to its end (the default: stopping work is never the safe guess).

@@ -11,12 +11,14 @@
 mod error;
 mod guard;
 mod host;
+mod openapi;
 mod routes;
 mod serve;
 mod token;
 mod ui;
 
 pub use host::{Host, HostError, init_logging};
+pub use openapi::description;
 pub use serve::Limits;
 pub use ui::CSP;
 

@@ -9,11 +9,16 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::{Router, middleware};
-use nightshift_api::{Api, ApiError, ErrorKind, ListQuery};
+use nightshift_api::{
+    Api, ApiError, BatchEnqueued, EnqueueRequest, Enqueued, ErrorKind, Health, JobDetail, JobPage,
+    JobView, ListQuery, PowerView, QueueUpdate, QueueView, ScheduleRequest, ScheduleView, Summary,
+    WaitRequest, WaitResult,
+};
 use nightshift_core::JobId;
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Body limit of a wait request (100,000 ids fit).
 const WAIT_BODY: usize = 8 << 20;
@@ -22,30 +27,38 @@ const BATCH_BODY: usize = 256 << 20;
 
 type Reply<T> = Result<T, HttpError>;
 
+/// Every route of the API, each with its description: the router and the OpenAPI document
+/// are made from this one list, so a route cannot be served without being described.
+pub(crate) fn api_routes() -> OpenApiRouter<Api> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(crate::openapi::openapi_json))
+        .routes(routes!(enqueue, list))
+        .routes(routes!(enqueue_batch))
+        .routes(routes!(wait))
+        .routes(routes!(show, remove))
+        .routes(routes!(cancel))
+        .routes(routes!(retry))
+        .routes(routes!(logs))
+        .routes(routes!(queues))
+        .routes(routes!(update_queue))
+        .routes(routes!(pause_queue))
+        .routes(routes!(resume_queue))
+        .routes(routes!(schedules, add_schedule))
+        .routes(routes!(remove_schedule))
+        .routes(routes!(pause_schedule))
+        .routes(routes!(resume_schedule))
+        .routes(routes!(run_schedule))
+        .routes(routes!(summary))
+        .routes(routes!(power))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(events))
+}
+
 pub(crate) fn router(api: Api, guard: Guard) -> Router {
-    Router::new()
-        .route("/api/health", get(health))
-        .route("/api/jobs", post(enqueue).get(list))
-        .route("/api/jobs/batch", post(enqueue_batch))
-        .route("/api/jobs/wait", post(wait))
-        .route("/api/jobs/{id}", get(show).delete(remove))
-        .route("/api/jobs/{id}/cancel", post(cancel))
-        .route("/api/jobs/{id}/retry", post(retry))
-        .route("/api/jobs/{id}/logs", get(logs))
-        .route("/api/queues", get(queues))
-        .route("/api/queues/{name}", post(update_queue))
-        .route("/api/queues/{name}/pause", post(pause_queue))
-        .route("/api/queues/{name}/resume", post(resume_queue))
-        .route("/api/schedules", get(schedules).post(add_schedule))
-        .route("/api/schedules/{name}", delete(remove_schedule))
-        .route("/api/schedules/{name}/pause", post(pause_schedule))
-        .route("/api/schedules/{name}/resume", post(resume_schedule))
-        .route("/api/schedules/{name}/run", post(run_schedule))
-        .route("/api/summary", get(summary))
-        .route("/api/power", get(power))
-        .route("/api/pause", post(pause))
-        .route("/api/resume", post(resume))
-        .route("/api/events", get(events))
+    let (routes, _) = api_routes().split_for_parts();
+    routes
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(api)
@@ -73,6 +86,8 @@ async fn fallback(method: Method, uri: axum::http::Uri) -> Response {
 
 const CHANGED: &[u8] = b"event: changed\ndata: {}\n\n";
 
+#[utoipa::path(get, path = "/api/events", tag = "status",
+    responses((status = 200, description = "Server-sent events: `event: changed` when the stream opens and whenever something changed", body = String, content_type = "text/event-stream")))]
 /// Server-sent events: `changed` when the stream opens and whenever something happened
 /// (coalesced to a few a second); the page refetches what it shows.
 async fn events(State(api): State<Api>) -> Response {
@@ -144,23 +159,59 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
         .map_err(|e| HttpError::from(ApiError::bad_request(e.body_text())))
 }
 
+#[utoipa::path(get, path = "/api/health", tag = "status",
+    responses((status = 200, description = "How the daemon is", body = Health)))]
 async fn health(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.health().await?))
 }
 
+#[utoipa::path(post, path = "/api/jobs", tag = "jobs",
+    request_body(content = EnqueueRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Added (or, with `unique`, the job already there)", body = Enqueued),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found: a job in `after` does not exist", body = ApiError),
+        (status = 409, description = "conflict: a job in `after` failed or was cancelled", body = ApiError),
+        (status = 408, description = "the body did not arrive within server.body_timeout", body = ApiError),
+        (status = 413, description = "payload_too_large", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn enqueue(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
     let bytes = read_body(body, api.max_enqueue_body()).await?;
     let request = parse_json(&bytes)?;
     Ok((StatusCode::CREATED, Json(api.enqueue(request).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+/// `cwd` of a batch: an absolute path to a directory.
+fn directory() -> utoipa::openapi::Object {
+    nightshift_api::directory_schema()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BatchQuery {
     /// Working directory of lines that give none.
+    #[param(schema_with = directory)]
     cwd: Option<std::path::PathBuf>,
 }
 
+#[utoipa::path(post, path = "/api/jobs/batch", tag = "jobs",
+    params(BatchQuery),
+    request_body(
+        content = Vec<EnqueueRequest>,
+        content_type = "application/x-ndjson",
+        description = "JSON Lines: one enqueue request (as `POST /api/jobs` takes) per line; all are added or none."
+    ),
+    responses(
+        (status = 201, description = "All added", body = BatchEnqueued),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found: a job in `after` does not exist", body = ApiError),
+        (status = 409, description = "conflict: a job in `after` failed or was cancelled", body = ApiError),
+        (status = 408, description = "the body did not arrive within server.body_timeout", body = ApiError),
+        (status = 413, description = "payload_too_large", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn enqueue_batch(
     State(api): State<Api>,
     q: Result<Query<BatchQuery>, QueryRejection>,
@@ -174,6 +225,12 @@ async fn enqueue_batch(
     ))
 }
 
+#[utoipa::path(get, path = "/api/jobs", tag = "jobs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of jobs, newest first", body = JobPage),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+    ))]
 async fn list(
     State(api): State<Api>,
     q: Result<Query<ListQuery>, QueryRejection>,
@@ -181,6 +238,13 @@ async fn list(
     Ok(Json(api.list(query(q)?).await?))
 }
 
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs",
+    params(("id" = JobId, Path, description = "A job id: a whole number from 1 to 9223372036854775807.")),
+    responses(
+        (status = 200, description = "The job, its attempts and the jobs it runs after", body = JobDetail),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+    ))]
 async fn show(
     State(api): State<Api>,
     id: Result<Path<String>, PathRejection>,
@@ -188,6 +252,15 @@ async fn show(
     Ok(Json(api.show(job_id(id)?).await?))
 }
 
+#[utoipa::path(post, path = "/api/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = JobId, Path, description = "A job id: a whole number from 1 to 9223372036854775807.")),
+    responses(
+        (status = 200, description = "The job, cancelled (a running group is gone)", body = JobView),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+        (status = 409, description = "conflict", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn cancel(
     State(api): State<Api>,
     id: Result<Path<String>, PathRejection>,
@@ -195,6 +268,15 @@ async fn cancel(
     Ok(Json(api.cancel(job_id(id)?).await?))
 }
 
+#[utoipa::path(post, path = "/api/jobs/{id}/retry", tag = "jobs",
+    params(("id" = JobId, Path, description = "A job id: a whole number from 1 to 9223372036854775807.")),
+    responses(
+        (status = 200, description = "The job, back in its queue", body = JobView),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+        (status = 409, description = "conflict", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn retry(
     State(api): State<Api>,
     id: Result<Path<String>, PathRejection>,
@@ -202,6 +284,15 @@ async fn retry(
     Ok(Json(api.retry(job_id(id)?).await?))
 }
 
+#[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs",
+    params(("id" = JobId, Path, description = "A job id: a whole number from 1 to 9223372036854775807.")),
+    responses(
+        (status = 204, description = "Deleted with its payload and logs"),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+        (status = 409, description = "conflict", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn remove(
     State(api): State<Api>,
     id: Result<Path<String>, PathRejection>,
@@ -210,16 +301,30 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct LogsQuery {
     /// Only the last N lines.
+    #[param(schema_with = tail_lines)]
     tail: Option<usize>,
     /// Keep the response open and stream output until the job finishes.
     #[serde(default)]
     follow: bool,
 }
 
+/// `tail`: any count of lines.
+fn tail_lines() -> utoipa::openapi::Object {
+    nightshift_core::schema::unsigned(0, usize::MAX as u64).build()
+}
+
+#[utoipa::path(get, path = "/api/jobs/{id}/logs", tag = "jobs",
+    params(("id" = JobId, Path, description = "A job id: a whole number from 1 to 9223372036854775807."), LogsQuery),
+    responses(
+        (status = 200, description = "The job's kept output", body = String, content_type = "text/plain"),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+    ))]
 async fn logs(
     State(api): State<Api>,
     id: Result<Path<String>, PathRejection>,
@@ -239,27 +344,52 @@ async fn logs(
     Ok((text, Body::from_stream(body)).into_response())
 }
 
+#[utoipa::path(post, path = "/api/jobs/wait", tag = "jobs",
+    request_body(content = WaitRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The jobs that finished and those still pending", body = WaitResult),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+        (status = 408, description = "the body did not arrive within server.body_timeout", body = ApiError),
+        (status = 413, description = "payload_too_large", body = ApiError),
+    ))]
 async fn wait(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
     let bytes = read_body(body, WAIT_BODY).await?;
     Ok(Json(api.wait(parse_json(&bytes)?).await?))
 }
 
+#[utoipa::path(get, path = "/api/queues", tag = "queues",
+    responses((status = 200, description = "Every queue", body = Vec<QueueView>)))]
 async fn queues(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.queues().await?))
 }
 
+#[utoipa::path(get, path = "/api/summary", tag = "status",
+    responses((status = 200, description = "Counts per state, and whether dispatch is held", body = Summary)))]
 async fn summary(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.summary().await?))
 }
 
+#[utoipa::path(post, path = "/api/pause", tag = "status",
+    responses(
+        (status = 200, description = "Every queue held; the summary", body = Summary),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn pause(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.pause_all().await?))
 }
 
+#[utoipa::path(post, path = "/api/resume", tag = "status",
+    responses(
+        (status = 200, description = "Every queue released; the summary", body = Summary),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn resume(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.resume_all().await?))
 }
 
+#[utoipa::path(get, path = "/api/power", tag = "status",
+    responses((status = 200, description = "The power source's latest reading", body = PowerView)))]
 async fn power(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.power().await?))
 }
@@ -270,6 +400,16 @@ fn queue_name(path: Result<Path<String>, PathRejection>) -> Result<String, HttpE
     Ok(name)
 }
 
+#[utoipa::path(post, path = "/api/queues/{name}", tag = "queues",
+    params(("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$", description = "A queue name: 1 to 64 letters, digits, '-', '_' or '.'.")),
+    request_body(content = QueueUpdate, content_type = "application/json", description = "Absent fields stay as they are; no body at all creates the queue as it is."),
+    responses(
+        (status = 200, description = "The queue", body = QueueView),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 408, description = "the body did not arrive within server.body_timeout", body = ApiError),
+        (status = 413, description = "payload_too_large", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn update_queue(
     State(api): State<Api>,
     name: Result<Path<String>, PathRejection>,
@@ -285,16 +425,36 @@ async fn update_queue(
     Ok(Json(api.update_queue(&name, update).await?))
 }
 
+#[utoipa::path(get, path = "/api/schedules", tag = "schedules",
+    responses((status = 200, description = "Every recurring job", body = Vec<ScheduleView>)))]
 async fn schedules(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.schedules().await?))
 }
 
+#[utoipa::path(post, path = "/api/schedules", tag = "schedules",
+    request_body(content = ScheduleRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new schedule", body = ScheduleView),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 408, description = "the body did not arrive within server.body_timeout", body = ApiError),
+        (status = 409, description = "conflict", body = ApiError),
+        (status = 413, description = "payload_too_large", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn add_schedule(State(api): State<Api>, body: Body) -> Reply<impl IntoResponse> {
     let bytes = read_body(body, api.max_enqueue_body()).await?;
     let request = parse_json(&bytes)?;
     Ok((StatusCode::CREATED, Json(api.add_schedule(request).await?)))
 }
 
+#[utoipa::path(delete, path = "/api/schedules/{name}", tag = "schedules",
+    params(("name" = String, Path, description = "A schedule's name.")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn remove_schedule(
     State(api): State<Api>,
     name: Result<Path<String>, PathRejection>,
@@ -303,6 +463,14 @@ async fn remove_schedule(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/schedules/{name}/pause", tag = "schedules",
+    params(("name" = String, Path, description = "A schedule's name.")),
+    responses(
+        (status = 200, description = "The schedule, paused", body = ScheduleView),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn pause_schedule(
     State(api): State<Api>,
     name: Result<Path<String>, PathRejection>,
@@ -310,6 +478,14 @@ async fn pause_schedule(
     Ok(Json(api.pause_schedule(&queue_name(name)?, true).await?))
 }
 
+#[utoipa::path(post, path = "/api/schedules/{name}/resume", tag = "schedules",
+    params(("name" = String, Path, description = "A schedule's name.")),
+    responses(
+        (status = 200, description = "The schedule, resumed", body = ScheduleView),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn resume_schedule(
     State(api): State<Api>,
     name: Result<Path<String>, PathRejection>,
@@ -317,6 +493,14 @@ async fn resume_schedule(
     Ok(Json(api.pause_schedule(&queue_name(name)?, false).await?))
 }
 
+#[utoipa::path(post, path = "/api/schedules/{name}/run", tag = "schedules",
+    params(("name" = String, Path, description = "A schedule's name.")),
+    responses(
+        (status = 201, description = "One run added now (or the one still queued or running)", body = Enqueued),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 404, description = "not_found", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn run_schedule(
     State(api): State<Api>,
     name: Result<Path<String>, PathRejection>,
@@ -327,6 +511,13 @@ async fn run_schedule(
     ))
 }
 
+#[utoipa::path(post, path = "/api/queues/{name}/pause", tag = "queues",
+    params(("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$", description = "A queue name: 1 to 64 letters, digits, '-', '_' or '.'.")),
+    responses(
+        (status = 200, description = "The queue, held", body = QueueView),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn pause_queue(
     State(api): State<Api>,
     name: Result<Path<String>, PathRejection>,
@@ -338,6 +529,13 @@ async fn pause_queue(
     Ok(Json(api.update_queue(&queue_name(name)?, update).await?))
 }
 
+#[utoipa::path(post, path = "/api/queues/{name}/resume", tag = "queues",
+    params(("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$", description = "A queue name: 1 to 64 letters, digits, '-', '_' or '.'.")),
+    responses(
+        (status = 200, description = "The queue, released", body = QueueView),
+        (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
+        (status = 507, description = "insufficient_storage: the disk holding the data folder is full; nothing was stored", body = ApiError),
+    ))]
 async fn resume_queue(
     State(api): State<Api>,
     name: Result<Path<String>, PathRejection>,

@@ -19,9 +19,7 @@ pub(crate) fn add(c: &Connection, id: JobId, after: &[JobId]) -> Result<()> {
     let mut open = 0u32;
     for dep in after {
         let state = crate::jobs::state_of(c, *dep).map_err(|e| match e {
-            StoreError::NotFound(_) => {
-                StoreError::Invalid(format!("--after {dep}: there is no job {dep}"))
-            }
+            StoreError::NotFound(_) => StoreError::NoDependency(*dep),
             e => e,
         })?;
         match state {

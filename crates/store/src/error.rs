@@ -51,9 +51,13 @@ pub enum StoreError {
         state: JobState,
         message: String,
     },
-    /// The request cannot be stored as asked (a dependency that can never be met).
+    /// The request cannot be stored as asked: a dependency that can never be met, since it
+    /// failed or was cancelled (a conflict with the state of that job).
     #[error("{0}")]
     Invalid(String),
+    /// A job to run after (`--after`) that does not exist.
+    #[error("--after {0}: there is no job {0}")]
+    NoDependency(JobId),
     /// Something with this name is already stored.
     #[error("{0}")]
     Exists(String),

@@ -11,6 +11,7 @@ mod escapes;
 mod input;
 mod instance;
 mod logs;
+mod openapi;
 mod payload;
 mod power;
 mod process_groups;

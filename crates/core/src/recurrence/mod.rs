@@ -114,6 +114,14 @@ impl Recurrence {
         Self::every_duration(input, d)
     }
 
+    /// An interval given in milliseconds (the API's `"every": 3600000`). Not through the text
+    /// parser: it counts in nanoseconds and refuses intervals past about 584 years (`u64`
+    /// nanoseconds) as "too large", where any whole number of milliseconds up to `i64::MAX` is
+    /// an interval.
+    pub fn every_millis(ms: u64) -> Result<Recurrence, RecurrenceError> {
+        Self::every_duration(&format!("{ms}ms"), Duration::from_millis(ms))
+    }
+
     /// Validates an interval already in hand; `input` is only for the message.
     fn every_duration(input: &str, d: Duration) -> Result<Recurrence, RecurrenceError> {
         let err = |what: &str| RecurrenceError::Every {

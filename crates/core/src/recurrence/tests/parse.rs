@@ -54,6 +54,32 @@ fn every_refuses_zero_sub_second_and_garbage_naming_the_input_and_the_form() {
     assert!(Recurrence::every("").is_err());
 }
 
+/// Milliseconds from the API take the same range as the stored form: 1000 up to `i64::MAX`,
+/// past what the text parser can hold (it refused 199947489792100 as "too large").
+#[test]
+fn every_millis_takes_every_whole_millisecond_count_up_to_i64_max() {
+    for ms in [1000, 3_600_000, 199_947_489_792_100, i64::MAX as u64] {
+        assert_eq!(
+            Recurrence::every_millis(ms).unwrap(),
+            Recurrence::Every(Duration::from_millis(ms)),
+            "{ms}"
+        );
+        let stored = Recurrence::every_millis(ms).unwrap().to_text();
+        assert_eq!(
+            Recurrence::from_text(&stored).unwrap(),
+            Recurrence::every_millis(ms).unwrap()
+        );
+    }
+    for (ms, what) in [(0, "is zero"), (999, "shorter than one second")] {
+        let msg = Recurrence::every_millis(ms).unwrap_err().to_string();
+        assert!(msg.contains(what), "{msg}");
+    }
+    let msg = Recurrence::every_millis(i64::MAX as u64 + 1)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("too long"), "{msg}");
+}
+
 // ---- text and serde ----
 
 #[test]
