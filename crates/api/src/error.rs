@@ -82,7 +82,7 @@ impl From<StoreError> for ApiError {
             StoreError::WrongState { .. } | StoreError::Exists(_) | StoreError::Invalid(_) => {
                 ErrorKind::Conflict
             }
-            StoreError::Closed(_) => ErrorKind::Unavailable,
+            StoreError::Closed(_) | StoreError::NotBegun { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,
         };
         ApiError::new(kind, e.to_string())

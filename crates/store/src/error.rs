@@ -65,8 +65,14 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shut down: {0}")]
     Closed(String),
-    #[error("the write was not saved: {0}")]
-    NotSaved(String),
+    /// The write ran but did not commit (the commit failed, or SQLite rolled the transaction
+    /// back under it). `disk_full` carries the cause's kind, which the message alone would hide.
+    #[error("the write was not saved: {message}")]
+    NotSaved { message: String, disk_full: bool },
+    /// The writer could not even begin a transaction (the database is locked, unwritable, or
+    /// its disk full); nothing ran.
+    #[error("cannot begin a transaction: {message}")]
+    NotBegun { message: String, disk_full: bool },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -76,6 +82,14 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl StoreError {
+    /// The error a write gets when its commit failed (or its transaction was lost) for `cause`.
+    pub(crate) fn not_saved(cause: &StoreError) -> StoreError {
+        StoreError::NotSaved {
+            message: cause.to_string(),
+            disk_full: cause.is_disk_full(),
+        }
+    }
+
     /// Whether the failure is the storage's (full, unwritable, failing or damaged, or locked by
     /// another program), not the request's: the same write may land later, and until it does
     /// the store is not healthy.
@@ -85,8 +99,10 @@ impl StoreError {
             return true;
         }
         match self {
-            StoreError::Io { .. } | StoreError::NotSaved(_) | StoreError::ReadOnly { .. } => true,
-            StoreError::Closed(message) => message.starts_with("cannot begin a transaction"),
+            StoreError::Io { .. }
+            | StoreError::NotSaved { .. }
+            | StoreError::NotBegun { .. }
+            | StoreError::ReadOnly { .. } => true,
             StoreError::Sqlite(e) => matches!(
                 e.sqlite_error_code(),
                 Some(
@@ -123,10 +139,8 @@ impl StoreError {
                 error.kind(),
                 std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
             ),
-            // The writer reports a rolled-back batch by its message only.
-            StoreError::NotSaved(message) | StoreError::Closed(message) => {
-                message.contains("database or disk is full")
-                    || message.contains("No space left on device")
+            StoreError::NotSaved { disk_full, .. } | StoreError::NotBegun { disk_full, .. } => {
+                *disk_full
             }
             _ => false,
         }

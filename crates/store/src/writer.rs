@@ -48,7 +48,7 @@ where
             .map(ToString::to_string);
         let answer: Answer = Box::new(move |commit_error| {
             let _ = reply.send(match commit_error {
-                Some(e) => Err(StoreError::NotSaved(e.to_string())),
+                Some(e) => Err(StoreError::not_saved(e)),
                 None => result,
             });
         });
@@ -56,9 +56,10 @@ where
     }
 
     fn refuse(self: Box<Self>, err: &StoreError) {
-        let _ = self.reply.send(Err(StoreError::Closed(format!(
-            "cannot begin a transaction: {err}"
-        ))));
+        let _ = self.reply.send(Err(StoreError::NotBegun {
+            message: err.to_string(),
+            disk_full: err.is_disk_full(),
+        }));
     }
 }
 
@@ -161,9 +162,10 @@ fn run(conn: Connection, rx: mpsc::Receiver<Message>, failed: Failure) {
 fn checkpoint(conn: &Connection) -> Result<()> {
     let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
     if busy != 0 {
-        return Err(StoreError::NotSaved(
-            "a reader kept the checkpoint from completing".into(),
-        ));
+        return Err(StoreError::NotSaved {
+            message: "a reader kept the checkpoint from completing".into(),
+            disk_full: false,
+        });
     }
     Ok(())
 }
@@ -207,7 +209,10 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) -> Option<Strin
         if closed || conn.is_autocommit() {
             // SQLite rolled the whole transaction back (disk full, I/O error): the work of
             // every request so far is gone. Say so to each, and run the rest afresh.
-            let err = StoreError::NotSaved("SQLite rolled the transaction back".into());
+            let err = StoreError::NotSaved {
+                message: "SQLite rolled the transaction back".into(),
+                disk_full: false,
+            };
             tracing::error!(
                 "the store's transaction was rolled back; retrying the rest of the batch"
             );
