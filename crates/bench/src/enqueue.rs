@@ -35,7 +35,7 @@ pub async fn run(jobs: usize) -> anyhow::Result<Vec<Figure>> {
             value: in_process,
             baseline,
             baseline_name: baseline_name.clone(),
-            target: Target::RatioAtLeast(0.25),
+            target: Target::RatioAtLeast(0.50),
         },
         Figure {
             key: "enqueue_batch_http_jobs_per_s",

@@ -215,13 +215,23 @@ pub struct Client {
 
 impl Client {
     pub fn new(server: &HttpServer) -> Client {
+        Client::to(
+            server.url.clone(),
+            server.host.clone(),
+            server.authorization.clone(),
+        )
+    }
+
+    /// A client for the API at `url` (`http://127.0.0.1:PORT`), sending `host` as the Host
+    /// header and `authorization` (`Bearer <token>`).
+    pub fn to(url: String, host: String, authorization: String) -> Client {
         Client {
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(300))
                 .build(),
-            url: server.url.clone(),
-            host: server.host.clone(),
-            authorization: server.authorization.clone(),
+            url,
+            host,
+            authorization,
         }
     }
 

@@ -5,22 +5,19 @@
 //! simulated power file that says "on battery, 80%": a source that can change, so the daemon
 //! polls it (every `power.poll`, 2 s by default) through the whole window; after the window the
 //! bench asks that daemon (`nightshift power`) that it does read the file. Baseline for each:
-//! the same figures for a `sleep 1000` started at the same moment as that daemon.
+//! the same figures for a `sleep 1000` started as soon as that daemon is ready.
 
-use crate::child::{Reaped, tail};
+use crate::child::Reaped;
+use crate::daemon::Daemon;
 use crate::procfs::{Switches, rss_mb};
 use crate::report::{Figure, Target};
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use nightshift_power::{SimulatedPower, SimulatedState};
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long the daemon may take to write its address file.
-const START_LIMIT: Duration = Duration::from_secs(30);
-/// How long it may take to stop after SIGTERM.
-const STOP_LIMIT: Duration = Duration::from_secs(30);
 /// Time left alone after start before measuring (measurement, not synchronisation).
 const SETTLE: Duration = Duration::from_secs(2);
 /// How often the threads' counters are read during the window, so a thread that exits
@@ -28,12 +25,6 @@ const SETTLE: Duration = Duration::from_secs(2);
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
 pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
-    ensure!(
-        bin.is_file(),
-        "no nightshift binary at {} (build it with `cargo build --release -p nightshift-cli`, \
-         or pass --bin)",
-        bin.display()
-    );
     let plain = watch(bin, window, &[], |_| Ok(()))?;
 
     let power_dir = tempfile::Builder::new()
@@ -103,24 +94,7 @@ fn watch(
     env: &[(&str, &OsStr)],
     check: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<Idle> {
-    let home = tempfile::Builder::new()
-        .prefix("nightshift-bench-home-")
-        .tempdir()
-        .context("cannot create a temporary home")?;
-    let log_path = home.path().join("bench-daemon.log");
-    let log = std::fs::File::create(&log_path).context("cannot create the daemon's log")?;
-    let daemon = Command::new(bin)
-        .args(["daemon", "--port", "0"])
-        .env("NIGHTSHIFT_HOME", home.path())
-        // Only what `env` says: not a power file this program may have been given.
-        .env_remove(nightshift_engine::POWER_FILE_ENV)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))?;
-    let mut daemon = Reaped(daemon);
+    let daemon = Daemon::start(bin, "", env)?;
     let sleep = Reaped(
         Command::new("sleep")
             .arg("1000")
@@ -128,28 +102,9 @@ fn watch(
             .spawn()
             .context("cannot start sleep")?,
     );
-
-    let address = home.path().join("daemon.json");
-    let deadline = Instant::now() + START_LIMIT;
-    while !address.exists() {
-        if let Some(status) = daemon.exited()? {
-            bail!(
-                "the daemon exited ({status}) before it was ready: {}",
-                tail(&log_path)
-            );
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "the daemon wrote no {} within {START_LIMIT:?}: {}",
-                address.display(),
-                tail(&log_path)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
     std::thread::sleep(SETTLE);
 
-    let (daemon_pid, sleep_pid) = (daemon.id(), sleep.id());
+    let (daemon_pid, sleep_pid) = (daemon.pid(), sleep.id());
     let daemon_rss = rss_mb(daemon_pid)?;
     let sleep_rss = rss_mb(sleep_pid)?;
     let mut daemon_switches = Switches::start(daemon_pid)?;
@@ -164,16 +119,8 @@ fn watch(
     let daemon_wakeups = daemon_switches.total() as f64 / seconds;
     let sleep_wakeups = sleep_switches.total() as f64 / seconds;
 
-    check(home.path())?;
-    let status = daemon
-        .terminate(STOP_LIMIT)
-        .context("cannot stop the daemon")?;
-    if !status.success() {
-        eprintln!(
-            "warning: the daemon stopped with {status}: {}",
-            tail(&log_path)
-        );
-    }
+    check(daemon.home())?;
+    daemon.stop()?;
     drop(sleep);
     Ok(Idle {
         daemon_rss,

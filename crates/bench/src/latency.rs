@@ -61,7 +61,7 @@ pub async fn run(jobs: usize) -> anyhow::Result<Vec<Figure>> {
         target: Target::AtMost(max),
     };
     Ok(vec![
-        figure("dispatch_latency_p50_ms", 50.0, 2.0),
-        figure("dispatch_latency_p99_ms", 99.0, 10.0),
+        figure("dispatch_latency_p50_ms", 50.0, 1.0),
+        figure("dispatch_latency_p99_ms", 99.0, 3.0),
     ])
 }

@@ -1,13 +1,15 @@
 //! `nightshift-bench`, run by `cargo xtask bench`: measures Nightshift's performance figures
 //! (DESIGN.md, "Performance") and prints each beside a raw baseline measured in the same run
 //! on the same machine, with their ratio and the target from the issue. Dispatch latency,
-//! throughput of trivial jobs, batched enqueue (in-process and over HTTP), single enqueues over
+//! throughput of trivial jobs (through the real daemon, with its CPU time per job, and
+//! in-process; pueue's for scale when it is installed), batched enqueue (in-process and over
+//! HTTP), single enqueues over
 //! HTTP, claim+complete cost against table size, the first dispatch once AC power returns to
 //! 100,000 jobs held for it (beside the same with 1,000), the idle daemon's memory and wake-ups
 //! (also while it polls a power source that reports a battery), and the desktop app's memory
 //! (window open, then tray only) and wake-ups beside a bare Tauri tray app.
-//! Everything but the idle daemon and the desktop app runs in this process through Nightshift's
-//! own crates, each measurement on a fresh temporary data folder. It reports and does not gate:
+//! Everything but the daemon's throughput, the idle daemon and the desktop app runs in this
+//! process through Nightshift's own crates, each measurement on a fresh temporary data folder. It reports and does not gate:
 //! a missed target still exits 0; only a measurement that cannot be taken makes the exit code
 //! non-zero.
 //! `--quick` shrinks every count about 10x for a smoke run; `--json PATH` also writes the
@@ -15,6 +17,7 @@
 
 mod child;
 mod claim;
+mod daemon;
 mod desktop;
 mod enqueue;
 mod harness;
@@ -24,6 +27,7 @@ mod latency;
 mod options;
 mod power_wait;
 mod procfs;
+mod pueue;
 mod report;
 mod session;
 mod stats;
@@ -79,33 +83,41 @@ fn measure(
     let sizes = options.sizes;
     let mut figures = Vec::new();
     let mut errors = Vec::new();
-    let mut take = |name: &str, measurement: &dyn Fn() -> anyhow::Result<Vec<Figure>>| {
-        eprintln!("measuring {name} ...");
-        let started = std::time::Instant::now();
-        match measurement() {
-            Ok(taken) => {
-                eprintln!("  done in {:.1}s", started.elapsed().as_secs_f64());
-                figures.extend(taken);
+    let mut take =
+        |key: &str, name: &str, measurement: &dyn Fn() -> anyhow::Result<Vec<Figure>>| {
+            if !options.takes(key) {
+                return;
             }
-            Err(e) => {
-                eprintln!("  failed: {e:#}");
-                errors.push((name.to_string(), format!("{e:#}")));
+            eprintln!("measuring {name} ...");
+            let started = std::time::Instant::now();
+            match measurement() {
+                Ok(taken) => {
+                    eprintln!("  done in {:.1}s", started.elapsed().as_secs_f64());
+                    figures.extend(taken);
+                }
+                Err(e) => {
+                    eprintln!("  failed: {e:#}");
+                    errors.push((name.to_string(), format!("{e:#}")));
+                }
             }
-        }
-    };
+        };
     take(
+        "latency",
         &format!("dispatch latency ({} jobs)", sizes.latency_jobs),
         &|| runtime.block_on(latency::run(sizes.latency_jobs)),
     );
     take(
+        "throughput",
         &format!("throughput ({} jobs)", sizes.throughput_jobs),
-        &|| runtime.block_on(throughput::run(sizes.throughput_jobs)),
+        &|| runtime.block_on(throughput::run(&options.bin, sizes.throughput_jobs)),
     );
     take(
+        "enqueue",
         &format!("batched enqueue ({} jobs)", sizes.enqueue_jobs),
         &|| runtime.block_on(enqueue::run(sizes.enqueue_jobs)),
     );
     take(
+        "http",
         &format!(
             "single enqueues over HTTP ({} requests)",
             sizes.http_requests
@@ -113,6 +125,7 @@ fn measure(
         &|| runtime.block_on(http::run(sizes.http_requests)),
     );
     take(
+        "claim",
         &format!(
             "claim+complete ({} and {} finished rows)",
             sizes.claim_small_rows, sizes.claim_large_rows
@@ -126,6 +139,7 @@ fn measure(
         },
     );
     take(
+        "power",
         &format!(
             "dispatch when AC returns ({} and {} jobs waiting, {} rounds)",
             sizes.power_wait_jobs, sizes.power_wait_baseline_jobs, sizes.power_wait_rounds
@@ -139,10 +153,12 @@ fn measure(
         },
     );
     take(
+        "idle",
         &format!("idle daemon ({}s window)", sizes.idle_window.as_secs()),
         &|| idle::run(&options.bin, sizes.idle_window),
     );
     take(
+        "desktop",
         &format!("desktop app ({}s window)", sizes.idle_window.as_secs()),
         &|| desktop::run(&options.apps_dir, sizes.idle_window),
     );

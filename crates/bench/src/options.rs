@@ -5,15 +5,38 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-usage: nightshift-bench [--quick] [--json PATH] [--bin PATH]
+usage: nightshift-bench [--quick] [--json PATH] [--bin PATH] [--only NAME,...]
 
   --quick      shrink every count about 10x (a smoke run of under a minute)
   --json PATH  also write every figure as JSON to PATH
-  --bin PATH   the nightshift binary for the idle-daemon figure
+  --bin PATH   the nightshift binary for the daemon figures (throughput, idle)
                (default: `nightshift` beside this program)
+  --only NAMES take only these measurements, named by comma: latency, throughput,
+               enqueue, http, claim, power, idle, desktop (default: all)
 
 The desktop-app figures run `nightshift-desktop` and `nightshift-bare-tray` from beside this
 program, on a private Xvfb display and session bus (Debian packages xvfb and dbus).";
+
+/// The names `--only` takes, in the order the measurements run.
+pub const MEASUREMENTS: [&str; 8] = [
+    "latency",
+    "throughput",
+    "enqueue",
+    "http",
+    "claim",
+    "power",
+    "idle",
+    "desktop",
+];
+
+impl Options {
+    /// Whether the measurement called `name` is to be taken.
+    pub fn takes(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|n| n == name))
+    }
+}
 
 /// What the user asked for.
 #[derive(Debug)]
@@ -21,6 +44,8 @@ pub struct Options {
     pub quick: bool,
     pub json: Option<PathBuf>,
     pub bin: PathBuf,
+    /// The measurements to take (by the names in `MEASUREMENTS`); `None`: all.
+    pub only: Option<Vec<String>>,
     /// The folder holding `nightshift-desktop` and `nightshift-bare-tray`: this program's own.
     pub apps_dir: PathBuf,
     pub sizes: Sizes,
@@ -96,6 +121,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Parsed> {
     let mut quick = false;
     let mut json = None;
     let mut bin = None;
+    let mut only = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| {
@@ -107,6 +133,20 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Parsed> {
             "--quick" => quick = true,
             "--json" => json = Some(value("--json")?),
             "--bin" => bin = Some(value("--bin")?),
+            "--only" => {
+                let names: Vec<String> = value("--only")?
+                    .to_string_lossy()
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
+                if let Some(unknown) = names.iter().find(|n| !MEASUREMENTS.contains(&n.as_str())) {
+                    bail!(
+                        "--only: no measurement is called '{unknown}' (there are {})\n\n{USAGE}",
+                        MEASUREMENTS.join(", ")
+                    );
+                }
+                only = Some(names);
+            }
             "-h" | "--help" => return Ok(Parsed::Help),
             other => bail!("unknown argument '{other}'\n\n{USAGE}"),
         }
@@ -121,6 +161,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Parsed> {
         quick,
         json,
         bin,
+        only,
         apps_dir,
         sizes: if quick { Sizes::quick() } else { Sizes::full() },
     }))
