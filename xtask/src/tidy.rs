@@ -143,3 +143,25 @@ fn ci_runs_the_readme_test_command() {
         "README must show `cargo xtask run`"
     );
 }
+
+/// SQLite (3.47 on) plans a query for the value bound to a bare `LIMIT ?N` and so marks the
+/// statement to be prepared again whenever that parameter is bound anew: a cached statement
+/// with one is parsed and planned on every use (the claim did this once per job). Written as
+/// `LIMIT CAST(?N AS INTEGER)` the statement stays prepared.
+#[test]
+fn no_store_statement_binds_a_bare_limit() {
+    let mut files = Vec::new();
+    rust_files(&root().join("crates/store/src"), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            assert!(
+                !code.to_ascii_uppercase().contains("LIMIT ?"),
+                "{}:{}: bind the limit as `LIMIT CAST(?N AS INTEGER)`, not `LIMIT ?N` (see this test)",
+                file.display(),
+                n + 1
+            );
+        }
+    }
+}

@@ -151,13 +151,15 @@ pub(crate) fn claim(
         return Ok((Vec::new(), 0));
     }
     let held = crate::power_hold::hold_for_power(c, queue, limit, power)?;
+    // `CAST(?2 ...)`, not a bare `?2`: SQLite prepares a statement anew each time a bare LIMIT
+    // parameter is bound (see xtask's tidy test `no_store_statement_binds_a_bare_limit`).
     let mut stmt = c.prepare_cached(&format!(
         "UPDATE jobs SET state = 'running', updated_at = ?3, started_at = ?3,
              attempt_count = attempt_count + 1, reason = NULL, exit_code = NULL, signal = NULL
          WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim
                       WHERE state = 'queued' AND run_at IS NULL AND power_held = 0
                         AND waiting_on = 0 AND queue = ?1
-                      ORDER BY priority DESC, id LIMIT ?2)
+                      ORDER BY priority DESC, id LIMIT CAST(?2 AS INTEGER))
          RETURNING {JOB_COLUMNS}"
     ))?;
     let mut jobs: Vec<Job> = stmt
@@ -408,7 +410,7 @@ pub(crate) fn list(c: &Connection, f: &ListFilter) -> Result<Vec<Job>> {
         (true, true) => "state = ?1 AND queue = ?2 AND",
     };
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} id < ?3 ORDER BY id DESC LIMIT ?4"
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} id < ?3 ORDER BY id DESC LIMIT CAST(?4 AS INTEGER)"
     ))?;
     let before = f.before.map_or(i64::MAX, |b| b.0);
     let rows = stmt.query_map(

@@ -51,7 +51,7 @@ pub(crate) fn hold_for_power(
         "SELECT id, require_ac, min_battery FROM jobs INDEXED BY jobs_claim
          WHERE state = 'queued' AND run_at IS NULL AND power_held = 0 AND waiting_on = 0
            AND queue = ?1
-         ORDER BY priority DESC, id LIMIT ?2",
+         ORDER BY priority DESC, id LIMIT CAST(?2 AS INTEGER)",
     )?;
     let mut hold = c.prepare_cached("UPDATE jobs SET power_held = 1 WHERE id = ?1")?;
     loop {

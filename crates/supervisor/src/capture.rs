@@ -5,10 +5,10 @@
 //! the runtime could not shut down and the log kept growing after the attempt. An async reader
 //! is simply dropped. Writing the log is file I/O, which must not run on executor threads
 //! (invariant 4), so the chunks go through a small channel to one writer on the blocking pool,
-//! which ends when the reader does (its channel closes).
+//! started by the first output and ending when the reader does (its channel closes).
 
 use crate::logfile::LogWriter;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
@@ -27,20 +27,22 @@ pub(crate) struct Capture {
     reader: JoinHandle<()>,
     /// Tells the reader to take what the pipe holds now and stop.
     stop: Arc<Notify>,
-    writer: Option<JoinHandle<()>>,
+    /// The log's writer, once the first output has started it.
+    writer: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl Capture {
-    /// Starts copying `pipe` into `log`. Needs a Tokio runtime.
+    /// Starts copying `pipe` into `log`. Needs a Tokio runtime. The writer (a task on the
+    /// blocking pool) starts with the first output: most jobs of a busy queue print nothing,
+    /// and then they cost no blocking task and no thread wake-up.
     pub(crate) fn start(pipe: pipe::Receiver, log: LogWriter) -> Capture {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let writer = tokio::task::spawn_blocking(move || write(log, rx));
         let stop = Arc::new(Notify::new());
-        let reader = tokio::spawn(read(pipe, tx, stop.clone()));
+        let writer = Arc::new(Mutex::new(None));
+        let reader = tokio::spawn(read(pipe, log, writer.clone(), stop.clone()));
         Capture {
             reader,
             stop,
-            writer: Some(writer),
+            writer,
         }
     }
 
@@ -62,7 +64,8 @@ impl Capture {
             self.reader.abort();
             let _ = (&mut self.reader).await;
         }
-        if let Some(writer) = self.writer.take() {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(writer) = writer {
             match tokio::time::timeout(limit, writer).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::warn!(pgid, error = %e, "the log writer failed"),
@@ -80,9 +83,15 @@ impl Drop for Capture {
 }
 
 /// Reads the pipe until end of file (every writer gone), or until `stop` and then only what
-/// the pipe holds, handing chunks to the writer.
-async fn read(mut pipe: pipe::Receiver, tx: mpsc::Sender<Vec<u8>>, stop: Arc<Notify>) {
-    let mut tx = Some(tx);
+/// the pipe holds, handing chunks to the writer, which the first chunk starts (into `writer`).
+async fn read(
+    mut pipe: pipe::Receiver,
+    log: LogWriter,
+    writer: Arc<Mutex<Option<JoinHandle<()>>>>,
+    stop: Arc<Notify>,
+) {
+    let mut log = Some(log);
+    let mut tx: Option<mpsc::Sender<Vec<u8>>> = None;
     let mut buf = vec![0u8; CHUNK];
     let mut stopping = false;
     loop {
@@ -104,6 +113,12 @@ async fn read(mut pipe: pipe::Receiver, tx: mpsc::Sender<Vec<u8>>, stop: Arc<Not
         match read {
             Ok(0) => return,
             Ok(n) => {
+                if let Some(log) = log.take() {
+                    let (sender, chunks) = mpsc::channel(QUEUE);
+                    let task = tokio::task::spawn_blocking(move || write(log, chunks));
+                    *writer.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+                    tx = Some(sender);
+                }
                 // Keep draining even without a writer: closing the pipe would kill the job
                 // with SIGPIPE.
                 if let Some(sender) = &tx

@@ -85,8 +85,17 @@ pub fn keep_child(pid: u32) -> OwnChild {
 /// Blocking: reads `/proc`.
 pub(crate) fn reap_adopted() -> usize {
     let me = std::process::id() as i32;
+    let children = platform::adopted_children();
+    if children.is_empty() {
+        return 0;
+    }
     let ours = getpgrp().as_raw();
-    let zombies: Vec<_> = platform::children(me)
+    // Children someone waits for are passed over before anything is read of them.
+    let unknown: Vec<i32> = {
+        let own = registry();
+        children.into_iter().filter(|&p| !own.contains(p)).collect()
+    };
+    let zombies: Vec<_> = unknown
         .into_iter()
         .filter_map(platform::kin)
         .filter(|k| k.zombie && k.ppid == me && k.pgrp != ours)

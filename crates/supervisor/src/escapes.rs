@@ -3,8 +3,8 @@
 //! With Nightshift a child subreaper (see `children`), a process that left the attempt's group
 //! is, once the group is gone, one of our children or a descendant of one: every ancestor it
 //! had in the group has exited, and an orphan goes to the nearest subreaper. So the attempt's
-//! escaped processes are found without a scan of all of `/proc`: among our children that are
-//! not attempt leaders (usually none, and then the look is one read per thread of ours), and
+//! escaped processes are found without a scan of all of `/proc`: among the children we adopted
+//! (usually none, and then the look is a single read of one small file), and
 //! their subtrees, the processes whose environment carries the attempt's tags, and everything
 //! below them. They get what the group got: SIGTERM, the grace period, SIGKILL.
 
@@ -95,9 +95,8 @@ async fn find(tags: &[Vec<u8>]) -> Option<Vec<ProcInfo>> {
 /// nor a process that another part of this process spawned and waits for (an attempt leader,
 /// whose group is its runner's business).
 pub(crate) fn find_escaped(tags: &[Vec<u8>]) -> Vec<ProcInfo> {
-    let me = std::process::id() as i32;
     let roots: Vec<i32> = {
-        let children = platform::children(me);
+        let children = platform::adopted_children();
         if children.is_empty() {
             return Vec::new();
         }

@@ -3,10 +3,16 @@
 use super::{Kin, ProcInfo};
 
 /// This boot's id; changes on every reboot, so a stored pid from another boot is never trusted.
+/// Read once: it cannot change while this process lives, and every spawn asks for it.
 pub(crate) fn boot_id() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .ok()
-        .map(|s| s.trim().to_string())
+    static BOOT_ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BOOT_ID
+        .get_or_init(|| {
+            std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .clone()
 }
 
 /// Parses `/proc/<pid>/stat`; `None` for a zombie or a process that is gone.
@@ -93,9 +99,28 @@ fn parse_kin(pid: i32, text: &str) -> Option<Kin> {
     })
 }
 
+/// The children of this process that it adopted as a subreaper (and any its main thread
+/// forked), from `/proc/self/task/<pid>/children`, a single small read. A child is listed
+/// under the thread that forked it, but an orphan is handed to the subreaper's first live
+/// thread (the kernel's `find_new_reaper` and `find_alive_thread`), which is the main thread
+/// for as long as it runs, as it does in every program that hosts the engine; so are the
+/// children of a thread that exits. An attempt leader forked by another thread is not listed
+/// here, and needs not be: it is never an orphan or an escaped process. Empty if the kernel
+/// has no such files (CONFIG_PROC_CHILDREN).
+pub(crate) fn adopted_children() -> Vec<i32> {
+    let me = std::process::id();
+    std::fs::read_to_string(format!("/proc/{me}/task/{me}/children"))
+        .map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The children of `pid`, from `/proc/<pid>/task/*/children`: a child is listed under the
-/// thread that forked it, and an orphan handed to a subreaper under one of its threads, so
-/// every thread is read. Empty if the kernel has no such files (CONFIG_PROC_CHILDREN).
+/// thread that forked it, so every thread is read. Empty if the kernel has no such files
+/// (CONFIG_PROC_CHILDREN).
 pub(crate) fn children(pid: i32) -> Vec<i32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();

@@ -28,6 +28,10 @@ pub(crate) fn kin(_pid: i32) -> Option<Kin> {
     None
 }
 
+pub(crate) fn adopted_children() -> Vec<i32> {
+    Vec::new()
+}
+
 pub(crate) fn children(_pid: i32) -> Vec<i32> {
     Vec::new()
 }
