@@ -9,6 +9,7 @@
 //! crates, time from the injected `Clock`, and no timer except real deadlines.
 
 mod backoff;
+mod context;
 mod cpu;
 mod enqueue;
 mod error;
@@ -130,7 +131,7 @@ impl Engine {
         let (tx, rx) = mpsc::unbounded_channel();
         let initial = store.queues_with_work().await?;
         let power_paused = Arc::new(std::sync::RwLock::new(std::collections::HashMap::new()));
-        let ctx = Arc::new(runner::Context {
+        let ctx = Arc::new(context::Context {
             store: store.clone(),
             config: config.clone(),
             paths: paths.clone(),
@@ -242,7 +243,7 @@ struct Inner {
     recovery: RecoveryReport,
     started_at: std::time::Instant,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-    ctx: Arc<runner::Context>,
+    ctx: Arc<context::Context>,
     /// Tells the schedules task to look again.
     schedules_wake: mpsc::UnboundedSender<()>,
     ticker: tokio::task::JoinHandle<()>,

@@ -2,7 +2,7 @@
 //!
 //! An outcome is the one thing Nightshift must never lose: a job that exited 0 while the disk
 //! was full must not run again after a restart. So when `Store::finish` fails for the storage's
-//! sake (disk full, I/O error, the database locked by another program), the runner keeps the
+//! sake (disk full, I/O error, the database locked by another program), the scheduler keeps the
 //! outcome and retries it, with a growing wait, until it lands; other jobs go on meanwhile. The
 //! attempt keeps its slot and counts as running until then, so every count stays true.
 //!
@@ -14,7 +14,7 @@
 //! landed is refused by the store (the attempt is closed) and skipped.
 
 use nightshift_core::{AttemptOutcome, JobId};
-use nightshift_store::{Ended, Finish, Store, StoreError};
+use nightshift_store::{ClaimAsk, Claimed, Ended, Finish, StoreError};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -193,22 +193,36 @@ fn parse(bytes: &[u8]) -> Vec<Record> {
         .collect()
 }
 
+/// An end as recorded, with the jobs claimed in the same transaction (and how many it set
+/// aside for their power needs) when a claim went with it.
+pub(crate) type Landed = (Ended, Option<(Vec<Claimed>, usize)>);
+
 /// Records `finish`, retrying while the storage fails, until it lands, or until the engine has
-/// been `stopping` for a few tries. An error when it did not land: a request the store refuses
-/// (the attempt was already closed), or a stop while the disk stayed full (the journal keeps
-/// the outcome then).
+/// been `stopping` for a few tries. The first try also runs `claim` in the same transaction
+/// (its jobs come back with the end); a retry records the end alone, and the caller claims
+/// afresh. An error when it did not land: a request the store refuses (the attempt was already
+/// closed), or a stop while the disk stayed full (the journal keeps the outcome then).
 pub(crate) async fn record(
-    store: &Store,
-    pending: &Pending,
-    health: &crate::health::Health,
+    ctx: &crate::context::Context,
     finish: Finish,
-    stopping: &std::sync::atomic::AtomicBool,
-) -> Result<Ended, StoreError> {
+    mut claim: Option<ClaimAsk>,
+) -> Result<Landed, StoreError> {
+    let (store, pending, health, stopping) = (&ctx.store, &ctx.pending, &ctx.health, &ctx.stopping);
     let mut wait = FIRST_RETRY;
     let mut tries_while_stopping = 0;
     let mut held = false;
     loop {
-        match store.finish(finish.clone()).await {
+        let tried = match claim.take() {
+            Some(claim) => store
+                .finish_then_claim(finish.clone(), claim)
+                .await
+                .map(|(ended, claimed)| (ended, Some(claimed))),
+            None => store
+                .finish(finish.clone())
+                .await
+                .map(|ended| (ended, None)),
+        };
+        match tried {
             Ok(ended) => {
                 if held {
                     pending.landed(finish.attempt);

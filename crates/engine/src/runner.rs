@@ -1,27 +1,25 @@
-//! One attempt, from claim to recorded outcome. The runner owns the process group for the
-//! attempt's whole life: it spawns it, stores its identity (only then is the attempt running),
-//! waits for the leader, a timeout or a stop request, makes sure the group is gone, and records
-//! what happened.
+//! One attempt, from claim to outcome. The runner owns the process group for the attempt's
+//! whole life: it spawns it, stores its identity (only then is the attempt running), waits for
+//! the leader, a timeout or a stop request, makes sure the group is gone, and returns what
+//! happened to the scheduler, which records it.
 
 use crate::Event;
-use crate::scheduler::Command;
+use crate::context::Context;
 use futures_util::FutureExt;
-use nightshift_core::{AttemptOutcome, Clock, Config, JobId, Paths};
-use nightshift_store::{Claimed, Finish, Store};
+use nightshift_core::{AttemptOutcome, JobId};
+use nightshift_store::{Claimed, Store};
 use nightshift_supervisor::logfile::LogWriter;
 use nightshift_supervisor::{
     Exit, Identity, Reclaim, Running, SpawnRequest, end_escaped, group_alive, pause, reclaim,
     resume, spawn, terminate,
 };
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// How long output may keep flowing after the group and the processes that left it are gone
@@ -51,30 +49,6 @@ pub(crate) fn attempt_tags(
     ]
 }
 
-pub(crate) struct Context {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub paths: Arc<Paths>,
-    pub clock: Arc<dyn Clock>,
-    pub events: broadcast::Sender<Event>,
-    pub scheduler: mpsc::UnboundedSender<Command>,
-    /// Queue settings changed at run time (the retry backoff is read from them).
-    pub queues: Arc<RwLock<HashMap<String, nightshift_store::QueueRow>>>,
-    /// Running jobs paused for power, and why (readers show it).
-    pub power_paused: Arc<RwLock<HashMap<JobId, crate::PausedForPower>>>,
-    /// The CPU ceiling holding new jobs back, if it does (readers show it).
-    pub cpu_held: Arc<RwLock<Option<crate::cpu::CpuHold>>>,
-    /// Attempts started and not yet recorded as ended (readers show it). Counted up before an
-    /// attempt can announce `Started` and down before it announces `Ended`, so whoever
-    /// refreshes a count on those events reads the count they imply.
-    pub running: Arc<AtomicUsize>,
-    pub health: Arc<crate::health::Health>,
-    /// Outcomes the database could not take yet.
-    pub pending: Arc<crate::outcomes::Pending>,
-    /// The engine is stopping: an outcome that cannot be written is retried only briefly.
-    pub stopping: std::sync::atomic::AtomicBool,
-}
-
 /// What the scheduler tells a running attempt.
 #[derive(Debug)]
 pub(crate) enum Control {
@@ -93,28 +67,30 @@ pub(crate) enum Stop {
     PowerLost(String),
 }
 
-/// The attempt's result, ready to record.
-struct Outcome {
-    outcome: AttemptOutcome,
-    consume: bool,
-    exit: Option<Exit>,
-    reason: Option<String>,
+/// How an attempt ended, ready to record.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub outcome: AttemptOutcome,
+    /// Whether it counts against the job's attempts.
+    pub consume: bool,
+    pub exit: Option<Exit>,
+    pub reason: Option<String>,
 }
 
+/// Runs the attempt `claimed` to its end and returns how it ended. Recording that is the
+/// scheduler's (the owner of the attempt's slot, see `scheduler::finish`).
 pub(crate) async fn run(
     ctx: Arc<Context>,
     claimed: Claimed,
     control: mpsc::UnboundedReceiver<Control>,
-) {
+) -> Outcome {
     let id = claimed.job.id;
-    let queue = claimed.job.spec.queue.clone();
-    let notify = claimed.job.spec.notify;
     let payload_file = ctx.paths.run_dir.join(format!("{id}.json"));
     let spawned = OnceLock::new();
     // What a panic must also end: the processes that left the group (unless the job keeps them).
     let tags = attempt_tags(ctx.store.instance_id(), id, claimed.attempt_number);
     let escaped = (!claimed.job.spec.leave_running).then_some(&tags[..]);
-    let result = guarded(
+    let outcome = guarded(
         attempt(&ctx, &claimed, control, &payload_file, &spawned),
         &spawned,
         escaped,
@@ -124,66 +100,7 @@ pub(crate) async fn run(
     if claimed.job.payload_size.is_some() {
         let _ = tokio::fs::remove_file(&payload_file).await;
     }
-    let now = ctx.clock.now_ms();
-    // Counted in attempts that failed, not in all attempts: cancels and restarts do not make
-    // the next wait longer.
-    let backoff = crate::queues::settings(&ctx.config, &ctx.queues, &queue).retry_backoff;
-    let wait = crate::backoff::delay(
-        claimed.job.attempts_used + 2,
-        backoff,
-        ctx.config.jobs.retry_backoff_max,
-        crate::backoff::jitter(id.0 as u64 ^ now as u64),
-    );
-    let retry_at = nightshift_core::timestamp::later(now, wait);
-    let finish = Finish {
-        job: id,
-        attempt: claimed.attempt_id,
-        outcome: result.outcome,
-        consume: result.consume,
-        exit_code: result.exit.and_then(Exit::code),
-        signal: result.exit.and_then(Exit::signal),
-        reason: result.reason.clone(),
-        now,
-        retry_at: Some(retry_at),
-        crash_limit: None,
-    };
-    let recorded =
-        crate::outcomes::record(&ctx.store, &ctx.pending, &ctx.health, finish, &ctx.stopping);
-    match recorded.await {
-        Ok(ended) => {
-            let state = ended.state;
-            crate::events::dependants_cancelled(&ctx.events, &ended.dependants);
-            if !ended.dependants.released.is_empty() {
-                let _ = ctx.scheduler.send(Command::Work(ended.dependants.released));
-            }
-            if state == nightshift_core::JobState::Queued && result.consume {
-                let _ = ctx.scheduler.send(Command::Due(retry_at));
-            }
-            ctx.running.fetch_sub(1, Ordering::Relaxed);
-            let _ = ctx.events.send(Event::Ended {
-                id,
-                state,
-                attempt: Some(claimed.attempt_number),
-                outcome: Some(result.outcome),
-                exit_code: result.exit.and_then(Exit::code),
-                signal: result.exit.and_then(Exit::signal),
-                reason: result.reason,
-                notify: notify && state.is_final(),
-            });
-        }
-        // The store refused it (the attempt was closed meanwhile), or the engine stopped while
-        // the disk stayed full: the row stays 'running', and the next start settles it (from
-        // the outcome journal when it holds the outcome).
-        Err(e) => {
-            ctx.running.fetch_sub(1, Ordering::Relaxed);
-            tracing::error!(job = %id, error = %e, "cannot record the end of an attempt");
-        }
-    }
-    let _ = ctx.scheduler.send(Command::Finished {
-        attempt: claimed.attempt_id,
-        job: id,
-        queue,
-    });
+    outcome
 }
 
 /// Runs an attempt so that a bug in Nightshift cannot leave its processes unwatched or its

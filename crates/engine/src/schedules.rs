@@ -4,7 +4,7 @@
 //! time. Each run carries the unique key `schedule:<name>`, so while one is queued or running
 //! (waiting for power, say) the schedule never adds another: it cannot pile up a burst.
 
-use crate::runner::Context;
+use crate::context::Context;
 use nightshift_core::JobId;
 use nightshift_core::recurrence::Recurrence;
 use nightshift_store::{NewJob, ScheduleRow};

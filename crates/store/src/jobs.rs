@@ -26,6 +26,16 @@ pub struct Claimed {
     pub attempt_number: u32,
 }
 
+/// A claim to run with an attempt's end (`Store::finish_then_claim`): up to `limit` jobs of
+/// `queue` that may start under `power`, as `Store::claim_or_hold` takes them.
+#[derive(Debug, Clone)]
+pub struct ClaimAsk {
+    pub queue: String,
+    pub limit: u32,
+    pub now: i64,
+    pub power: PowerNow,
+}
+
 /// How an attempt ended.
 #[derive(Debug, Clone)]
 pub struct Finish {

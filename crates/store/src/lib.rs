@@ -27,7 +27,7 @@ use std::sync::Arc;
 pub use deps::Dependants;
 pub use error::StoreError;
 pub use folder::Folder;
-pub use jobs::{CancelResult, Claimed, Ended, Finish, ListFilter, NewJob, QueueCount};
+pub use jobs::{CancelResult, ClaimAsk, Claimed, Ended, Finish, ListFilter, NewJob, QueueCount};
 pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
 pub use power_hold::PowerNow;
@@ -336,6 +336,22 @@ impl Store {
     /// Closes an attempt and moves its job to its next state, which is returned.
     pub async fn finish(&self, finish: Finish) -> Result<Ended> {
         self.write(move |c| jobs::finish(c, &finish)).await
+    }
+
+    /// Records an attempt's end, then, in the same transaction, claims the jobs `claim` asks
+    /// for (the slot the attempt leaves is filled with one commit instead of two). The claim is
+    /// `claim_or_hold`'s; if either part fails, neither is kept.
+    pub async fn finish_then_claim(
+        &self,
+        finish: Finish,
+        claim: ClaimAsk,
+    ) -> Result<(Ended, (Vec<Claimed>, usize))> {
+        self.write(move |c| {
+            let ended = jobs::finish(c, &finish)?;
+            let claimed = jobs::claim(c, &claim.queue, claim.limit, claim.now, claim.power)?;
+            Ok((ended, claimed))
+        })
+        .await
     }
 
     /// Cancels a job that is still queued.

@@ -1,0 +1,194 @@
+//! An attempt's end, recorded by the owner of its slot (as pueue's task handler finishes a
+//! task): the attempt's task only says how it ended; the scheduler works out what that means
+//! for the job (the retry time), records it, and only once it is recorded frees the slot and
+//! tells listeners. An end that cannot be written (a full disk) is retried off the scheduler's
+//! task, so other work goes on, and the slot stays taken until it lands.
+//!
+//! The slot an ended attempt leaves is filled in the same transaction as its end is recorded,
+//! when the queue may start a job then: one commit per job instead of two for a busy queue.
+
+use super::Scheduler;
+use super::dispatch::Free;
+use super::power::claim_power;
+use crate::Event;
+use crate::outcomes::Landed;
+use crate::runner::Outcome;
+use nightshift_core::{AttemptOutcome, JobState};
+use nightshift_store::{ClaimAsk, Finish, StoreError};
+use nightshift_supervisor::Exit;
+use std::sync::atomic::Ordering;
+use tokio::task::JoinError;
+
+/// An attempt's end, as recorded (or not).
+pub(super) struct Recorded {
+    attempt: i64,
+    outcome: Outcome,
+    retry_at: i64,
+    /// The claim that went with the end: the queue's mark count when it was asked (see
+    /// `Scheduler::mark`), and how many jobs it asked for.
+    asked: Option<(u64, u32)>,
+    result: Result<Landed, StoreError>,
+}
+
+impl Scheduler {
+    /// An attempt's task returned (or failed): records how the attempt ended.
+    pub(super) fn attempt_ended(&mut self, ended: Result<(tokio::task::Id, Outcome), JoinError>) {
+        let (attempt, outcome) = match ended {
+            Ok((task, outcome)) => (self.attempt_of.remove(&task), outcome),
+            // A panic outside the attempt's own guard (a bug): the attempt fails rather than
+            // keep its slot forever.
+            Err(e) => {
+                let message = if e.is_panic() {
+                    "its task panicked"
+                } else {
+                    "its task was cancelled"
+                };
+                tracing::error!(error = %e, "the supervision of an attempt failed");
+                let outcome = Outcome {
+                    outcome: AttemptOutcome::Failed,
+                    consume: true,
+                    exit: None,
+                    reason: Some(format!(
+                        "Nightshift failed while supervising this attempt ({message})"
+                    )),
+                };
+                (self.attempt_of.remove(&e.id()), outcome)
+            }
+        };
+        let Some(attempt) = attempt else { return };
+        let Some(slot) = self.running.get_mut(&attempt) else {
+            return;
+        };
+        slot.ending = true;
+        let (job, queue) = (slot.job, slot.queue.clone());
+        let now = self.ctx.clock.now_ms();
+        // Counted in attempts that failed, not in all attempts: cancels and restarts do not make
+        // the next wait longer.
+        let backoff =
+            crate::queues::settings(&self.ctx.config, &self.ctx.queues, &queue).retry_backoff;
+        let wait = crate::backoff::delay(
+            slot.attempts_used.saturating_add(2),
+            backoff,
+            self.ctx.config.jobs.retry_backoff_max,
+            crate::backoff::jitter(job.0 as u64 ^ now as u64),
+        );
+        let retry_at = nightshift_core::timestamp::later(now, wait);
+        let finish = Finish {
+            job,
+            attempt,
+            outcome: outcome.outcome,
+            consume: outcome.consume,
+            exit_code: outcome.exit.and_then(Exit::code),
+            signal: outcome.exit.and_then(Exit::signal),
+            reason: outcome.reason.clone(),
+            now,
+            retry_at: Some(retry_at),
+            crash_limit: None,
+        };
+        let claim = self.claim_with_end(&queue, now);
+        let asked = claim
+            .as_ref()
+            .map(|c| (self.marks.get(&queue).copied().unwrap_or(0), c.limit));
+        let ctx = self.ctx.clone();
+        self.recording.spawn(async move {
+            let result = crate::outcomes::record(&ctx, finish, claim).await;
+            Recorded {
+                attempt,
+                outcome,
+                retry_at,
+                asked,
+                result,
+            }
+        });
+    }
+
+    /// The claim to run with an attempt's end in `queue`: one job to take the slot, when
+    /// dispatch would start one there now (counting that slot as free).
+    fn claim_with_end(&mut self, queue: &str, now: i64) -> Option<ClaimAsk> {
+        if self.paused.load(Ordering::Relaxed) || self.shutdown.is_some() {
+            return None;
+        }
+        let power = self.power_now();
+        match self.free_slots(queue, power, 1) {
+            Free::Slots(_) => Some(ClaimAsk {
+                queue: queue.to_string(),
+                limit: 1,
+                now,
+                power: claim_power(power),
+            }),
+            Free::Held | Free::CpuHeld => None,
+        }
+    }
+
+    /// An end was recorded (or could not be): frees the slot, tells listeners, and starts what
+    /// was claimed with it.
+    pub(super) async fn recorded(&mut self, recorded: Result<Recorded, JoinError>) {
+        let recorded = match recorded {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                // Cannot happen short of a bug in recording; the slot stays taken (the attempt's
+                // end is unknown), and the next start settles it.
+                tracing::error!(error = %e, "recording the end of an attempt failed");
+                return;
+            }
+        };
+        let Recorded {
+            attempt,
+            outcome,
+            retry_at,
+            asked,
+            result,
+        } = recorded;
+        let Some(slot) = self.running.remove(&attempt) else {
+            return;
+        };
+        if let Some(n) = self.per_queue.get_mut(&slot.queue) {
+            *n = n.saturating_sub(1);
+        }
+        let id = slot.job;
+        match result {
+            Ok((ended, claimed)) => {
+                let state = ended.state;
+                crate::events::dependants_cancelled(&self.ctx.events, &ended.dependants);
+                self.mark(ended.dependants.released);
+                if state == JobState::Queued && outcome.consume {
+                    self.next_due = Some(self.next_due.map_or(retry_at, |d| d.min(retry_at)));
+                }
+                self.ctx.running.fetch_sub(1, Ordering::Relaxed);
+                let _ = self.ctx.events.send(Event::Ended {
+                    id,
+                    state,
+                    attempt: Some(slot.attempt_number),
+                    outcome: Some(outcome.outcome),
+                    exit_code: outcome.exit.and_then(Exit::code),
+                    signal: outcome.exit.and_then(Exit::signal),
+                    reason: outcome.reason,
+                    notify: slot.notify && state.is_final(),
+                });
+                match (asked, claimed) {
+                    (Some((mark, asked)), Some((claimed, set_aside))) => {
+                        // A short claim means the queue has nothing more to start, unless it
+                        // was marked again since the claim was asked.
+                        let short = (claimed.len() as u32) < asked;
+                        if short && self.marks.get(&slot.queue) == Some(&mark) {
+                            self.dirty.remove(&slot.queue);
+                        }
+                        self.start_claimed(&slot.queue, claimed, set_aside);
+                    }
+                    // The freed slot may let the next job of this queue start (or the job
+                    // itself, if it went back to its queue).
+                    _ => self.mark([slot.queue.clone()]),
+                }
+            }
+            // The store refused it (the attempt was closed meanwhile), or the engine stopped
+            // while the disk stayed full: the row stays 'running', and the next start settles it
+            // (from the outcome journal when it holds the outcome).
+            Err(e) => {
+                self.ctx.running.fetch_sub(1, Ordering::Relaxed);
+                tracing::error!(job = %id, error = %e, "cannot record the end of an attempt");
+                self.mark([slot.queue.clone()]);
+            }
+        }
+        self.settle_cancel(id).await;
+    }
+}
