@@ -73,13 +73,13 @@ impl Api {
     }
 
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<Enqueued, ApiError> {
-        let started = self.engine.now_ms();
-        let job = self.prepare(request, started)?;
+        let job = self.prepare(request, self.engine.now_ms())?;
         enqueue::check_working_dirs(std::slice::from_ref(&job)).await?;
-        let unique = job.spec.unique_key.is_some();
-        let id = self.engine.enqueue(vec![job]).await?[0];
-        let existing = unique && self.made_before(id, started).await?;
-        Ok(Enqueued { id, existing })
+        let stored = self.engine.enqueue_keyed(vec![job]).await?[0];
+        Ok(Enqueued {
+            id: stored.id,
+            existing: stored.existing,
+        })
     }
 
     /// Enqueues every line of a JSON Lines body (one `EnqueueRequest` per line) in one
@@ -123,7 +123,6 @@ impl Api {
         }
         let jobs = self
             .engine
-            .store()
             .list(ListFilter {
                 state: query.state,
                 queue: query.queue,
@@ -143,10 +142,9 @@ impl Api {
 
     pub async fn show(&self, id: JobId) -> Result<JobDetail, ApiError> {
         let job = self.view(id).await?;
-        let attempts = self.engine.store().attempts(id).await?;
+        let attempts = self.engine.attempts(id).await?;
         let after = self
             .engine
-            .store()
             .dependencies(id)
             .await?
             .into_iter()
@@ -175,7 +173,7 @@ impl Api {
 
     /// Deletes a finished job with its attempts, payload and logs.
     pub async fn remove(&self, id: JobId) -> Result<(), ApiError> {
-        self.engine.store().remove(id).await?;
+        self.engine.remove(id).await?;
         let dir = self.engine.paths().logs_dir.clone();
         tokio::task::spawn_blocking(move || nightshift_supervisor::logfile::remove(&dir, id.0))
             .await
@@ -204,17 +202,6 @@ impl Api {
     /// timeout passes; reports the finished ones and which are still pending.
     pub async fn wait(&self, request: WaitRequest) -> Result<WaitResult, ApiError> {
         wait::wait(&self.engine, request).await
-    }
-
-    /// Whether job `id` existed before `started` (Unix ms): a job a request made was created
-    /// then; one found by its unique key, before.
-    pub(crate) async fn made_before(&self, id: JobId, started: i64) -> Result<bool, ApiError> {
-        Ok(self
-            .engine
-            .store()
-            .job(id)
-            .await?
-            .is_some_and(|j| j.created_at < started))
     }
 
     /// One enqueue request as a job to store, with its queue's defaults.
@@ -270,7 +257,7 @@ impl Api {
         {
             queues.insert(name.clone(), view(&name));
         }
-        for count in self.engine.store().queue_counts().await? {
+        for count in self.engine.queue_counts().await? {
             queues
                 .entry(count.queue.clone())
                 .or_insert_with(|| view(&count.queue))
@@ -326,7 +313,7 @@ impl Api {
                 .into_iter()
                 .map(|(q, h)| (q, h.to_string()))
                 .collect(),
-            jobs_held: self.engine.store().any_power_held().await?,
+            jobs_held: self.engine.any_power_held().await?,
             paused: self
                 .engine
                 .power_paused()
@@ -343,7 +330,7 @@ impl Api {
             running: self.engine.running(),
             paused: self.engine.is_paused(),
             held_for_power: self.engine.power_holds().into_keys().collect(),
-            jobs_held_for_power: self.engine.store().any_power_held().await?,
+            jobs_held_for_power: self.engine.any_power_held().await?,
             problems: self.engine.health().problems,
         })
     }
@@ -373,12 +360,7 @@ impl Api {
     }
 
     async fn view_plain(&self, id: JobId) -> Result<JobView, ApiError> {
-        let job = self
-            .engine
-            .store()
-            .job(id)
-            .await?
-            .ok_or(ApiError::no_job(id))?;
+        let job = self.engine.job(id).await?.ok_or(ApiError::no_job(id))?;
         Ok(JobView::from(job))
     }
 }

@@ -79,10 +79,11 @@ impl Api {
 
     /// Adds one run now (or returns the one still queued or running).
     pub async fn run_schedule(&self, name: &str) -> Result<Enqueued, ApiError> {
-        let started = self.engine.now_ms();
-        let id = self.engine.run_schedule(name).await?;
-        let existing = self.made_before(id, started).await?;
-        Ok(Enqueued { id, existing })
+        let run = self.engine.run_schedule(name).await?;
+        Ok(Enqueued {
+            id: run.id,
+            existing: run.existing,
+        })
     }
 
     /// A name from the program ("backup", then "backup-2", …) that no schedule has yet.
@@ -137,7 +138,7 @@ impl Api {
                 .unwrap_or_else(|e| format!("unreadable: {e}")),
         };
         let last_state = match row.last_job {
-            Some(id) => self.engine.store().job(id).await?.map(|j| j.state),
+            Some(id) => self.engine.job(id).await?.map(|j| j.state),
             None => None,
         };
         Ok(ScheduleView {

@@ -31,10 +31,7 @@ pub(crate) async fn wait(
     // Subscribe before reading states, so an ending between the two is not lost.
     let mut events = engine.subscribe();
     let mut pending: BTreeSet<JobId> = request.ids.iter().copied().collect();
-    let known = engine
-        .store()
-        .states(pending.iter().copied().collect())
-        .await?;
+    let known = engine.states(pending.iter().copied().collect()).await?;
     if known.len() < pending.len() {
         let known: BTreeSet<JobId> = known.iter().map(|(id, _)| *id).collect();
         let missing: Vec<String> = pending
@@ -70,10 +67,7 @@ pub(crate) async fn wait(
             }
             Some(Ok(_)) => {}
             Some(Err(RecvError::Lagged(_))) => {
-                let states = engine
-                    .store()
-                    .states(pending.iter().copied().collect())
-                    .await?;
+                let states = engine.states(pending.iter().copied().collect()).await?;
                 settle(&mut pending, &mut finished, states);
             }
             Some(Err(RecvError::Closed)) => {
@@ -86,8 +80,8 @@ pub(crate) async fn wait(
     }
     let mut briefs = Vec::with_capacity(finished.len());
     for id in finished {
-        if let Some(job) = engine.store().job(id).await? {
-            let attempts = engine.store().attempts(id).await?;
+        if let Some(job) = engine.job(id).await? {
+            let attempts = engine.attempts(id).await?;
             briefs.push(JobBrief {
                 id,
                 state: job.state,

@@ -24,7 +24,7 @@ pub(crate) async fn explain(
     if !views.iter().any(|v| v.job.state == JobState::Queued) {
         return Ok(views);
     }
-    let running = engine.store().running_by_queue().await?;
+    let running = engine.running_by_queue().await?;
     let all_paused = engine.is_paused();
     let now = engine.now_ms();
     let power = engine.power();
@@ -54,7 +54,7 @@ pub(crate) async fn explain(
             waiting
         } else if job.waiting_on > 0 {
             // The first dependency not yet succeeded (a page has few such jobs: one read each).
-            let deps = engine.store().dependencies(job.id).await?;
+            let deps = engine.dependencies(job.id).await?;
             let open: Vec<_> = deps
                 .iter()
                 .filter(|(_, state)| *state != JobState::Succeeded)

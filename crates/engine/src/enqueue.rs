@@ -4,21 +4,22 @@
 use crate::Event;
 use crate::scheduler::Command;
 use nightshift_core::JobId;
-use nightshift_store::{NewJob, Store};
+use nightshift_store::{Inserted, NewJob, Store};
 use tokio::sync::{broadcast, mpsc};
 
-/// Stores `jobs` (all or none), then announces them.
+/// Stores `jobs` (all or none), then announces them: every id, a job found by its unique key
+/// included, as before the store said which were new.
 pub(crate) async fn enqueue(
     store: &Store,
     scheduler: &mpsc::UnboundedSender<Command>,
     events: &broadcast::Sender<Event>,
     jobs: Vec<NewJob>,
     now: i64,
-) -> Result<Vec<JobId>, crate::EngineError> {
+) -> Result<Vec<Inserted>, crate::EngineError> {
     let woken = Wake::of(&jobs);
-    let ids = store.insert_jobs(jobs, now).await?;
-    woken.announce(scheduler, events, ids.clone());
-    Ok(ids)
+    let stored = store.insert_jobs_keyed(jobs, now).await?;
+    woken.announce(scheduler, events, stored.iter().map(|s| s.id).collect());
+    Ok(stored)
 }
 
 /// What stored jobs wake: their queues, and the scheduler's timer for the earliest start time.

@@ -317,6 +317,21 @@ impl EngineHandle {
 
     /// Stores jobs (all or none) and wakes the scheduler at once.
     pub async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<JobId>, EngineError> {
+        Ok(self
+            .enqueue_keyed(jobs)
+            .await?
+            .into_iter()
+            .map(|j| j.id)
+            .collect())
+    }
+
+    /// As `enqueue`, also saying for each job whether an existing job with its unique key was
+    /// returned instead of a new one (the store knows inside its transaction; nobody need
+    /// guess afterwards).
+    pub async fn enqueue_keyed(
+        &self,
+        jobs: Vec<NewJob>,
+    ) -> Result<Vec<nightshift_store::Inserted>, EngineError> {
         enqueue::enqueue(
             &self.inner.store,
             &self.inner.tx,
@@ -399,8 +414,11 @@ impl EngineHandle {
     }
 
     /// Adds one run of a schedule now, outside its times (or returns the run still queued or
-    /// running); its next fire time stays.
-    pub async fn run_schedule(&self, name: &str) -> Result<JobId, EngineError> {
+    /// running, marked `existing`); its next fire time stays.
+    pub async fn run_schedule(
+        &self,
+        name: &str,
+    ) -> Result<nightshift_store::Inserted, EngineError> {
         let row = self.schedule_row(name).await?;
         schedules::add_run(&self.inner.ctx, &row, self.now_ms()).await
     }
@@ -580,5 +598,57 @@ impl EngineHandle {
             .await?
             .first()
             .map(|(_, s)| *s))
+    }
+
+    // Reads (and one removal) for the facade, so it needs no handle on the store itself.
+
+    /// The states of the given jobs; unknown ids are left out.
+    pub async fn states(&self, ids: Vec<JobId>) -> Result<Vec<(JobId, JobState)>, EngineError> {
+        Ok(self.inner.store.states(ids).await?)
+    }
+
+    /// A job, if it exists.
+    pub async fn job(&self, id: JobId) -> Result<Option<Job>, EngineError> {
+        Ok(self.inner.store.job(id).await?)
+    }
+
+    /// A job's attempts, oldest first.
+    pub async fn attempts(&self, id: JobId) -> Result<Vec<nightshift_core::Attempt>, EngineError> {
+        Ok(self.inner.store.attempts(id).await?)
+    }
+
+    /// A page of jobs, newest first.
+    pub async fn list(
+        &self,
+        filter: nightshift_store::ListFilter,
+    ) -> Result<Vec<Job>, EngineError> {
+        Ok(self.inner.store.list(filter).await?)
+    }
+
+    /// Deletes a finished job, its attempts and its payload file (not its log).
+    pub async fn remove(&self, id: JobId) -> Result<(), EngineError> {
+        Ok(self.inner.store.remove(id).await?)
+    }
+
+    /// Job counts per queue and state.
+    pub async fn queue_counts(&self) -> Result<Vec<nightshift_store::QueueCount>, EngineError> {
+        Ok(self.inner.store.queue_counts().await?)
+    }
+
+    /// Whether any queued job waits aside for its own power needs.
+    pub async fn any_power_held(&self) -> Result<bool, EngineError> {
+        Ok(self.inner.store.any_power_held().await?)
+    }
+
+    /// The jobs `id` runs after, with their states.
+    pub async fn dependencies(&self, id: JobId) -> Result<Vec<(JobId, JobState)>, EngineError> {
+        Ok(self.inner.store.dependencies(id).await?)
+    }
+
+    /// Running jobs per queue, as the store counts them.
+    pub async fn running_by_queue(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u64>, EngineError> {
+        Ok(self.inner.store.running_by_queue().await?)
     }
 }

@@ -5,9 +5,8 @@
 //! (waiting for power, say) the schedule never adds another: it cannot pile up a burst.
 
 use crate::context::Context;
-use nightshift_core::JobId;
 use nightshift_core::recurrence::Recurrence;
-use nightshift_store::{NewJob, ScheduleRow};
+use nightshift_store::{Inserted, NewJob, ScheduleRow};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -109,8 +108,8 @@ async fn fire(ctx: &Context, row: &ScheduleRow, now: i64) -> Result<(), ()> {
         .map_err(|e| {
             tracing::error!(schedule = %row.name, error = %e, "cannot add a scheduled run");
         })?;
-    if job.is_some() && job == row.last_job {
-        tracing::info!(schedule = %row.name, job = ?job, "the previous run is still queued or running; no other was added");
+    if let Some(run) = job.filter(|run| run.existing) {
+        tracing::info!(schedule = %row.name, job = %run.id, "the previous run is still queued or running; no other was added");
     }
     Ok(())
 }
@@ -128,31 +127,31 @@ fn run_of(row: &ScheduleRow) -> NewJob {
 }
 
 /// Stores the run (if any) with the schedule's next fire time, in one transaction, and
-/// announces the run.
+/// announces the run (an existing one too, as an enqueue does).
 async fn record(
     ctx: &Context,
     row: &ScheduleRow,
     run: Option<NewJob>,
     next_due: Option<i64>,
     now: i64,
-) -> Result<Option<JobId>, crate::EngineError> {
+) -> Result<Option<Inserted>, crate::EngineError> {
     let wake = run
         .as_ref()
         .map(|r| crate::enqueue::Wake::of(std::slice::from_ref(r)));
     let job = ctx.store.fire_schedule(row.id, run, next_due, now).await?;
-    if let (Some(wake), Some(id)) = (wake, job) {
-        wake.announce(&ctx.scheduler, &ctx.events, vec![id]);
+    if let (Some(wake), Some(run)) = (wake, job) {
+        wake.announce(&ctx.scheduler, &ctx.events, vec![run.id]);
     }
     Ok(job)
 }
 
-/// Adds one run of the schedule now (or finds the one still queued or running), recorded as
-/// its last run; its next fire time stays.
+/// Adds one run of the schedule now (or finds the one still queued or running, marked
+/// `existing`), recorded as its last run; its next fire time stays.
 pub(crate) async fn add_run(
     ctx: &Context,
     row: &ScheduleRow,
     now: i64,
-) -> Result<JobId, crate::EngineError> {
+) -> Result<Inserted, crate::EngineError> {
     record(ctx, row, Some(run_of(row)), row.next_due, now)
         .await?
         .ok_or_else(|| crate::EngineError::Internal("a run was stored without an id".into()))

@@ -81,13 +81,24 @@ pub struct QueueCount {
     pub count: u64,
 }
 
-/// Inserts the jobs; returns their ids (an existing job's for a unique key already queued or
-/// running) and the payload files of the jobs not inserted, to be removed.
+/// One job handed to the store, as it was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inserted {
+    /// The new job's id, or the existing job's when `existing`.
+    pub id: JobId,
+    /// An existing job (queued or running, or earlier in the same batch) had the job's unique
+    /// key, so nothing was inserted for it. Known inside the insert's transaction, so callers
+    /// need not guess from timestamps afterwards.
+    pub existing: bool,
+}
+
+/// Inserts the jobs; returns for each its id (an existing job's for a unique key already queued
+/// or running) and the payload files of the jobs not inserted, to be removed.
 pub(crate) fn insert(
     c: &Connection,
     jobs: &[Prepared],
     now: i64,
-) -> Result<(Vec<JobId>, Vec<String>)> {
+) -> Result<(Vec<Inserted>, Vec<String>)> {
     let mut stmt = c.prepare_cached(
         "INSERT INTO jobs (state, queue, priority, program, args, shell, env, cwd, timeout_ms,
              max_attempts, notify, payload, payload_file, payload_size, created_at, updated_at,
@@ -108,7 +119,10 @@ pub(crate) fn insert(
                 .query_row([key], |r| r.get::<_, i64>(0))
                 .optional()?
         {
-            ids.push(JobId(id));
+            ids.push(Inserted {
+                id: JobId(id),
+                existing: true,
+            });
             if let Some(Stored::File { name, .. }) = &p.payload {
                 unused.push(name.clone());
             }
@@ -145,7 +159,10 @@ pub(crate) fn insert(
         ])?;
         let id = JobId(c.last_insert_rowid());
         crate::deps::add(c, id, &p.after)?;
-        ids.push(id);
+        ids.push(Inserted {
+            id,
+            existing: false,
+        });
     }
     Ok((ids, unused))
 }

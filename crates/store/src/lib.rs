@@ -27,7 +27,9 @@ use std::sync::Arc;
 pub use deps::Dependants;
 pub use error::StoreError;
 pub use folder::Folder;
-pub use jobs::{CancelResult, ClaimAsk, Claimed, Ended, Finish, ListFilter, NewJob, QueueCount};
+pub use jobs::{
+    CancelResult, ClaimAsk, Claimed, Ended, Finish, Inserted, ListFilter, NewJob, QueueCount,
+};
 pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
 pub use power_hold::PowerNow;
@@ -167,19 +169,31 @@ impl Store {
     /// Stores new jobs in one transaction; all or none. Large payloads are written to files
     /// first and removed again if the transaction fails.
     pub async fn insert_jobs(&self, jobs: Vec<NewJob>, now: i64) -> Result<Vec<JobId>> {
+        Ok(self
+            .insert_jobs_keyed(jobs, now)
+            .await?
+            .into_iter()
+            .map(|i| i.id)
+            .collect())
+    }
+
+    /// As [`Store::insert_jobs`], also saying for each job whether an existing job with its
+    /// unique key was returned instead of a new one.
+    pub async fn insert_jobs_keyed(&self, jobs: Vec<NewJob>, now: i64) -> Result<Vec<Inserted>> {
         self.insert_then(jobs, now, |_, _| Ok(())).await
     }
 
     /// Records a schedule's fire: its run (if it adds one) and its next fire time, in one
     /// transaction, so a crash cannot leave a run added without the schedule moving on.
-    /// Returns the run's id (an existing run's, if one with its key is still queued or running).
+    /// Returns the run (an existing run, marked so, if one with its key is still queued or
+    /// running).
     pub async fn fire_schedule(
         &self,
         id: i64,
         run: Option<NewJob>,
         next_due: Option<i64>,
         now: i64,
-    ) -> Result<Option<JobId>> {
+    ) -> Result<Option<Inserted>> {
         match run {
             None => {
                 self.write(move |c| schedules::fired(c, id, next_due, None, now))
@@ -187,23 +201,23 @@ impl Store {
                 Ok(None)
             }
             Some(run) => {
-                let ids = self
-                    .insert_then(vec![run], now, move |c, ids| {
-                        schedules::fired(c, id, next_due, ids.first().copied(), now)
+                let runs = self
+                    .insert_then(vec![run], now, move |c, runs| {
+                        schedules::fired(c, id, next_due, runs.first().map(|r| r.id), now)
                     })
                     .await?;
-                Ok(ids.first().copied())
+                Ok(runs.first().copied())
             }
         }
     }
 
-    /// Stores jobs, then runs `then` with their ids in the same transaction.
+    /// Stores jobs, then runs `then` with what was stored in the same transaction.
     async fn insert_then(
         &self,
         jobs: Vec<NewJob>,
         now: i64,
-        then: impl FnOnce(&Connection, &[JobId]) -> Result<()> + Send + 'static,
-    ) -> Result<Vec<JobId>> {
+        then: impl FnOnce(&Connection, &[Inserted]) -> Result<()> + Send + 'static,
+    ) -> Result<Vec<Inserted>> {
         // File writes need a blocking thread; without a large payload, skip the hop (it is a
         // tenth of a single enqueue's cost).
         let needs_files = jobs

@@ -432,6 +432,40 @@ async fn a_unique_key_returns_the_queued_or_running_job_instead_of_a_duplicate()
     assert_ne!(fresh, ids[0]);
 }
 
+/// The insert itself says which jobs its unique key matched, so the facade need not guess from
+/// creation times (which cannot tell a job made in the same millisecond).
+#[tokio::test]
+async fn the_insert_reports_whether_a_unique_key_matched_an_existing_job() {
+    let (_dir, store) = open();
+    let keyed = |key: &str| {
+        let mut j = job("q", 1);
+        j.spec.unique_key = Some(key.into());
+        j
+    };
+    let first = store
+        .insert_jobs_keyed(vec![keyed("nightly")], 1)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(!first[0].existing, "nothing held the key yet");
+    // Same time as the first insert: only the store can tell these apart.
+    let again = store
+        .insert_jobs_keyed(vec![keyed("nightly"), keyed("weekly"), job("q", 1)], 1)
+        .await
+        .unwrap();
+    assert_eq!(again[0].id, first[0].id);
+    assert!(again[0].existing, "the queued job holds the key");
+    assert_ne!(again[1].id, first[0].id);
+    assert!(!again[1].existing, "no job holds this key");
+    assert!(!again[2].existing, "a job without a key is always new");
+    // The plain insert returns the same ids.
+    let ids = store
+        .insert_jobs(vec![keyed("nightly"), keyed("weekly")], 2)
+        .await
+        .unwrap();
+    assert_eq!(ids, vec![first[0].id, again[1].id]);
+}
+
 #[tokio::test]
 async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_the_chain() {
     use nightshift_store::PowerNow;
