@@ -1,11 +1,13 @@
 //! "Why isn't it running?": a structured reason for every queued job, from what holds it back
 //! right now (a time, everything paused, its queue paused or full, power), and for a running
-//! job that power paused.
+//! job that power paused. What holds a job, and in which order, is the engine's decision
+//! (`EngineHandle::holds`, the same order dispatch follows); this puts it in words.
 
 use crate::dto::{JobView, Waiting, WaitingKind};
 use crate::error::ApiError;
-use nightshift_core::JobState;
-use nightshift_engine::{EngineHandle, PowerHold, PowerNeeds};
+use nightshift_core::{Job, JobId, JobState};
+use nightshift_engine::{EngineHandle, Hold, PausedForPower, PowerHold, QueueHold};
+use std::collections::BTreeMap;
 
 /// Fills `waiting` on the queued and power-paused jobs of `views`.
 pub(crate) async fn explain(
@@ -21,38 +23,45 @@ pub(crate) async fn explain(
             ));
         }
     }
-    if !views.iter().any(|v| v.job.state == JobState::Queued) {
-        return Ok(views);
+    let jobs: Vec<_> = views.iter().map(|v| v.job.clone()).collect();
+    let holds = engine.holds(&jobs).await?;
+    for (view, hold) in views.iter_mut().zip(holds) {
+        if let Some(hold) = hold {
+            view.waiting = Some(describe(engine, &view.job, hold, &paused_for_power).await?);
+        }
     }
-    let running = engine.running_by_queue().await?;
-    let all_paused = engine.is_paused();
-    let now = engine.now_ms();
-    let power = engine.power();
-    let held = engine.power_holds();
-    let cpu = engine.cpu_hold();
-    for view in views.iter_mut().filter(|v| v.job.state == JobState::Queued) {
-        let job = &view.job;
-        let name = &job.spec.queue;
-        let queue = engine.queue(name);
-        let busy = running.get(name).copied().unwrap_or(0);
-        let limit = queue.limit(power.on_ac);
-        let due = job.run_at.filter(|at| *at > now);
-        view.waiting = Some(if let Some(at) = due {
-            let when = when(at, now);
-            let mut waiting = if job.attempt_count > 0 {
-                reason(
-                    WaitingKind::Backoff,
-                    format!(
-                        "backing off after attempt {} failed: retrying {when}",
-                        job.attempt_count
-                    ),
-                )
-            } else {
-                reason(WaitingKind::Scheduled, format!("scheduled: starts {when}"))
-            };
+    Ok(views)
+}
+
+/// The engine's reason in words, with what a person can do about it.
+async fn describe(
+    engine: &EngineHandle,
+    job: &Job,
+    hold: Hold,
+    paused_for_power: &BTreeMap<JobId, PausedForPower>,
+) -> Result<Waiting, ApiError> {
+    let name = &job.spec.queue;
+    Ok(match hold {
+        Hold::Scheduled { at } => {
+            let mut waiting = reason(
+                WaitingKind::Scheduled,
+                format!("scheduled: starts {}", when(at, engine.now_ms())),
+            );
             waiting.until = Some(at);
             waiting
-        } else if job.waiting_on > 0 {
+        }
+        Hold::Backoff { at, attempt } => {
+            let mut waiting = reason(
+                WaitingKind::Backoff,
+                format!(
+                    "backing off after attempt {attempt} failed: retrying {}",
+                    when(at, engine.now_ms())
+                ),
+            );
+            waiting.until = Some(at);
+            waiting
+        }
+        Hold::Dependency => {
             // The first dependency not yet succeeded (a page has few such jobs: one read each).
             let deps = engine.dependencies(job.id).await?;
             let open: Vec<_> = deps
@@ -78,34 +87,27 @@ pub(crate) async fn explain(
             };
             waiting.job = open.first().map(|(id, _)| *id);
             waiting
-        } else if all_paused {
-            reason(
-                WaitingKind::AllPaused,
-                "every queue is paused (nightshift resume)".into(),
-            )
-        } else if queue.paused {
-            reason(
-                WaitingKind::QueuePaused,
-                format!("queue {name} is paused (nightshift queue resume {name})"),
-            )
-        } else if let Some(hold) = held.get(name) {
-            power_reason(hold, "the queue")
-        } else if let Some(hold) = job
-            .power_held
-            .then(|| {
-                // Held jobs go on a few points above the minimum: judge as held.
-                nightshift_engine::power_gate_hold(PowerNeeds::of_job(&job.spec), power, true)
-            })
-            .flatten()
-        {
-            power_reason(&hold, "the job")
-        } else if limit == 0 {
-            reason(
-                WaitingKind::QueueHeld,
-                format!("queue {name} has a concurrency of 0, which holds it"),
-            )
-        } else if busy >= u64::from(limit) {
-            let on_battery = if limit < queue.concurrency {
+        }
+        Hold::JobPower(hold) => power_reason(&hold, "the job"),
+        Hold::Queue(QueueHold::AllPaused) => reason(
+            WaitingKind::AllPaused,
+            "every queue is paused (nightshift resume)".into(),
+        ),
+        Hold::Queue(QueueHold::Paused) => reason(
+            WaitingKind::QueuePaused,
+            format!("queue {name} is paused (nightshift queue resume {name})"),
+        ),
+        Hold::Queue(QueueHold::Power(hold)) => power_reason(&hold, "the queue"),
+        Hold::Queue(QueueHold::NoSlots) => reason(
+            WaitingKind::QueueHeld,
+            format!("queue {name} has a concurrency of 0, which holds it"),
+        ),
+        Hold::Queue(QueueHold::Full {
+            busy,
+            limit,
+            battery_limit,
+        }) => {
+            let on_battery = if battery_limit {
                 " (its limit on battery)"
             } else {
                 ""
@@ -124,13 +126,16 @@ pub(crate) async fn explain(
                 WaitingKind::QueueFull,
                 format!("queue {name} is full: {busy}/{limit} running{on_battery}{paused}"),
             )
-        } else if let Some(cpu) = cpu {
-            reason(WaitingKind::CpuBusy, cpu.to_string())
-        } else {
-            reason(WaitingKind::Next, "next in line for a free slot".into())
-        });
-    }
-    Ok(views)
+        }
+        Hold::Queue(QueueHold::Cpu(cpu)) => reason(
+            WaitingKind::CpuBusy,
+            cpu.map_or_else(
+                || "measuring the CPU use before starting more jobs".into(),
+                |cpu| cpu.to_string(),
+            ),
+        ),
+        Hold::Next => reason(WaitingKind::Next, "next in line for a free slot".into()),
+    })
 }
 
 fn reason(kind: WaitingKind, message: String) -> Waiting {

@@ -14,6 +14,7 @@ mod cpu;
 mod enqueue;
 mod error;
 mod events;
+mod gate;
 mod health;
 mod instance;
 mod locks;
@@ -35,6 +36,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use cpu::CpuHold;
 pub use error::EngineError;
 pub use events::Event;
+pub use gate::{Hold, QueueHold};
 pub use health::{HealthReport, Status as HealthStatus};
 pub use instance::{InstanceLock, RunningInstance};
 pub use power::{POWER_FILE_ENV, source_for as power_source_for};
@@ -650,5 +652,37 @@ impl EngineHandle {
         &self,
     ) -> Result<std::collections::HashMap<String, u64>, EngineError> {
         Ok(self.inner.store.running_by_queue().await?)
+    }
+
+    /// Why each queued job of `jobs` does not start now (`None` for a job in another state),
+    /// by the order dispatch follows (see the `gate` module).
+    pub async fn holds(&self, jobs: &[Job]) -> Result<Vec<Option<Hold>>, EngineError> {
+        if !jobs.iter().any(|j| j.state == JobState::Queued) {
+            return Ok(vec![None; jobs.len()]);
+        }
+        let running = self.running_by_queue().await?;
+        let power = self.power();
+        let held = self.power_holds();
+        let cpu = self.cpu_hold();
+        let all_paused = self.is_paused();
+        let now = self.now_ms();
+        Ok(jobs
+            .iter()
+            .map(|job| {
+                (job.state == JobState::Queued).then(|| {
+                    let name = &job.spec.queue;
+                    let settings = self.queue(name);
+                    let queue = gate::QueueNow {
+                        settings: &settings,
+                        all_paused,
+                        busy: running.get(name).copied().unwrap_or(0),
+                        power,
+                        power_hold: held.get(name).copied(),
+                        cpu,
+                    };
+                    gate::hold_of(job, now, &queue)
+                })
+            })
+            .collect())
     }
 }

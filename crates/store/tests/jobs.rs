@@ -1,45 +1,11 @@
 //! Job life cycle in the store: claim, identity, finish, cancel, retry, remove, payloads.
 
-use nightshift_core::{AttemptOutcome, JobId, JobSpec, JobState, Synchronous};
-use nightshift_store::{CancelResult, Finish, INLINE_LIMIT, ListFilter, NewJob, Store, StoreError};
+use nightshift_core::{AttemptOutcome, JobId, JobState};
+use nightshift_store::{CancelResult, Finish, INLINE_LIMIT, ListFilter, NewJob, StoreError};
 
-fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("payloads")).unwrap();
-    let store = Store::open(
-        &dir.path().join("n.db"),
-        &dir.path().join("payloads"),
-        Synchronous::Normal,
-    )
-    .unwrap();
-    (dir, store)
-}
+mod common;
 
-fn job(queue: &str, attempts: u32) -> NewJob {
-    let mut spec = JobSpec::command(&["true"], queue);
-    spec.max_attempts = attempts;
-    NewJob {
-        run_at: None,
-        spec,
-        payload: None,
-        after: Vec::new(),
-    }
-}
-
-fn finish(job: JobId, attempt: i64, outcome: AttemptOutcome) -> Finish {
-    Finish {
-        job,
-        attempt,
-        outcome,
-        consume: outcome.consumes_attempt(),
-        exit_code: Some(1),
-        signal: None,
-        reason: None,
-        now: 10,
-        retry_at: None,
-        crash_limit: None,
-    }
-}
+use common::{finish, job, open};
 
 #[tokio::test]
 async fn claim_takes_priority_then_age_and_only_its_queue() {
@@ -467,158 +433,6 @@ async fn the_insert_reports_whether_a_unique_key_matched_an_existing_job() {
 }
 
 #[tokio::test]
-async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_the_chain() {
-    use nightshift_store::PowerNow;
-    let (_dir, store) = open();
-    let ids = store
-        .insert_jobs(vec![job("q", 1), job("q", 1)], 1)
-        .await
-        .unwrap();
-    let (a, b) = (ids[0], ids[1]);
-    let after = |deps: Vec<JobId>| NewJob {
-        after: deps,
-        ..job("q", 1)
-    };
-    let c = store.insert_jobs(vec![after(vec![a, b])], 1).await.unwrap()[0];
-    let d = store.insert_jobs(vec![after(vec![c])], 1).await.unwrap()[0];
-    let e = store.insert_jobs(vec![after(vec![d])], 1).await.unwrap()[0];
-    assert_eq!(store.job(c).await.unwrap().unwrap().waiting_on, 2);
-    // Only a and b can be claimed; the rest wait on them.
-    let claimed = store.claim("q", 10, 2, PowerNow::AC).await.unwrap();
-    let claimed_ids: Vec<JobId> = claimed.iter().map(|c| c.job.id).collect();
-    assert_eq!(claimed_ids, vec![a, b]);
-    let ended = store
-        .finish(finish(a, claimed[0].attempt_id, AttemptOutcome::Succeeded))
-        .await
-        .unwrap();
-    assert!(ended.dependants.released.is_empty(), "c still waits on b");
-    assert_eq!(store.job(c).await.unwrap().unwrap().waiting_on, 1);
-    let ended = store
-        .finish(finish(b, claimed[1].attempt_id, AttemptOutcome::Succeeded))
-        .await
-        .unwrap();
-    assert_eq!(ended.dependants.released, vec!["q".to_string()]);
-    assert_eq!(
-        store.dependencies(c).await.unwrap(),
-        vec![(a, JobState::Succeeded), (b, JobState::Succeeded)]
-    );
-    let claimed = store.claim("q", 10, 3, PowerNow::AC).await.unwrap();
-    assert_eq!(claimed.len(), 1);
-    assert_eq!(claimed[0].job.id, c);
-    // c fails for good: d and, through it, e are cancelled, each saying why.
-    let ended = store
-        .finish(finish(c, claimed[0].attempt_id, AttemptOutcome::Failed))
-        .await
-        .unwrap();
-    assert_eq!(ended.state, JobState::Failed);
-    let cancelled: Vec<JobId> = ended
-        .dependants
-        .cancelled
-        .iter()
-        .map(|(id, _)| *id)
-        .collect();
-    assert_eq!(cancelled, vec![d, e]);
-    let d_job = store.job(d).await.unwrap().unwrap();
-    assert_eq!(d_job.state, JobState::Cancelled);
-    assert_eq!(
-        d_job.reason.as_deref(),
-        Some(format!("job {c}, which it runs after, failed").as_str())
-    );
-    let e_job = store.job(e).await.unwrap().unwrap();
-    assert_eq!(
-        e_job.reason.as_deref(),
-        Some(format!("job {d}, which it runs after, was cancelled").as_str())
-    );
-
-    // A dependency that can never succeed, or does not exist, is refused with nothing stored.
-    let before = store.state_counts().await.unwrap();
-    let err = store
-        .insert_jobs(vec![job("q", 1), after(vec![c])], 4)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Invalid(m) if m.contains("has failed")),
-        "{err}"
-    );
-    let err = store
-        .insert_jobs(vec![job("q", 1), after(vec![JobId(999)])], 4)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::NoDependency(JobId(999))),
-        "{err}"
-    );
-    assert!(err.to_string().contains("there is no job 999"), "{err}");
-    assert_eq!(store.state_counts().await.unwrap(), before);
-    // Cancelling a queued job cancels its dependants too.
-    let f = store.insert_jobs(vec![job("q", 1)], 5).await.unwrap()[0];
-    let g = store.insert_jobs(vec![after(vec![f])], 5).await.unwrap()[0];
-    match store.cancel_queued(f, "by user".into(), 6).await.unwrap() {
-        CancelResult::Cancelled(dependants) => {
-            assert_eq!(dependants.cancelled.len(), 1);
-            assert_eq!(dependants.cancelled[0].0, g);
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn a_retry_recounts_what_a_job_waits_for_and_never_clashes_with_its_unique_key() {
-    use nightshift_store::PowerNow;
-    let (_dir, store) = open();
-    let a = store.insert_jobs(vec![job("q", 1)], 1).await.unwrap()[0];
-    let b = store
-        .insert_jobs(
-            vec![NewJob {
-                after: vec![a],
-                ..job("q", 1)
-            }],
-            1,
-        )
-        .await
-        .unwrap()[0];
-    let c = &store.claim("q", 1, 2, PowerNow::AC).await.unwrap()[0];
-    store
-        .finish(finish(a, c.attempt_id, AttemptOutcome::Failed))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.job(b).await.unwrap().unwrap().state,
-        JobState::Cancelled
-    );
-    // b cannot run while a has failed.
-    let err = store.retry(b, 3).await.unwrap_err();
-    assert!(
-        err.to_string().contains(&format!("retry job {a} first")),
-        "{err}"
-    );
-    // a again, and this time it succeeds: b may be retried and runs at once.
-    store.retry(a, 4).await.unwrap();
-    let c = &store.claim("q", 1, 5, PowerNow::AC).await.unwrap()[0];
-    store
-        .finish(finish(a, c.attempt_id, AttemptOutcome::Succeeded))
-        .await
-        .unwrap();
-    assert_eq!(store.retry(b, 6).await.unwrap().waiting_on, 0);
-    let claimed = store.claim("q", 5, 7, PowerNow::AC).await.unwrap();
-    assert_eq!(claimed.len(), 1);
-    assert_eq!(claimed[0].job.id, b);
-
-    // A finished job whose unique key a newer queued job holds is not retried over it.
-    let mut keyed = job("k", 1);
-    keyed.spec.unique_key = Some("nightly".into());
-    let old = store.insert_jobs(vec![keyed.clone()], 8).await.unwrap()[0];
-    store.cancel_queued(old, "by user".into(), 9).await.unwrap();
-    let new = store.insert_jobs(vec![keyed], 10).await.unwrap()[0];
-    assert_ne!(old, new);
-    let err = store.retry(old, 11).await.unwrap_err();
-    assert!(
-        matches!(&err, StoreError::WrongState { message, .. } if message.contains(&format!("job {new}"))),
-        "{err}"
-    );
-}
-
-#[tokio::test]
 async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_them() {
     let (_dir, store) = open();
     let id = store.insert_jobs(vec![job("q", 1)], 0).await.unwrap()[0];
@@ -702,4 +516,54 @@ async fn a_checkpoint_leaves_the_database_file_complete_on_its_own() {
         .query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn an_end_and_the_claim_that_fills_its_slot_commit_together_or_not_at_all() {
+    use nightshift_store::{ClaimAsk, PowerNow};
+    let (_dir, store) = open();
+    let ids = store
+        .insert_jobs(vec![job("q", 1), job("q", 1), job("q", 1)], 1)
+        .await
+        .unwrap();
+    let first = store
+        .claim("q", 1, 2, PowerNow::AC)
+        .await
+        .unwrap()
+        .remove(0);
+    let ask = |limit| ClaimAsk {
+        queue: "q".into(),
+        limit,
+        now: 3,
+        power: PowerNow::AC,
+    };
+    let (ended, (claimed, set_aside)) = store
+        .finish_then_claim(
+            finish(ids[0], first.attempt_id, AttemptOutcome::Succeeded),
+            ask(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ended.state, JobState::Succeeded);
+    assert_eq!((claimed.len(), set_aside), (1, 0));
+    assert_eq!(claimed[0].job.id, ids[1]);
+    let states = store.states(ids.clone()).await.unwrap();
+    assert_eq!(
+        states.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+        vec![JobState::Succeeded, JobState::Running, JobState::Queued]
+    );
+
+    // An end the store refuses (this attempt is already closed) takes its claim with it.
+    let refused = store
+        .finish_then_claim(
+            finish(ids[0], first.attempt_id, AttemptOutcome::Succeeded),
+            ask(1),
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(
+        store.states(vec![ids[2]]).await.unwrap()[0].1,
+        JobState::Queued,
+        "the claim that went with a refused end is not kept"
+    );
 }

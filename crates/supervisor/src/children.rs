@@ -156,7 +156,16 @@ pub fn adopt_orphans() -> Orphans {
         // Once at the start, for zombies that came before we listened; then once per signal
         // (signals that arrive together are delivered as one, and each pass takes them all).
         loop {
-            // `/proc` reads: on the blocking pool (invariant 4).
+            // Most signals are for attempt leaders, which tokio reaps: then there is nothing
+            // here to reap, and that is known from one read of our own task (see
+            // `escapes::may_have_escaped`). Reading the children's `/proc` entries is left to
+            // the blocking pool (invariant 4).
+            if !crate::escapes::may_have_escaped() {
+                if sigchld.recv().await.is_none() {
+                    return;
+                }
+                continue;
+            }
             match tokio::task::spawn_blocking(reap_adopted).await {
                 Ok(n) if n > 0 => tracing::debug!(reaped = n, "reaped orphaned job processes"),
                 Ok(_) => {}

@@ -27,12 +27,12 @@ impl CpuCeiling {
 }
 
 impl Scheduler {
-    /// Whether the CPU ceiling holds new jobs back now. Without a fresh reading it starts one
-    /// (its arrival dispatches again) and holds until then.
-    pub(super) fn cpu_holds(&mut self) -> bool {
-        let Some(cpu) = self.cpu.as_mut() else {
-            return false;
-        };
+    /// What the CPU ceiling holds new jobs back for now: `None` when it lets them start,
+    /// `Some(Some(hold))` with a fresh reading above it, and `Some(None)` without a fresh
+    /// reading, which this then starts (its arrival dispatches again).
+    pub(super) fn cpu_hold(&mut self) -> Option<Option<crate::cpu::CpuHold>> {
+        // No ceiling, nothing held.
+        let cpu = self.cpu.as_mut()?;
         let hold = match cpu.last {
             Some(reading) if reading.is_fresh() => crate::cpu::holds(reading.percent, cpu.ceiling),
             _ => {
@@ -45,7 +45,7 @@ impl Scheduler {
                         let _ = scheduler.send(Command::CpuReading(percent));
                     });
                 }
-                return true;
+                return Some(None);
             }
         };
         if hold.is_some() {
@@ -54,6 +54,6 @@ impl Scheduler {
             cpu.recheck_at = Some(cpu.recheck_at.map_or(at, |r| r.min(at)));
         }
         *crate::locks::write(&self.ctx.cpu_held) = hold;
-        hold.is_some()
+        hold.map(Some)
     }
 }

@@ -1,9 +1,10 @@
 //! Dispatch: starting what may start. A queue marked as possibly having work is claimed from
-//! when nothing holds it back; the order of what holds a queue back is `crate::gate`'s, which
-//! also explains to readers why a job waits.
+//! when nothing holds it back; what holds a queue back, and in which order, is `crate::gate`'s,
+//! which also tells readers why a job waits.
 
 use super::{Scheduler, Slot, power::claim_power};
 use crate::Event;
+use crate::gate::QueueHold;
 use crate::power_gate::PowerNeeds;
 use crate::runner;
 use nightshift_store::Claimed;
@@ -60,10 +61,11 @@ impl Scheduler {
 
         for queue in queues {
             let free = match self.free_slots(&queue, power, 0) {
-                Free::Slots(free) => free,
-                Free::Held => continue,
+                Ok(free) => free,
                 // Nothing starts until the CPU reading allows it, in any queue.
-                Free::CpuHeld => break,
+                Err(QueueHold::Cpu(_)) => break,
+                // Stays marked: a power change, a freed slot or a resume looks again.
+                Err(_) => continue,
             };
             let (claimed, set_aside) = match self
                 .ctx
@@ -88,36 +90,32 @@ impl Scheduler {
     }
 
     /// How many jobs of `queue` may start now, counting `freeing` slots of it as free already
-    /// (the attempts whose end is being recorded with a claim, see `finish`); or what holds it
-    /// back. The order is dispatch's, and `crate::gate` explains it to readers.
+    /// (an attempt whose end is being recorded with a claim, see `finish`); or what holds it
+    /// back, in the order `crate::gate` keeps for dispatch and for readers alike.
     pub(super) fn free_slots(
         &mut self,
         queue: &str,
         power: nightshift_power::PowerState,
         freeing: u32,
-    ) -> Free {
+    ) -> Result<u32, QueueHold> {
         let settings = crate::queues::settings(&self.ctx.config, &self.ctx.queues, queue);
-        if settings.paused {
-            return Free::Held;
-        }
-        let limit = settings.limit(power.on_ac);
-        if self.power_holds(&settings) {
-            return Free::Held; // stays marked: a power change looks again
-        }
         let busy = self
             .per_queue
             .get(queue)
             .copied()
             .unwrap_or(0)
             .saturating_sub(freeing);
-        if busy >= limit {
-            return Free::Held;
-        }
-        // Looked at only when a job could start now: no reading is taken otherwise.
-        if self.cpu_holds() {
-            return Free::CpuHeld;
-        }
-        Free::Slots(limit - busy)
+        let all_paused = self.paused.load(Ordering::Relaxed);
+        // The two closures each need the scheduler; they run one after the other.
+        let this = std::cell::RefCell::new(self);
+        crate::gate::queue_gate(
+            &settings,
+            all_paused,
+            u64::from(busy),
+            power.on_ac,
+            || this.borrow_mut().power_hold(&settings),
+            || this.borrow_mut().cpu_hold(),
+        )
     }
 
     /// Takes the slots of jobs just claimed from `queue` and starts their attempts.
@@ -156,14 +154,4 @@ impl Scheduler {
             self.attempt_of.insert(task.id(), attempt);
         }
     }
-}
-
-/// What `free_slots` found for a queue.
-pub(super) enum Free {
-    /// This many jobs may start.
-    Slots(u32),
-    /// Paused, held for power, or full: nothing starts in this queue now.
-    Held,
-    /// The CPU ceiling holds every queue back.
-    CpuHeld,
 }

@@ -8,7 +8,6 @@
 //! when the queue may start a job then: one commit per job instead of two for a busy queue.
 
 use super::Scheduler;
-use super::dispatch::Free;
 use super::power::claim_power;
 use crate::Event;
 use crate::outcomes::Landed;
@@ -105,19 +104,16 @@ impl Scheduler {
     /// The claim to run with an attempt's end in `queue`: one job to take the slot, when
     /// dispatch would start one there now (counting that slot as free).
     fn claim_with_end(&mut self, queue: &str, now: i64) -> Option<ClaimAsk> {
-        if self.paused.load(Ordering::Relaxed) || self.shutdown.is_some() {
+        if self.shutdown.is_some() {
             return None;
         }
         let power = self.power_now();
-        match self.free_slots(queue, power, 1) {
-            Free::Slots(_) => Some(ClaimAsk {
-                queue: queue.to_string(),
-                limit: 1,
-                now,
-                power: claim_power(power),
-            }),
-            Free::Held | Free::CpuHeld => None,
-        }
+        self.free_slots(queue, power, 1).ok().map(|_| ClaimAsk {
+            queue: queue.to_string(),
+            limit: 1,
+            now,
+            power: claim_power(power),
+        })
     }
 
     /// An end was recorded (or could not be): frees the slot, tells listeners, and starts what

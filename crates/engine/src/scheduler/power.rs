@@ -117,14 +117,15 @@ impl Scheduler {
         continued
     }
 
-    /// Whether power holds `queue` back now; records it (and why) for readers.
-    pub(super) fn power_holds(&mut self, queue: &crate::queues::QueueSettings) -> bool {
+    /// What power holds `queue` back for now, if it does; recorded for readers.
+    pub(super) fn power_hold(&mut self, queue: &crate::queues::QueueSettings) -> Option<PowerHold> {
         let state = *self.power.state.borrow();
         let mut held = crate::locks::write(&self.power.held);
         let for_battery = matches!(held.get(&queue.name), Some(PowerHold::BatteryLow { .. }));
-        let (holds, changed) = match power_gate::hold(queue, state, for_battery) {
-            Some(reason) => (true, held.insert(queue.name.clone(), reason).is_none()),
-            None => (false, held.remove(&queue.name).is_some()),
+        let hold = power_gate::hold(queue, state, for_battery);
+        let changed = match hold {
+            Some(reason) => held.insert(queue.name.clone(), reason).is_none(),
+            None => held.remove(&queue.name).is_some(),
         };
         drop(held);
         // Whoever shows "waiting for power" (the tray, the window) looks again.
@@ -133,6 +134,6 @@ impl Scheduler {
                 name: queue.name.clone(),
             });
         }
-        holds
+        hold
     }
 }
