@@ -2,7 +2,8 @@
 //!
 //! Requests queue on a channel. The thread takes everything waiting (up to `MAX_BATCH`), opens
 //! one `BEGIN IMMEDIATE` transaction, runs each request inside its own savepoint (a failing
-//! request rolls back only itself), commits once, and only then answers every request. Under
+//! request rolls back only itself; a request alone in its batch needs none), commits once, and
+//! only then answers every request. Under
 //! load this turns N fsyncs into one; idle, it blocks on the channel and does nothing.
 
 use crate::{Result, StoreError};
@@ -185,8 +186,51 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) -> Option<Strin
     }
     let mut failure = None;
     let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
+    // A request alone in its batch needs no savepoint: if it fails, the whole transaction is
+    // its own to roll back. (Most batches are one request when the engine is not busy, and the
+    // savepoint's two statements were a tenth of the writer's work per job.)
+    let alone = batch.len() == 1;
     let mut requests = batch.into_iter();
     while let Some(request) = requests.next() {
+        if alone {
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| request.run(conn)));
+            return match ran {
+                Ok((true, met, answer)) if !conn.is_autocommit() => match control(conn, "COMMIT") {
+                    Ok(()) => {
+                        answer(None);
+                        met
+                    }
+                    Err(e) => {
+                        let err = StoreError::from(e);
+                        tracing::error!(error = %err, "commit failed; rolling back");
+                        let _ = control(conn, "ROLLBACK");
+                        answer(Some(&err));
+                        Some(err.to_string())
+                    }
+                },
+                // SQLite rolled the transaction back under a request that says it succeeded
+                // (disk full, I/O error): it is not saved.
+                Ok((true, met, answer)) => {
+                    let err = StoreError::NotSaved {
+                        message: "SQLite rolled the transaction back".into(),
+                        disk_full: false,
+                    };
+                    answer(Some(&err));
+                    met.or_else(|| Some(err.to_string()))
+                }
+                // It failed: nothing of it is kept, and it answers with its own error.
+                Ok((false, met, answer)) => {
+                    let _ = control(conn, "ROLLBACK");
+                    answer(None);
+                    met
+                }
+                Err(_) => {
+                    tracing::error!("a store request panicked; its changes are rolled back");
+                    let _ = control(conn, "ROLLBACK");
+                    None
+                }
+            };
+        }
         if let Err(e) = control(conn, "SAVEPOINT request") {
             let err = StoreError::from(e);
             failure = Some(err.to_string());
@@ -279,6 +323,30 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows(&w).await, vec![1]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_request_leaves_nothing_behind_whether_alone_or_not() {
+        let w = writer();
+        let failing = |x: i64| {
+            move |c: &Connection| -> Result<()> {
+                c.execute("INSERT INTO t VALUES (?1)", [x])?;
+                Err(StoreError::Corrupt(
+                    "a request that fails after writing".into(),
+                ))
+            }
+        };
+        // Alone in its batch (nothing else was sent).
+        assert!(w.submit(failing(1)).await.is_err());
+        assert_eq!(rows(&w).await, Vec::<i64>::new());
+        // Beside others in one batch: only it is undone.
+        let (a, b, c) = tokio::join!(
+            w.submit(|c| Ok(c.execute("INSERT INTO t VALUES (2)", [])?)),
+            w.submit(failing(3)),
+            w.submit(|c| Ok(c.execute("INSERT INTO t VALUES (4)", [])?)),
+        );
+        assert!(a.is_ok() && b.is_err() && c.is_ok(), "{a:?} {b:?} {c:?}");
+        assert_eq!(rows(&w).await, vec![2, 4]);
     }
 
     #[tokio::test]

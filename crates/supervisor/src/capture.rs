@@ -55,7 +55,10 @@ impl Capture {
         if now {
             self.stop.notify_one();
         }
-        if tokio::time::timeout(limit, &mut self.reader).await.is_err() {
+        // Usually the reader has seen the end of the output by now: then no timer is set.
+        let read_all = self.reader.is_finished()
+            || tokio::time::timeout(limit, &mut self.reader).await.is_ok();
+        if !read_all {
             tracing::warn!(
                 pgid,
                 "output pipe still open after the group ended: a process left the group; \

@@ -12,9 +12,9 @@
 //! take the exit status of the attempt leaders that tokio waits for (and of any child other
 //! code of this process waits for), so the reaper takes only zombies that are
 //! - our children (`/proc/<pid>/task/*/children`),
-//! - not a child registered here as someone's own: every attempt leader is registered while
-//!   the registry is locked around its spawn, so not even a leader that exits at once is
-//!   taken; code that spawns children of its own into a group of their own in a process that
+//! - not a child registered here as someone's own: every attempt leader is registered before
+//!   its spawn lets the reaper decide again (`spawning`), so not even a leader that exits at
+//!   once is taken; code that spawns children of its own into a group of their own in a process that
 //!   reaps registers them with [`keep_child`],
 //! - and not in our own process group, where children spawned by other code (the desktop's
 //!   window process, a library's helper) stay unless they ask otherwise.
@@ -27,12 +27,23 @@ use crate::platform;
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::{Pid, getpgrp};
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use tokio::task::JoinHandle;
 
 /// Children that someone in this process waits for itself, with a count per pid: a pid can be
 /// handed to a new leader while the registration of the old one (already reaped) still lives.
 static OWN: Mutex<BTreeMap<i32, usize>> = Mutex::new(BTreeMap::new());
+
+/// Held shared by each spawn from before its child exists until the child is registered, and
+/// exclusively by the reaper while it decides which zombies are no one's: so the reaper never
+/// takes a leader whose registration is still on its way, and spawns on different threads do
+/// not wait for each other (a plain lock held across the spawn made them take turns).
+static SPAWNING: RwLock<()> = RwLock::new(());
+
+/// Taken by a spawn before it starts its child and kept until the child is registered.
+pub(crate) fn spawning() -> RwLockReadGuard<'static, ()> {
+    SPAWNING.read().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The registry, locked. A panic elsewhere while holding it leaves a consistent map (every
 /// change is one insert or remove), so a poisoned lock is taken anyway.
@@ -90,6 +101,8 @@ pub(crate) fn reap_adopted() -> usize {
         return 0;
     }
     let ours = getpgrp().as_raw();
+    // No spawn is between starting its child and registering it while this decides.
+    let _settled = SPAWNING.write().unwrap_or_else(|e| e.into_inner());
     // Children someone waits for are passed over before anything is read of them.
     let unknown: Vec<i32> = {
         let own = registry();

@@ -121,9 +121,9 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
     // Before spawning, so a failure here leaves no process behind. Makes the read end
     // non-blocking; only we hold it (std's pipes are close-on-exec).
     let reader = pipe::Receiver::from_owned_fd(OwnedFd::from(reader)).map_err(SpawnError::Pipe)?;
-    // Locked from before the spawn until the leader is registered, so the orphan reaper never
+    // Held from before the spawn until the leader is registered, so the orphan reaper never
     // sees it unregistered, even if it exits at once.
-    let mut registry = crate::children::registry();
+    let spawning = crate::children::spawning();
     let mut child = {
         let mut cmd = Command::new(&req.program);
         cmd.args(&req.args)
@@ -155,8 +155,8 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
             program: req.program,
         });
     };
-    let own = registry.register(pid);
-    drop(registry);
+    let own = crate::children::registry().register(pid);
+    drop(spawning);
     let identity = Identity::of(pid);
     let capture = Capture::start(reader, req.log);
     Ok(Running {
