@@ -76,6 +76,55 @@ async fn the_queue_limit_holds_and_freed_slots_fill_at_once() {
     assert_eq!(most, 2, "at most two ran at once, and two did");
 }
 
+/// A slot an attempt leaves is filled in the same transaction as its end is recorded; a job
+/// added just as a queue runs dry must still start (its wake-up must not be lost between that
+/// claim and the enqueue). Jobs are added one at a time while the queue drains, each as soon as
+/// the previous one has ended, and a second stream beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_added_while_a_queue_drains_all_run() {
+    let mut cfg = config();
+    cfg.queues.insert(
+        "one".into(),
+        QueueConfig {
+            concurrency: Some(1),
+            ..Default::default()
+        },
+    );
+    let mut f = start(cfg).await;
+    let beside = {
+        let engine = f.engine.clone();
+        tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for _ in 0..40 {
+                ids.extend(engine.enqueue(vec![sh("true", "one")]).await.unwrap());
+                tokio::task::yield_now().await;
+            }
+            ids
+        })
+    };
+    let mut ids = Vec::new();
+    for _ in 0..40 {
+        let id = f.add(sh("true", "one")).await;
+        assert_eq!(f.finished(id).await, JobState::Succeeded);
+        ids.push(id);
+    }
+    ids.extend(beside.await.unwrap());
+    // From the store: the events of the jobs beside went by while the loop waited for its own.
+    let engine = f.engine.clone();
+    let states = poll("every job to end", || {
+        let (engine, ids) = (engine.clone(), ids.clone());
+        async move {
+            let states = engine.store().states(ids).await.unwrap();
+            states.iter().all(|(_, s)| s.is_final()).then_some(states)
+        }
+    })
+    .await;
+    assert!(
+        states.iter().all(|(_, s)| *s == JobState::Succeeded),
+        "{states:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_the_whole_group_and_keeps_attempts() {
     let mut f = start(config()).await;

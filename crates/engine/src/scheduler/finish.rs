@@ -89,7 +89,7 @@ impl Scheduler {
             .as_ref()
             .map(|c| (self.marks.get(&queue).copied().unwrap_or(0), c.limit));
         let ctx = self.ctx.clone();
-        self.recording.spawn(async move {
+        let task = self.recording.spawn(async move {
             let result = crate::outcomes::record(&ctx, finish, claim).await;
             Recorded {
                 attempt,
@@ -99,6 +99,7 @@ impl Scheduler {
                 result,
             }
         });
+        self.recording_of.insert(task.id(), attempt);
     }
 
     /// The claim to run with an attempt's end in `queue`: one job to take the slot, when
@@ -118,13 +119,29 @@ impl Scheduler {
 
     /// An end was recorded (or could not be): frees the slot, tells listeners, and starts what
     /// was claimed with it.
-    pub(super) async fn recorded(&mut self, recorded: Result<Recorded, JoinError>) {
+    pub(super) async fn recorded(
+        &mut self,
+        recorded: Result<(tokio::task::Id, Recorded), JoinError>,
+    ) {
         let recorded = match recorded {
-            Ok(recorded) => recorded,
+            Ok((task, recorded)) => {
+                self.recording_of.remove(&task);
+                recorded
+            }
             Err(e) => {
-                // Cannot happen short of a bug in recording; the slot stays taken (the attempt's
-                // end is unknown), and the next start settles it.
+                // Cannot happen short of a bug in recording. The end is unknown to the store
+                // (the row stays 'running', and the next start settles it); the slot is freed
+                // so that the queue and a stop go on.
                 tracing::error!(error = %e, "recording the end of an attempt failed");
+                if let Some(attempt) = self.recording_of.remove(&e.id())
+                    && let Some(slot) = self.running.remove(&attempt)
+                {
+                    if let Some(n) = self.per_queue.get_mut(&slot.queue) {
+                        *n = n.saturating_sub(1);
+                    }
+                    self.ctx.running.fetch_sub(1, Ordering::Relaxed);
+                    self.mark([slot.queue]);
+                }
                 return;
             }
         };

@@ -94,8 +94,10 @@ pub(crate) struct Scheduler {
     /// The attempts' tasks, each returning how its attempt ended, and which attempt each is.
     attempts: JoinSet<Outcome>,
     attempt_of: HashMap<tokio::task::Id, i64>,
-    /// Ends being recorded (each may wait for a full disk; other work goes on meanwhile).
+    /// Ends being recorded (each may wait for a full disk; other work goes on meanwhile), and
+    /// which attempt each is.
     recording: JoinSet<Recorded>,
+    recording_of: HashMap<tokio::task::Id, i64>,
     /// Queues that may have queued jobs. A queue leaves this set when a claim comes back short.
     dirty: BTreeSet<String>,
     /// Counts each time a queue is marked as having work, so a claim that comes back short
@@ -129,6 +131,7 @@ impl Scheduler {
             attempts: JoinSet::new(),
             attempt_of: HashMap::new(),
             recording: JoinSet::new(),
+            recording_of: HashMap::new(),
             dirty: BTreeSet::new(),
             marks: HashMap::new(),
             paused,
@@ -175,7 +178,7 @@ impl Scheduler {
                 Some(ended) = self.attempts.join_next_with_id(), if !self.attempts.is_empty() => {
                     self.attempt_ended(ended);
                 }
-                Some(recorded) = self.recording.join_next(), if !self.recording.is_empty() => {
+                Some(recorded) = self.recording.join_next_with_id(), if !self.recording.is_empty() => {
                     self.recorded(recorded).await;
                 }
                 () = timer => {
