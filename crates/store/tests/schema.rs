@@ -184,3 +184,78 @@ fn claim_and_listing_use_indexes() {
     let open = plan("SELECT id FROM attempts WHERE outcome IN ('starting', 'running')");
     assert!(open.contains("attempts_open"), "recovery plan: {open}");
 }
+
+/// Migration 0015: the CHECK constraints are written so that SQLite checks them in place. An
+/// `x IN (...)` of more than two values made it build a temporary table on every insert of a
+/// job and every change of a state or an outcome. The rules themselves must still hold.
+#[test]
+fn checks_run_in_place_and_still_refuse_a_bad_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let conn = Connection::open(&db).unwrap();
+    migrate_to(&conn, 14).unwrap();
+    conn.execute(
+        "INSERT INTO jobs (state, queue, program, created_at, updated_at, on_power_loss)
+         VALUES ('queued', 'q', 'true', 1, 1, 'pause')",
+        [],
+    )
+    .unwrap();
+    migrate_to(&conn, latest_version()).unwrap();
+
+    let tables: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%CHECK%'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(tables.len(), 3, "{tables:?}");
+    for (name, sql) in &tables {
+        assert!(!sql.contains(" IN ("), "{name} still checks with IN: {sql}");
+    }
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    // Checked in place, on this connection (the migration read the schema again) and a new one.
+    for conn in [&conn, &Connection::open(&db).unwrap()] {
+        for write in [
+            "INSERT INTO jobs (state, queue, program, created_at, updated_at, on_power_loss)
+             VALUES ('queued', 'q', 'true', 1, 1, 'finish')",
+            "UPDATE attempts SET outcome = 'running' WHERE id = 1",
+            "UPDATE queues SET on_power_loss = 'pause' WHERE name = 'q'",
+        ] {
+            let ops: Vec<String> = conn
+                .prepare(&format!("EXPLAIN {write}"))
+                .unwrap()
+                .query_map([], |r| r.get(1))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(
+                !ops.iter().any(|op| op == "OpenEphemeral"),
+                "a temporary table for: {write}"
+            );
+        }
+    }
+    // The rules are the same.
+    for bad in [
+        "INSERT INTO jobs (state, queue, program, created_at, updated_at)
+         VALUES ('lost', 'q', 'true', 1, 1)",
+        "UPDATE jobs SET on_power_loss = 'explode'",
+        "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (1, 1, 1, 'odd')",
+        "INSERT INTO queues (name, created_at, updated_at, on_power_loss) VALUES ('x', 1, 1, 'no')",
+    ] {
+        let refused = conn.execute(bad, []);
+        assert!(
+            matches!(&refused, Err(e) if e.to_string().contains("CHECK")),
+            "{bad}: {refused:?}"
+        );
+    }
+    let kept: String = conn
+        .query_row("SELECT on_power_loss FROM jobs WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(kept, "pause", "rows are untouched");
+}
