@@ -1,9 +1,10 @@
 //! Figure 3, batched enqueue: many jobs stored in one call, into a held queue (concurrency 0)
 //! so nothing runs; in-process through `EngineHandle::enqueue`, and over HTTP as one JSON Lines
 //! body to `POST /api/jobs/batch`. Baseline: the same number of rows inserted with raw rusqlite
-//! into a fresh WAL database with the same table, in one transaction with one prepared
-//! statement. Each of the three is taken a few times, interleaved, and the median reported,
-//! as these runs are short and the machine may be busy with something else.
+//! into a fresh WAL database with the jobs table of migration 0001 (its CHECK as migration 0015
+//! writes it), in one transaction with one prepared statement. Each of the three is taken a
+//! few times, interleaved, and the median reported, as these runs are short and the machine
+//! may be busy with something else.
 
 use crate::harness::{BenchEngine, Client, HttpServer, on_thread, true_jobs};
 use crate::report::{Figure, Target};
@@ -99,7 +100,18 @@ fn raw_insert(rows: usize) -> anyhow::Result<f64> {
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     ensure!(mode.eq_ignore_ascii_case("wal"), "SQLite refused WAL mode");
     conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
-    conn.execute_batch(JOBS_TABLE)
+    // With its CHECK as migration 0015 leaves it (checked in place, not through a temporary
+    // table), so the baseline is not slowed by what Nightshift no longer pays.
+    let table = JOBS_TABLE.replace(
+        "CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled'))",
+        "CHECK (state = 'queued' OR state = 'running' OR state = 'succeeded' \
+         OR state = 'failed' OR state = 'cancelled')",
+    );
+    ensure!(
+        table != JOBS_TABLE,
+        "the jobs table's CHECK is not where the bench expects it"
+    );
+    conn.execute_batch(&table)
         .context("cannot create the jobs table")?;
     let now = nightshift_core::clock::system().now_ms();
     let t = Instant::now();

@@ -14,7 +14,7 @@
 //! landed is refused by the store (the attempt is closed) and skipped.
 
 use nightshift_core::{AttemptOutcome, JobId};
-use nightshift_store::{ClaimAsk, Claimed, Ended, Finish, StoreError};
+use nightshift_store::{Ended, Finish, StoreError};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -193,36 +193,20 @@ fn parse(bytes: &[u8]) -> Vec<Record> {
         .collect()
 }
 
-/// An end as recorded, with the jobs claimed in the same transaction (and how many it set
-/// aside for their power needs) when a claim went with it.
-pub(crate) type Landed = (Ended, Option<(Vec<Claimed>, usize)>);
-
 /// Records `finish`, retrying while the storage fails, until it lands, or until the engine has
-/// been `stopping` for a few tries. The first try also runs `claim` in the same transaction
-/// (its jobs come back with the end); a retry records the end alone, and the caller claims
-/// afresh. An error when it did not land: a request the store refuses (the attempt was already
-/// closed), or a stop while the disk stayed full (the journal keeps the outcome then).
+/// been `stopping` for a few tries. An error when it did not land: a request the store refuses
+/// (the attempt was already closed), or a stop while the disk stayed full (the journal keeps
+/// the outcome then).
 pub(crate) async fn record(
     ctx: &crate::context::Context,
     finish: Finish,
-    mut claim: Option<ClaimAsk>,
-) -> Result<Landed, StoreError> {
+) -> Result<Ended, StoreError> {
     let (store, pending, health, stopping) = (&ctx.store, &ctx.pending, &ctx.health, &ctx.stopping);
     let mut wait = FIRST_RETRY;
     let mut tries_while_stopping = 0;
     let mut held = false;
     loop {
-        let tried = match claim.take() {
-            Some(claim) => store
-                .finish_then_claim(finish.clone(), claim)
-                .await
-                .map(|(ended, claimed)| (ended, Some(claimed))),
-            None => store
-                .finish(finish.clone())
-                .await
-                .map(|ended| (ended, None)),
-        };
-        match tried {
+        match store.finish(finish.clone()).await {
             Ok(ended) => {
                 if held {
                     pending.landed(finish.attempt);

@@ -1,16 +1,19 @@
 //! An attempt's end, recorded by the owner of its slot (as pueue's task handler finishes a
 //! task): the attempt's task only says how it ended; the scheduler works out what that means
 //! for the job (the retry time), records it, and only once it is recorded frees the slot and
-//! tells listeners. An end that cannot be written (a full disk) is retried off the scheduler's
-//! task, so other work goes on, and the slot stays taken until it lands.
+//! tells listeners.
 //!
 //! The slot an ended attempt leaves is filled in the same transaction as its end is recorded,
 //! when the queue may start a job then: one commit per job instead of two for a busy queue.
+//! That first write is awaited on the scheduler's task, as dispatch awaits its claims, so no
+//! command (a pause, a cancel, a stop, a new limit) and no power change comes between the
+//! decision to claim, the claim and the start of what it claimed. An end that cannot be written
+//! then (a full disk) is retried off the scheduler's task, alone, so other work goes on; the
+//! slot stays taken until it lands.
 
 use super::Scheduler;
 use super::power::claim_power;
 use crate::Event;
-use crate::outcomes::Landed;
 use crate::runner::Outcome;
 use nightshift_core::{AttemptOutcome, JobState};
 use nightshift_store::{ClaimAsk, Finish, StoreError};
@@ -18,20 +21,27 @@ use nightshift_supervisor::Exit;
 use std::sync::atomic::Ordering;
 use tokio::task::JoinError;
 
+/// An end as recorded, with the jobs claimed in the same transaction (and how many it set
+/// aside for their power needs) when a claim went with it.
+type Landed = (
+    nightshift_store::Ended,
+    Option<(Vec<nightshift_store::Claimed>, usize)>,
+);
+
 /// An attempt's end, as recorded (or not).
 pub(super) struct Recorded {
     attempt: i64,
     outcome: Outcome,
     retry_at: i64,
-    /// The claim that went with the end: the queue's mark count when it was asked (see
-    /// `Scheduler::mark`), and how many jobs it asked for.
-    asked: Option<(u64, u32)>,
     result: Result<Landed, StoreError>,
 }
 
 impl Scheduler {
     /// An attempt's task returned (or failed): records how the attempt ended.
-    pub(super) fn attempt_ended(&mut self, ended: Result<(tokio::task::Id, Outcome), JoinError>) {
+    pub(super) async fn attempt_ended(
+        &mut self,
+        ended: Result<(tokio::task::Id, Outcome), JoinError>,
+    ) {
         let (attempt, outcome) = match ended {
             Ok((task, outcome)) => (self.attempt_of.remove(&task), outcome),
             // A panic outside the attempt's own guard (a bug): the attempt fails rather than
@@ -85,21 +95,47 @@ impl Scheduler {
             crash_limit: None,
         };
         let claim = self.claim_with_end(&queue, now);
-        let asked = claim
-            .as_ref()
-            .map(|c| (self.marks.get(&queue).copied().unwrap_or(0), c.limit));
-        let ctx = self.ctx.clone();
-        let task = self.recording.spawn(async move {
-            let result = crate::outcomes::record(&ctx, finish, claim).await;
-            Recorded {
-                attempt,
-                outcome,
-                retry_at,
-                asked,
-                result,
+        let store = &self.ctx.store;
+        let first = match claim {
+            Some(claim) => store
+                .finish_then_claim(finish.clone(), claim)
+                .await
+                .map(|(ended, claimed)| (ended, Some(claimed))),
+            None => store
+                .finish(finish.clone())
+                .await
+                .map(|ended| (ended, None)),
+        };
+        match first {
+            Ok(landed) => {
+                self.recorded(Recorded {
+                    attempt,
+                    outcome,
+                    retry_at,
+                    result: Ok(landed),
+                })
+                .await;
             }
-        });
-        self.recording_of.insert(task.id(), attempt);
+            // Retried alone, whatever the failure: a claim that failed must not hold back the
+            // end it went with. `outcomes::record` keeps retrying a storage failure (and keeps
+            // the end in the journal meanwhile) and gives up on anything else.
+            Err(e) => {
+                tracing::debug!(job = %job, error = %e, "the end of an attempt is retried alone");
+                let ctx = self.ctx.clone();
+                let task = self.recording.spawn(async move {
+                    let result = crate::outcomes::record(&ctx, finish)
+                        .await
+                        .map(|ended| (ended, None));
+                    Recorded {
+                        attempt,
+                        outcome,
+                        retry_at,
+                        result,
+                    }
+                });
+                self.recording_of.insert(task.id(), attempt);
+            }
+        }
     }
 
     /// The claim to run with an attempt's end in `queue`: one job to take the slot, when
@@ -117,16 +153,15 @@ impl Scheduler {
         })
     }
 
-    /// An end was recorded (or could not be): frees the slot, tells listeners, and starts what
-    /// was claimed with it.
-    pub(super) async fn recorded(
+    /// An end retried off the scheduler's task landed (or could not).
+    pub(super) async fn retried(
         &mut self,
         recorded: Result<(tokio::task::Id, Recorded), JoinError>,
     ) {
-        let recorded = match recorded {
+        match recorded {
             Ok((task, recorded)) => {
                 self.recording_of.remove(&task);
-                recorded
+                self.recorded(recorded).await;
             }
             Err(e) => {
                 // Cannot happen short of a bug in recording. The end is unknown to the store
@@ -142,14 +177,17 @@ impl Scheduler {
                     self.ctx.running.fetch_sub(1, Ordering::Relaxed);
                     self.mark([slot.queue]);
                 }
-                return;
             }
-        };
+        }
+    }
+
+    /// An end was recorded (or could not be): frees the slot, tells listeners, and starts what
+    /// was claimed with it.
+    async fn recorded(&mut self, recorded: Recorded) {
         let Recorded {
             attempt,
             outcome,
             retry_at,
-            asked,
             result,
         } = recorded;
         let Some(slot) = self.running.remove(&attempt) else {
@@ -178,19 +216,18 @@ impl Scheduler {
                     reason: outcome.reason,
                     notify: slot.notify && state.is_final(),
                 });
-                match (asked, claimed) {
-                    (Some((mark, asked)), Some((claimed, set_aside))) => {
-                        // A short claim means the queue has nothing more to start, unless it
-                        // was marked again since the claim was asked.
-                        let short = (claimed.len() as u32) < asked;
-                        if short && self.marks.get(&slot.queue) == Some(&mark) {
+                match claimed {
+                    // As in dispatch: a short claim means the queue has nothing more to start
+                    // (a job added since wakes it again through its own `Work`).
+                    Some((claimed, set_aside)) => {
+                        if claimed.is_empty() {
                             self.dirty.remove(&slot.queue);
                         }
                         self.start_claimed(&slot.queue, claimed, set_aside);
                     }
                     // The freed slot may let the next job of this queue start (or the job
                     // itself, if it went back to its queue).
-                    _ => self.mark([slot.queue.clone()]),
+                    None => self.mark([slot.queue.clone()]),
                 }
             }
             // The store refused it (the attempt was closed meanwhile), or the engine stopped

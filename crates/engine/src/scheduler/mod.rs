@@ -94,15 +94,12 @@ pub(crate) struct Scheduler {
     /// The attempts' tasks, each returning how its attempt ended, and which attempt each is.
     attempts: JoinSet<Outcome>,
     attempt_of: HashMap<tokio::task::Id, i64>,
-    /// Ends being recorded (each may wait for a full disk; other work goes on meanwhile), and
-    /// which attempt each is.
+    /// Ends retried off the scheduler's task (each may wait for a full disk; other work goes on
+    /// meanwhile), and which attempt each is.
     recording: JoinSet<Recorded>,
     recording_of: HashMap<tokio::task::Id, i64>,
     /// Queues that may have queued jobs. A queue leaves this set when a claim comes back short.
     dirty: BTreeSet<String>,
-    /// Counts each time a queue is marked as having work, so a claim that comes back short
-    /// while a newer mark arrived does not unmark it (see `finish`).
-    marks: HashMap<String, u64>,
     paused: Arc<AtomicBool>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Cancels asked of running jobs, until the job is known to be over: an attempt may end
@@ -133,7 +130,6 @@ impl Scheduler {
             recording: JoinSet::new(),
             recording_of: HashMap::new(),
             dirty: BTreeSet::new(),
-            marks: HashMap::new(),
             paused,
             shutdown: None,
             cancel_pending: HashMap::new(),
@@ -176,10 +172,10 @@ impl Scheduler {
                     self.handle(command).await;
                 }
                 Some(ended) = self.attempts.join_next_with_id(), if !self.attempts.is_empty() => {
-                    self.attempt_ended(ended);
+                    self.attempt_ended(ended).await;
                 }
                 Some(recorded) = self.recording.join_next_with_id(), if !self.recording.is_empty() => {
-                    self.recorded(recorded).await;
+                    self.retried(recorded).await;
                 }
                 () = timer => {
                     let now = self.ctx.clock.now_ms();
@@ -220,10 +216,7 @@ impl Scheduler {
 
     /// Marks `queues` as possibly having queued jobs.
     fn mark(&mut self, queues: impl IntoIterator<Item = String>) {
-        for queue in queues {
-            *self.marks.entry(queue.clone()).or_default() += 1;
-            self.dirty.insert(queue);
-        }
+        self.dirty.extend(queues);
     }
 
     async fn handle(&mut self, command: Command) {
