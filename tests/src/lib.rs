@@ -27,7 +27,7 @@ pub use process::{
     member_states, proc_ids, proc_stat, state_of, stopped,
 };
 pub use small_fs::{ReadOnlyBind, SmallFs};
-pub use sqlite::{integrity_check, sqlite};
+pub use sqlite::{integrity_check, sqlite, sqlite_write};
 
 use std::fs;
 use std::io::Read;

@@ -21,3 +21,14 @@ pub fn sqlite(db: &Path, sql: &str) -> String {
 pub fn integrity_check(db: &Path) -> String {
     sqlite(db, "PRAGMA integrity_check;")
 }
+
+/// Runs `sql` on `db` as another program would (a person's own `sqlite3` session), to make
+/// what Nightshift must cope with: a row it cannot read, say.
+pub fn sqlite_write(db: &Path, sql: &str) {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("cannot run sqlite3 (the test command installs it)");
+    assert!(out.status.success(), "sqlite3 {sql}: {}", describe(&out));
+}

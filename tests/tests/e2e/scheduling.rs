@@ -148,3 +148,26 @@ fn a_job_after_another_waits_says_for_which_and_is_cancelled_when_it_fails() {
         d.state(next) == "succeeded"
     });
 }
+
+/// The end of an attempt is recorded with the claim of the job that takes its slot, in one
+/// transaction. A claim that fails (here a queued row that cannot be read, written by another
+/// program) must not hold back the end: the attempt's outcome is recorded alone, at once.
+#[test]
+fn an_end_is_recorded_even_when_the_claim_that_goes_with_it_fails() {
+    let d = Daemon::with_config("[queues.one]\nconcurrency = 1\n");
+    let gate = Gate::new(d.scratch(), "gate");
+    let mut args = vec!["--queue", "one"];
+    args.extend(sh("read x < \"$1\"", &[gate.path()]));
+    let first = d.add(&args);
+    d.wait_running(first);
+    let second = d.add(&["--queue", "one", "--", "true"]);
+    // The next in line becomes a row the claim cannot read.
+    nightshift_e2e::sqlite_write(
+        &d.home().join("nightshift.db"),
+        &format!("UPDATE jobs SET args = 'not a list' WHERE id = {second};"),
+    );
+    gate.open();
+    let ended = d.wait_jobs(&[first], JOB_TIMEOUT);
+    assert_eq!(ended[0]["job"]["state"], "succeeded", "{}", ended[0]);
+    assert_eq!(outcomes(&ended[0]), ["succeeded"]);
+}
