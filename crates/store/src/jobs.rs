@@ -111,6 +111,7 @@ pub(crate) fn insert(
     )?;
     let mut ids = Vec::with_capacity(jobs.len());
     let mut unused = Vec::new();
+    let mut added: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
     for p in jobs {
         let s = &p.spec;
         // Same transaction as the insert, so two adds of one key cannot both get through.
@@ -163,6 +164,15 @@ pub(crate) fn insert(
             id,
             existing: false,
         });
+        *added.entry(s.queue.as_str()).or_default() += 1;
+    }
+    // The counts of new jobs, once per queue (migration 0016: no trigger counts inserts).
+    let mut count = c.prepare_cached(
+        "INSERT INTO queue_counts (queue, state, n) VALUES (?1, 'queued', ?2)
+         ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for (queue, n) in added {
+        count.execute(params![queue, n])?;
     }
     Ok((ids, unused))
 }

@@ -567,3 +567,40 @@ async fn an_end_and_the_claim_that_fills_its_slot_commit_together_or_not_at_all(
         "the claim that went with a refused end is not kept"
     );
 }
+
+#[tokio::test]
+async fn a_batch_counts_each_new_job_in_its_queue_and_a_matched_key_not_at_all() {
+    let (_dir, store) = open();
+    let keyed = |queue: &str| {
+        let mut j = job(queue, 1);
+        j.spec.unique_key = Some("same".into());
+        j
+    };
+    // Two queues in one batch; the second job with the key matches the first.
+    let batch = vec![
+        job("a", 1),
+        job("b", 1),
+        keyed("a"),
+        job("a", 1),
+        keyed("b"),
+    ];
+    let inserted = store.insert_jobs_keyed(batch, 1).await.unwrap();
+    assert_eq!(
+        inserted.iter().map(|i| i.existing).collect::<Vec<_>>(),
+        [false, false, false, false, true]
+    );
+    let counts: Vec<(String, JobState, u64)> = store
+        .queue_counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.queue, c.state, c.count))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("a".to_string(), JobState::Queued, 3),
+            ("b".to_string(), JobState::Queued, 1)
+        ]
+    );
+}
