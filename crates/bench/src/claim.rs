@@ -196,6 +196,13 @@ fn prefill(db: &Path, finished: usize, queued: usize) -> anyhow::Result<()> {
          SELECT 'queued', ?2, '/bin/true', ?3, ?3 FROM n",
         params![queued as i64, QUEUE, now],
     )?;
+    // Counted as the store counts what it inserts (migration 0016: no trigger counts inserts).
+    conn.execute(
+        "INSERT INTO queue_counts (queue, state, n)
+         SELECT queue, state, count(*) FROM jobs GROUP BY queue, state
+         ON CONFLICT (queue, state) DO UPDATE SET n = excluded.n",
+        [],
+    )?;
     conn.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);")?;
     Ok(())
 }
