@@ -1,28 +1,13 @@
 //! Change ticks coalesce bursts: a view that refetches on each tick is never flooded.
 
-use nightshift_api::{Api, EnqueueRequest, TICK_EVERY};
-use nightshift_core::{Config, Paths, QueueConfig};
-use nightshift_engine::{Engine, EngineOptions};
+mod common;
+
+use nightshift_api::{EnqueueRequest, TICK_EVERY};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_events_is_a_few_ticks() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.queues.insert(
-        "held".into(),
-        QueueConfig {
-            concurrency: Some(0),
-            ..Default::default()
-        },
-    );
-    let engine = Engine::start(EngineOptions {
-        paths: Paths::under(dir.path()),
-        config,
-        clock: nightshift_core::clock::system(),
-    })
-    .await
-    .unwrap();
-    let api = Api::new(engine);
+    let api = common::held_api(dir.path(), nightshift_core::clock::system()).await;
     let mut changes = api.changes();
     for _ in 0..300 {
         let request = EnqueueRequest {

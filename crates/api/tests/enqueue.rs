@@ -1,30 +1,19 @@
 //! An enqueue says whether its unique key matched a job already there, on a clock that stands
 //! still: the answer comes from the insert, not from comparing creation times.
 
+mod common;
+
 use nightshift_api::{Api, DurationValue, EnqueueRequest, ScheduleRequest};
-use nightshift_core::{Config, Paths, QueueConfig};
-use nightshift_engine::{Engine, EngineOptions};
 use std::sync::Arc;
 
-/// An engine whose queue "held" never starts a job (so a keyed job stays queued) and whose
-/// clock never moves (so every job is created in the same millisecond).
+/// The api over a queue that never starts a job (so a keyed job stays queued), on a clock that
+/// never moves (so every job is created in the same millisecond).
 async fn api(dir: &std::path::Path) -> Api {
-    let mut config = Config::default();
-    config.queues.insert(
-        "held".into(),
-        QueueConfig {
-            concurrency: Some(0),
-            ..Default::default()
-        },
-    );
-    let engine = Engine::start(EngineOptions {
-        paths: Paths::under(dir),
-        config,
-        clock: Arc::new(nightshift_core::clock::ManualClock::new(1_700_000_000_000)),
-    })
+    common::held_api(
+        dir,
+        Arc::new(nightshift_core::clock::ManualClock::new(1_700_000_000_000)),
+    )
     .await
-    .unwrap();
-    Api::new(engine)
 }
 
 fn request(unique: Option<&str>) -> EnqueueRequest {

@@ -5,7 +5,7 @@ use nightshift_store::{CancelResult, Finish, INLINE_LIMIT, ListFilter, NewJob, S
 
 mod common;
 
-use common::{finish, job, open};
+use common::{counts, finish, job, open};
 
 #[tokio::test]
 async fn claim_takes_priority_then_age_and_only_its_queue() {
@@ -318,7 +318,7 @@ async fn state_and_queue_counts_follow_every_change() {
     store.cancel_queued(ids[5], "x".into(), 3).await.unwrap();
     store.remove(ids[5]).await.unwrap();
     store.retry(claimed[0].job.id, 4).await.unwrap();
-    let counts = store.state_counts().await.unwrap();
+    let by_state = store.state_counts().await.unwrap();
     let all = store
         .list(ListFilter {
             limit: 100,
@@ -328,10 +328,10 @@ async fn state_and_queue_counts_follow_every_change() {
         .unwrap();
     for state in JobState::ALL {
         let real = all.iter().filter(|j| j.state == state).count() as u64;
-        assert_eq!(counts[&state], real, "{state}");
+        assert_eq!(by_state[&state], real, "{state}");
     }
-    assert_eq!(counts[&JobState::Running], 1);
-    assert_eq!(counts[&JobState::Queued], 5);
+    assert_eq!(by_state[&JobState::Running], 1);
+    assert_eq!(by_state[&JobState::Queued], 5);
     // Per queue: every (queue, state) with jobs, and only those.
     let mut real: Vec<(String, JobState, u64)> = Vec::new();
     for j in &all {
@@ -344,14 +344,7 @@ async fn state_and_queue_counts_follow_every_change() {
         }
     }
     real.sort();
-    let mut kept: Vec<(String, JobState, u64)> = store
-        .queue_counts()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.queue, c.state, c.count))
-        .collect();
-    kept.sort();
+    let kept = counts(&store).await;
     assert_eq!(kept, real);
     assert!(
         kept.contains(&("r".into(), JobState::Cancelled, 1)),
@@ -589,15 +582,8 @@ async fn a_batch_counts_each_new_job_in_its_queue_and_a_matched_key_not_at_all()
         inserted.iter().map(|i| i.existing).collect::<Vec<_>>(),
         [false, false, false, false, true]
     );
-    let counts: Vec<(String, JobState, u64)> = store
-        .queue_counts()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.queue, c.state, c.count))
-        .collect();
     assert_eq!(
-        counts,
+        counts(&store).await,
         [
             ("a".to_string(), JobState::Queued, 3),
             ("b".to_string(), JobState::Queued, 1)

@@ -3,7 +3,7 @@
 
 #![allow(dead_code, reason = "each test file uses its own part of this")]
 
-use nightshift_core::{AttemptOutcome, JobId, JobSpec, Synchronous};
+use nightshift_core::{AttemptOutcome, JobId, JobSpec, JobState, Synchronous};
 use nightshift_store::{Finish, NewJob, Store};
 
 pub fn open() -> (tempfile::TempDir, Store) {
@@ -42,4 +42,17 @@ pub fn finish(job: JobId, attempt: i64, outcome: AttemptOutcome) -> Finish {
         retry_at: None,
         crash_limit: None,
     }
+}
+
+/// The kept counts, as (queue, state, count), sorted.
+pub async fn counts(store: &Store) -> Vec<(String, JobState, u64)> {
+    let mut counts: Vec<(String, JobState, u64)> = store
+        .queue_counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.queue, c.state, c.count))
+        .collect();
+    counts.sort();
+    counts
 }
