@@ -23,7 +23,7 @@ pub(crate) async fn explain(
             ));
         }
     }
-    let jobs: Vec<_> = views.iter().map(|v| v.job.clone()).collect();
+    let jobs: Vec<&Job> = views.iter().map(|v| &v.job).collect();
     let holds = engine.holds(&jobs).await?;
     for (view, hold) in views.iter_mut().zip(holds) {
         if let Some(hold) = hold {

@@ -16,9 +16,6 @@ use tempfile::TempDir;
 const START_LIMIT: Duration = Duration::from_secs(30);
 /// How long it may take to stop after SIGTERM.
 const STOP_LIMIT: Duration = Duration::from_secs(30);
-/// Linux reports CPU times in `/proc/PID/stat` in USER_HZ, which is 100 on every platform
-/// (it is part of the kernel's ABI, whatever the kernel's own tick rate).
-const USER_HZ: f64 = 100.0;
 
 /// A daemon on its own temporary home (removed when this drops, after the daemon stops).
 pub struct Daemon {
@@ -118,7 +115,7 @@ impl Daemon {
     /// CPU time the daemon has used so far (user and system, all its threads, not its
     /// children's), in milliseconds.
     pub fn cpu_ms(&self) -> anyhow::Result<f64> {
-        cpu_ms(self.pid())
+        crate::procfs::cpu_ms(self.pid())
     }
 
     /// SIGTERM, and a warning with its log if it did not stop cleanly.
@@ -135,24 +132,4 @@ impl Daemon {
         }
         Ok(())
     }
-}
-
-/// CPU time `pid` has used (user and system, all threads, not its children's), in ms.
-pub fn cpu_ms(pid: u32) -> anyhow::Result<f64> {
-    let path = format!("/proc/{pid}/stat");
-    let stat = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    // The name (field 2) may hold spaces and parentheses: the fields after it start after its
-    // last ')'. utime and stime are fields 14 and 15, so the 12th and 13th after the name.
-    let after = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .with_context(|| format!("{path} has no name field"))?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| -> anyhow::Result<u64> {
-        fields
-            .get(i)
-            .and_then(|f| f.parse().ok())
-            .with_context(|| format!("{path} has no CPU time field"))
-    };
-    Ok((ticks(11)? + ticks(12)?) as f64 * 1000.0 / USER_HZ)
 }

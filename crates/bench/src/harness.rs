@@ -185,6 +185,31 @@ impl HttpServer {
     }
 }
 
+/// Runs `work` `n` times in all, shared evenly over `threads` OS threads (the first
+/// `n % threads` take one more); the first error, if any. `what` names the threads in a panic.
+pub fn shared_out(
+    n: usize,
+    threads: usize,
+    what: &str,
+    work: impl Fn() -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<()> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let share = n / threads + usize::from(i < n % threads);
+                let work = &work;
+                scope.spawn(move || (0..share).try_for_each(|_| work()))
+            })
+            .collect();
+        for handle in handles {
+            handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a {what} thread panicked"))??;
+        }
+        Ok(())
+    })
+}
+
 /// Runs blocking work (an HTTP client) on its own OS thread, so the runtime's workers stay free
 /// to serve it.
 pub async fn on_thread<T: Send + 'static>(

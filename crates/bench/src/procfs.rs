@@ -40,12 +40,35 @@ pub fn program(pid: u32) -> Option<String> {
     }
 }
 
-/// The parent pid, from `/proc/<pid>/stat`: "pid (comm) state ppid ...", where comm may hold
-/// spaces and parentheses, so the fields are counted from the last ')'.
-fn parent(pid: u32) -> Option<u32> {
+/// The fields of `/proc/<pid>/stat` after the name: "pid (comm) state ppid ...", where comm
+/// may hold spaces and parentheses, so they are counted from the last ')'. The first is the
+/// state (field 3).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_comm = &stat[stat.rfind(')')? + 1..];
-    after_comm.split_whitespace().nth(1)?.parse().ok()
+    Some(after_comm.split_whitespace().map(str::to_string).collect())
+}
+
+/// The parent pid (field 4).
+fn parent(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+/// Linux reports CPU times in `/proc/<pid>/stat` in USER_HZ, which is 100 on every platform
+/// (it is part of the kernel's ABI, whatever the kernel's own tick rate).
+const USER_HZ: f64 = 100.0;
+
+/// CPU time `pid` has used (user and system, all threads, not its children's), in ms: fields
+/// 14 and 15.
+pub fn cpu_ms(pid: u32) -> anyhow::Result<f64> {
+    let fields = stat_fields(pid).with_context(|| format!("cannot read /proc/{pid}/stat"))?;
+    let ticks = |i: usize| -> anyhow::Result<u64> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse().ok())
+            .with_context(|| format!("/proc/{pid}/stat has no CPU time field"))
+    };
+    Ok((ticks(11)? + ticks(12)?) as f64 * 1000.0 / USER_HZ)
 }
 
 /// `root` and every process descended from it (through any depth of parents), root first.

@@ -63,25 +63,8 @@ pub fn run(jobs: usize) -> anyhow::Result<Option<Duration>> {
     }
     pueue.call(&["parallel", &CONCURRENCY.to_string()])?;
     pueue.call(&["pause"])?;
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        let adders: Vec<_> = (0..ADDERS)
-            .map(|i| {
-                let share = jobs / ADDERS + usize::from(i < jobs % ADDERS);
-                let pueue = &pueue;
-                scope.spawn(move || -> anyhow::Result<()> {
-                    for _ in 0..share {
-                        pueue.call(&["add", "--", "/bin/true"])?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for adder in adders {
-            adder
-                .join()
-                .map_err(|_| anyhow::anyhow!("a pueue add thread panicked"))??;
-        }
-        Ok(())
+    crate::harness::shared_out(jobs, ADDERS, "pueue add", || {
+        pueue.call(&["add", "--", "/bin/true"]).map(drop)
     })?;
     let t0 = Instant::now();
     pueue.call(&["start"])?;

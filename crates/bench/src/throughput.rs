@@ -17,7 +17,7 @@
 //! When pueue is installed (`pueued` and `pueue` on the PATH or in cargo's bin folder), the same
 //! jobs through pueue are timed too and printed for scale (see `pueue`).
 
-use crate::daemon::{self, Daemon};
+use crate::daemon::Daemon;
 use crate::harness::{BenchEngine, on_thread, true_jobs, wait_all_succeeded};
 use crate::report::{Figure, Target};
 use crate::stats::per_second;
@@ -41,7 +41,7 @@ pub async fn run(bin: &Path, jobs: usize) -> anyhow::Result<Vec<Figure>> {
     };
     let pueue = on_thread("pueue-throughput", move || crate::pueue::run(jobs)).await?;
     let second = raw_loop(jobs - jobs / 2)?;
-    let raw = Raw {
+    let raw = Run {
         elapsed: first.elapsed + second.elapsed,
         cpu_ms: first.cpu_ms + second.cpu_ms,
     };
@@ -110,7 +110,8 @@ async fn in_process(jobs: usize) -> anyhow::Result<Duration> {
     Ok(end - t0)
 }
 
-/// What the daemon took for the batch: wall time, and its own CPU time.
+/// What a run took: wall time, and the CPU time of the process that ran it (the daemon's for
+/// the batch, this process's for the raw loop).
 struct Run {
     elapsed: Duration,
     cpu_ms: f64,
@@ -155,41 +156,22 @@ fn through_daemon(bin: &Path, jobs: usize) -> anyhow::Result<Run> {
     Ok(run)
 }
 
-/// What the raw loop took: wall time, and this process's CPU time meanwhile.
-struct Raw {
-    elapsed: Duration,
-    cpu_ms: f64,
-}
-
 /// Runs `/bin/true` `n` times on [`CONCURRENCY`] threads, each spawning a process-group leader
 /// (as the engine does) and waiting for it before the next.
-fn raw_loop(n: usize) -> anyhow::Result<Raw> {
-    let cpu_before = daemon::cpu_ms(std::process::id())?;
+fn raw_loop(n: usize) -> anyhow::Result<Run> {
+    let cpu_before = crate::procfs::cpu_ms(std::process::id())?;
     let t = Instant::now();
-    let threads: Vec<_> = (0..CONCURRENCY)
-        .map(|i| {
-            // Shared out evenly: the first `n % CONCURRENCY` threads take one more.
-            let share = n / CONCURRENCY + usize::from(i < n % CONCURRENCY);
-            std::thread::spawn(move || -> anyhow::Result<()> {
-                for _ in 0..share {
-                    let status = Command::new("/bin/true")
-                        .process_group(0)
-                        .status()
-                        .context("cannot run /bin/true")?;
-                    ensure!(status.success(), "/bin/true failed: {status}");
-                }
-                Ok(())
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread
-            .join()
-            .map_err(|_| anyhow::anyhow!("a raw loop thread panicked"))??;
-    }
-    Ok(Raw {
+    crate::harness::shared_out(n, CONCURRENCY, "raw loop", || {
+        let status = Command::new("/bin/true")
+            .process_group(0)
+            .status()
+            .context("cannot run /bin/true")?;
+        ensure!(status.success(), "/bin/true failed: {status}");
+        Ok(())
+    })?;
+    Ok(Run {
         elapsed: t.elapsed(),
-        cpu_ms: daemon::cpu_ms(std::process::id())? - cpu_before,
+        cpu_ms: crate::procfs::cpu_ms(std::process::id())? - cpu_before,
     })
 }
 

@@ -593,13 +593,7 @@ impl EngineHandle {
 
     /// A job's current state, if it exists.
     pub async fn state(&self, id: JobId) -> Result<Option<JobState>, EngineError> {
-        Ok(self
-            .inner
-            .store
-            .states(vec![id])
-            .await?
-            .first()
-            .map(|(_, s)| *s))
+        Ok(self.states(vec![id]).await?.first().map(|(_, s)| *s))
     }
 
     // Reads (and one removal) for the facade, so it needs no handle on the store itself.
@@ -656,7 +650,7 @@ impl EngineHandle {
 
     /// Why each queued job of `jobs` does not start now (`None` for a job in another state),
     /// by the order dispatch follows (see the `gate` module).
-    pub async fn holds(&self, jobs: &[Job]) -> Result<Vec<Option<Hold>>, EngineError> {
+    pub async fn holds(&self, jobs: &[&Job]) -> Result<Vec<Option<Hold>>, EngineError> {
         if !jobs.iter().any(|j| j.state == JobState::Queued) {
             return Ok(vec![None; jobs.len()]);
         }

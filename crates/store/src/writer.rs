@@ -3,8 +3,8 @@
 //! Requests queue on a channel. The thread takes everything waiting (up to `MAX_BATCH`), opens
 //! one `BEGIN IMMEDIATE` transaction, runs each request inside its own savepoint (a failing
 //! request rolls back only itself; a request alone in its batch needs none), commits once, and
-//! only then answers every request. Under
-//! load this turns N fsyncs into one; idle, it blocks on the channel and does nothing.
+//! only then answers every request. Under load this turns N fsyncs into one; idle, it blocks on
+//! the channel and does nothing.
 
 use crate::{Result, StoreError};
 use rusqlite::Connection;
@@ -192,46 +192,7 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) -> Option<Strin
     let alone = batch.len() == 1;
     let mut requests = batch.into_iter();
     while let Some(request) = requests.next() {
-        if alone {
-            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| request.run(conn)));
-            return match ran {
-                Ok((true, met, answer)) if !conn.is_autocommit() => match control(conn, "COMMIT") {
-                    Ok(()) => {
-                        answer(None);
-                        met
-                    }
-                    Err(e) => {
-                        let err = StoreError::from(e);
-                        tracing::error!(error = %err, "commit failed; rolling back");
-                        let _ = control(conn, "ROLLBACK");
-                        answer(Some(&err));
-                        Some(err.to_string())
-                    }
-                },
-                // SQLite rolled the transaction back under a request that says it succeeded
-                // (disk full, I/O error): it is not saved.
-                Ok((true, met, answer)) => {
-                    let err = StoreError::NotSaved {
-                        message: "SQLite rolled the transaction back".into(),
-                        disk_full: false,
-                    };
-                    answer(Some(&err));
-                    met.or_else(|| Some(err.to_string()))
-                }
-                // It failed: nothing of it is kept, and it answers with its own error.
-                Ok((false, met, answer)) => {
-                    let _ = control(conn, "ROLLBACK");
-                    answer(None);
-                    met
-                }
-                Err(_) => {
-                    tracing::error!("a store request panicked; its changes are rolled back");
-                    let _ = control(conn, "ROLLBACK");
-                    None
-                }
-            };
-        }
-        if let Err(e) = control(conn, "SAVEPOINT request") {
+        if !alone && let Err(e) = control(conn, "SAVEPOINT request") {
             let err = StoreError::from(e);
             failure = Some(err.to_string());
             request.refuse(&err);
@@ -250,7 +211,15 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Request>>) -> Option<Strin
                 false
             }
         };
-        let closed = if ok {
+        if alone && !ok {
+            // Nothing of it is kept, and it answers with its own error.
+            let _ = control(conn, "ROLLBACK");
+            answers.into_iter().for_each(|a| a(None));
+            return failure;
+        }
+        let closed = if alone {
+            false
+        } else if ok {
             control(conn, "RELEASE request").is_err()
         } else {
             control(conn, "ROLLBACK TO request")

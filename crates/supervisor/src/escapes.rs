@@ -85,7 +85,8 @@ async fn find(tags: &[Vec<u8>]) -> Option<Vec<ProcInfo>> {
         // No tag would match every process.
         return Some(Vec::new());
     }
-    if !may_have_escaped() {
+    // Usually no child is unclaimed, and then the end of an attempt needs no blocking work.
+    if children::unclaimed().is_empty() {
         return Some(Vec::new());
     }
     let tags = tags.to_vec();
@@ -94,33 +95,11 @@ async fn find(tags: &[Vec<u8>]) -> Option<Vec<ProcInfo>> {
         .ok()
 }
 
-/// Whether we have adopted a child that no one waits for: where an escaped process would be.
-/// Usually not, and then the end of an attempt needs no work on the blocking pool. Read on the
-/// caller's thread: `/proc/self/task/<pid>/children` is made from the kernel's own task list
-/// and never waits for a disk or another process (unlike a process's environment, read on the
-/// blocking pool), so this stays within the spirit of invariant 4 at a tenth of the cost of a
-/// hand-off to the blocking pool, paid at every attempt's end.
-pub(crate) fn may_have_escaped() -> bool {
-    let children = platform::adopted_children();
-    if children.is_empty() {
-        return false;
-    }
-    let own = children::registry();
-    children.iter().any(|&p| !own.contains(p))
-}
-
 /// The blocking part of [`find`]: see the module. Our own process group is never included,
 /// nor a process that another part of this process spawned and waits for (an attempt leader,
 /// whose group is its runner's business).
 pub(crate) fn find_escaped(tags: &[Vec<u8>]) -> Vec<ProcInfo> {
-    let roots: Vec<i32> = {
-        let children = platform::adopted_children();
-        if children.is_empty() {
-            return Vec::new();
-        }
-        let own = children::registry();
-        children.into_iter().filter(|&p| !own.contains(p)).collect()
-    };
+    let roots = children::unclaimed();
     let ours = getpgrp().as_raw();
     let mut found = Vec::new();
     // (pid, whether an ancestor below us carries the tags)
