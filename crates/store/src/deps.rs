@@ -90,7 +90,7 @@ pub(crate) fn settle(c: &Connection, id: JobId, state: JobState, now: i64) -> Re
         }
         JobState::Failed | JobState::Cancelled => {
             let mut dependants = c.prepare_cached(
-                "SELECT j.id FROM job_deps d JOIN jobs j ON j.id = d.job_id
+                "SELECT j.id, j.queue FROM job_deps d JOIN jobs j ON j.id = d.job_id
                  WHERE d.after_id = ?1 AND j.state = 'queued'",
             )?;
             let mut cancel = c.prepare_cached(
@@ -107,12 +107,13 @@ pub(crate) fn settle(c: &Connection, id: JobId, state: JobState, now: i64) -> Re
                 },
             )];
             while let Some((done, how)) = ended.pop() {
-                let ids: Vec<i64> = dependants
-                    .query_map([done.0], |r| r.get(0))?
+                let ids: Vec<(i64, String)> = dependants
+                    .query_map([done.0], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<rusqlite::Result<_>>()?;
-                for dependant in ids {
+                for (dependant, queue) in ids {
                     let reason = format!("job {done}, which it runs after, {how}");
                     if cancel.execute(params![dependant, reason, now])? == 1 {
+                        crate::counts::moved(c, &queue, JobState::Queued, JobState::Cancelled, 1)?;
                         out.cancelled.push((JobId(dependant), reason));
                         ended.push((JobId(dependant), "was cancelled"));
                     }

@@ -111,7 +111,7 @@ pub(crate) fn insert(
     )?;
     let mut ids = Vec::with_capacity(jobs.len());
     let mut unused = Vec::new();
-    let mut added: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    let mut added: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
     for p in jobs {
         let s = &p.spec;
         // Same transaction as the insert, so two adds of one key cannot both get through.
@@ -166,13 +166,9 @@ pub(crate) fn insert(
         });
         *added.entry(s.queue.as_str()).or_default() += 1;
     }
-    // The counts of new jobs, once per queue (migration 0016: no trigger counts inserts).
-    let mut count = c.prepare_cached(
-        "INSERT INTO queue_counts (queue, state, n) VALUES (?1, 'queued', ?2)
-         ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n",
-    )?;
+    // The counts of new jobs, once per queue for the whole batch.
     for (queue, n) in added {
-        count.execute(params![queue, n])?;
+        crate::counts::add(c, queue, JobState::Queued, n)?;
     }
     Ok((ids, unused))
 }
@@ -218,6 +214,13 @@ pub(crate) fn claim(
         job.exit_code = None;
         job.signal = None;
     }
+    crate::counts::moved(
+        c,
+        queue,
+        JobState::Queued,
+        JobState::Running,
+        jobs.len() as u64,
+    )?;
     let mut open = c.prepare_cached(
         "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (?1, ?2, ?3, 'starting')",
     )?;
@@ -264,12 +267,12 @@ pub struct Ended {
 pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
     // Only an open attempt of a running job can end: anything else is a bug or a race, and
     // must not overwrite the job's state.
-    let (used, max, state, interruptions): (u32, u32, String, u32) = c
+    let (used, max, state, interruptions, queue): (u32, u32, String, u32, String) = c
         .prepare_cached(
-            "SELECT attempts_used, max_attempts, state, interruptions FROM jobs WHERE id = ?1",
+            "SELECT attempts_used, max_attempts, state, interruptions, queue FROM jobs WHERE id = ?1",
         )?
         .query_row([f.job.0], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?
         .ok_or(StoreError::NotFound(f.job))?;
@@ -340,6 +343,7 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
         run_at,
         interruptions
     ])?;
+    crate::counts::moved(c, &queue, JobState::Running, next, 1)?;
     let dependants = crate::deps::settle(c, f.job, next, f.now)?;
     Ok(Ended {
         state: next,
@@ -348,12 +352,17 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
 }
 
 pub(crate) fn state_of(c: &Connection, id: JobId) -> Result<JobState> {
-    let state: String = c
-        .prepare_cached("SELECT state FROM jobs WHERE id = ?1")?
-        .query_row([id.0], |r| r.get(0))
+    Ok(state_and_queue(c, id)?.0)
+}
+
+/// A job's state and queue: what the counts need before its state changes.
+fn state_and_queue(c: &Connection, id: JobId) -> Result<(JobState, String)> {
+    let (state, queue): (String, String) = c
+        .prepare_cached("SELECT state, queue FROM jobs WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .ok_or(StoreError::NotFound(id))?;
-    state.parse().map_err(StoreError::Corrupt)
+    Ok((state.parse().map_err(StoreError::Corrupt)?, queue))
 }
 
 pub(crate) fn cancel_queued(
@@ -362,13 +371,14 @@ pub(crate) fn cancel_queued(
     reason: &str,
     now: i64,
 ) -> Result<CancelResult> {
-    let changed = c
-        .prepare_cached(
+    let (state, queue) = state_and_queue(c, id)?;
+    if state == JobState::Queued {
+        c.prepare_cached(
             "UPDATE jobs SET state = 'cancelled', reason = ?2, updated_at = ?3, finished_at = ?3
-             WHERE id = ?1 AND state = 'queued'",
+             WHERE id = ?1",
         )?
         .execute(params![id.0, reason, now])?;
-    if changed == 1 {
+        crate::counts::moved(c, &queue, state, JobState::Cancelled, 1)?;
         Ok(CancelResult::Cancelled(crate::deps::settle(
             c,
             id,
@@ -376,12 +386,12 @@ pub(crate) fn cancel_queued(
             now,
         )?))
     } else {
-        Ok(CancelResult::NotQueued(state_of(c, id)?))
+        Ok(CancelResult::NotQueued(state))
     }
 }
 
 pub(crate) fn retry(c: &Connection, id: JobId, now: i64) -> Result<Job> {
-    let state = state_of(c, id)?;
+    let (state, queue) = state_and_queue(c, id)?;
     if !state.is_final() {
         return Err(StoreError::WrongState {
             id,
@@ -416,11 +426,12 @@ pub(crate) fn retry(c: &Connection, id: JobId, now: i64) -> Result<Job> {
          WHERE id = ?1",
     )?
     .execute(params![id.0, now, waiting_on])?;
+    crate::counts::moved(c, &queue, state, JobState::Queued, 1)?;
     get(c, id)?.ok_or(StoreError::NotFound(id))
 }
 
 pub(crate) fn remove(c: &Connection, id: JobId) -> Result<Option<String>> {
-    let state = state_of(c, id)?;
+    let (state, queue) = state_and_queue(c, id)?;
     if !state.is_final() {
         return Err(StoreError::WrongState {
             id,
@@ -431,6 +442,7 @@ pub(crate) fn remove(c: &Connection, id: JobId) -> Result<Option<String>> {
     let file: Option<String> = c
         .prepare_cached("DELETE FROM jobs WHERE id = ?1 RETURNING payload_file")?
         .query_row([id.0], |r| r.get(0))?;
+    crate::counts::take(c, &queue, state, 1)?;
     Ok(file)
 }
 
@@ -486,7 +498,7 @@ pub(crate) fn states(c: &Connection, ids: &[JobId]) -> Result<Vec<(JobId, JobSta
     Ok(out)
 }
 
-/// Jobs per queue and state, kept by triggers (migration 0012): a few rows, whatever the size
+/// Jobs per queue and state, kept by the store's writes (`counts.rs`): a few rows, whatever the size
 /// of the table. Pairs whose jobs have all been removed are left out.
 pub(crate) fn queue_counts(c: &Connection) -> Result<Vec<QueueCount>> {
     let mut stmt = c.prepare_cached(

@@ -4,6 +4,7 @@
 //! only itself; if SQLite drops the whole transaction, every request in it is told so); reads use their own connections on blocking threads (invariant 4). Large
 //! payloads live in compressed files beside the database, written before their row commits.
 
+mod counts;
 mod deps;
 mod error;
 mod folder;
@@ -411,7 +412,7 @@ impl Store {
         self.read(jobs::queue_counts).await
     }
 
-    /// Job counts per state (all states present, zero or not), kept by triggers.
+    /// Job counts per state (all states present, zero or not), kept by the store's writes.
     pub async fn state_counts(&self) -> Result<std::collections::BTreeMap<JobState, u64>> {
         self.read(jobs::state_counts).await
     }

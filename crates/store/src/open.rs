@@ -9,8 +9,8 @@ use std::time::Duration;
 /// How long a connection waits for a lock held by another before giving up. Only a checkpoint
 /// or an outside tool holds one for long; the writer thread is the only writer.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Prepared statements kept per connection. The store has about 60 distinct statements (and
-/// each trigger's program is compiled into the statement that fires it); a smaller cache than
+/// Prepared statements kept per connection. The store has about 60 distinct statements; a
+/// smaller cache than
 /// the set a job's life cycles through evicts each one before it comes round again, and then
 /// every statement is parsed and planned anew on every use (rusqlite's default is 16).
 const STATEMENT_CACHE: usize = 256;

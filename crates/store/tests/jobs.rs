@@ -282,7 +282,9 @@ async fn a_failing_request_in_a_batch_does_not_undo_the_others() {
     assert_eq!(all.len(), 180);
 }
 
-/// The trigger-kept counts always equal a full count, through every kind of change.
+/// The kept counts always equal a full count, through every kind of change: insert, claim,
+/// end (done, failed for good, back to the queue), cancel, the cancel of dependants down a
+/// chain, retry and removal.
 #[tokio::test]
 async fn state_and_queue_counts_follow_every_change() {
     let (_dir, store) = open();
@@ -318,6 +320,30 @@ async fn state_and_queue_counts_follow_every_change() {
     store.cancel_queued(ids[5], "x".into(), 3).await.unwrap();
     store.remove(ids[5]).await.unwrap();
     store.retry(claimed[0].job.id, 4).await.unwrap();
+    // A job that fails for good cancels the jobs after it, in another queue, down the chain.
+    let first = store.insert_jobs(vec![job("t", 1)], 5).await.unwrap()[0];
+    let after = |queue: &str, id: JobId| NewJob {
+        after: vec![id],
+        ..job(queue, 1)
+    };
+    let second = store.insert_jobs(vec![after("s", first)], 5).await.unwrap()[0];
+    store
+        .insert_jobs(vec![after("s", second)], 5)
+        .await
+        .unwrap();
+    let lone = store
+        .claim("t", 1, 6, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap();
+    let ended = store
+        .finish(finish(
+            lone[0].job.id,
+            lone[0].attempt_id,
+            AttemptOutcome::Failed,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(ended.dependants.cancelled.len(), 2);
     let by_state = store.state_counts().await.unwrap();
     let all = store
         .list(ListFilter {
@@ -346,10 +372,13 @@ async fn state_and_queue_counts_follow_every_change() {
     real.sort();
     let kept = counts(&store).await;
     assert_eq!(kept, real);
-    assert!(
-        kept.contains(&("r".into(), JobState::Cancelled, 1)),
-        "{kept:?}"
-    );
+    for expected in [
+        ("r".to_string(), JobState::Cancelled, 1),
+        ("s".to_string(), JobState::Cancelled, 2),
+        ("t".to_string(), JobState::Failed, 1),
+    ] {
+        assert!(kept.contains(&expected), "{expected:?} in {kept:?}");
+    }
 }
 
 #[tokio::test]
