@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod duration;
 pub mod job;
+pub mod metrics;
 pub mod paths;
 pub mod power_policy;
 pub mod private;
