@@ -33,4 +33,6 @@ pub(crate) struct Context {
     pub pending: Arc<crate::outcomes::Pending>,
     /// The engine is stopping: an outcome that cannot be written is retried only briefly.
     pub stopping: std::sync::atomic::AtomicBool,
+    /// The live counts of the work, recorded where each event is made.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

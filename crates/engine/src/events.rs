@@ -48,12 +48,15 @@ pub enum Event {
     },
 }
 
-/// Tells listeners about jobs cancelled because a job they run after failed or was cancelled.
+/// Counts, and tells listeners about, jobs cancelled because a job they run after failed or
+/// was cancelled.
 pub(crate) fn dependants_cancelled(
     events: &tokio::sync::broadcast::Sender<Event>,
+    metrics: &crate::metrics::Metrics,
     dependants: &nightshift_store::Dependants,
 ) {
-    for (id, reason) in &dependants.cancelled {
+    for nightshift_store::CancelledDependant { id, queue, reason } in &dependants.cancelled {
+        metrics.cancelled(queue);
         let _ = events.send(Event::Ended {
             id: *id,
             state: JobState::Cancelled,

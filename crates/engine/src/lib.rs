@@ -18,6 +18,7 @@ mod gate;
 mod health;
 mod instance;
 mod locks;
+pub mod metrics;
 mod outcomes;
 mod power;
 mod power_gate;
@@ -112,7 +113,9 @@ impl Engine {
         };
         let pending = Arc::new(pending);
         let health = Arc::new(health::Health::new(events.clone(), &store));
-        let recovery = recovery::run(&store, &paths, &config, &*clock, &events, &pending).await?;
+        let metrics = Arc::new(metrics::Metrics::new());
+        let recovery =
+            recovery::run(&store, &paths, &config, &*clock, &events, &metrics, &pending).await?;
         let power = power::watch(power, config.power.poll, events.clone()).await;
         let power_view = scheduler::PowerView {
             state: power.clone(),
@@ -147,6 +150,7 @@ impl Engine {
             health: health.clone(),
             pending,
             stopping: AtomicBool::new(false),
+            metrics,
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(health::supervised(
@@ -292,6 +296,11 @@ impl EngineHandle {
         self.inner.clock.now_ms()
     }
 
+    /// The live counts of the work (see `metrics`).
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.ctx.metrics
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
     }
@@ -334,14 +343,7 @@ impl EngineHandle {
         &self,
         jobs: Vec<NewJob>,
     ) -> Result<Vec<nightshift_store::Inserted>, EngineError> {
-        enqueue::enqueue(
-            &self.inner.store,
-            &self.inner.tx,
-            &self.inner.events,
-            jobs,
-            self.now_ms(),
-        )
-        .await
+        enqueue::enqueue(&self.inner.ctx, jobs, self.now_ms()).await
     }
 
     /// Stores a recurring job. An interval schedule runs first at `start` (or now), then every

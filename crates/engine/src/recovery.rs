@@ -39,6 +39,7 @@ pub(crate) async fn run(
     config: &Config,
     clock: &dyn Clock,
     events: &broadcast::Sender<Event>,
+    metrics: &crate::metrics::Metrics,
     pending: &crate::outcomes::Pending,
 ) -> Result<RecoveryReport, EngineError> {
     let mut report = RecoveryReport::default();
@@ -51,7 +52,7 @@ pub(crate) async fn run(
             Ok(ended) => {
                 report.outcomes_recorded += 1;
                 tracing::info!(job = %job, attempt, state = %ended.state, "recorded an outcome the previous run could not write");
-                crate::events::dependants_cancelled(events, &ended.dependants);
+                crate::events::dependants_cancelled(events, metrics, &ended.dependants);
             }
             // Already recorded (it landed before the stop): nothing to do.
             Err(
@@ -97,7 +98,14 @@ pub(crate) async fn run(
                 retry_at: None,
             })
             .await?;
-        crate::events::dependants_cancelled(events, &ended.dependants);
+        metrics.ended(
+            &job.spec.queue,
+            AttemptOutcome::Interrupted,
+            None,
+            ended.state,
+            None,
+        );
+        crate::events::dependants_cancelled(events, metrics, &ended.dependants);
         if ended.state == JobState::Queued {
             report.requeued.push(job.id);
         } else {

@@ -140,7 +140,7 @@ async fn record(
         .map(|r| crate::enqueue::Wake::of(std::slice::from_ref(r)));
     let job = ctx.store.fire_schedule(row.id, run, next_due, now).await?;
     if let (Some(wake), Some(run)) = (wake, job) {
-        wake.announce(&ctx.scheduler, &ctx.events, vec![run.id]);
+        wake.announce(ctx, &[run]);
     }
     Ok(job)
 }

@@ -52,8 +52,16 @@ pub(crate) fn add(c: &Connection, id: JobId, after: &[JobId]) -> Result<()> {
 pub struct Dependants {
     /// Queues with jobs that may start now (their last dependency succeeded).
     pub released: Vec<String>,
-    /// Jobs cancelled because a job they run after failed or was cancelled, with the reason.
-    pub cancelled: Vec<(JobId, String)>,
+    /// Jobs cancelled because a job they run after failed or was cancelled.
+    pub cancelled: Vec<CancelledDependant>,
+}
+
+/// A job cancelled because a job it runs after failed or was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelledDependant {
+    pub id: JobId,
+    pub queue: String,
+    pub reason: String,
 }
 
 /// Settles the dependants of a job that just reached `state`: a success counts down their
@@ -71,12 +79,14 @@ pub(crate) fn settle(c: &Connection, id: JobId, state: JobState, now: i64) -> Re
     match state {
         JobState::Succeeded => {
             let mut release = c.prepare_cached(
-                "UPDATE jobs SET waiting_on = waiting_on - 1
+                // The last dependency stamps the job as ready now (`Claimed::ready_at`).
+                "UPDATE jobs SET waiting_on = waiting_on - 1,
+                     updated_at = CASE WHEN waiting_on = 1 THEN ?2 ELSE updated_at END
                  WHERE id IN (SELECT job_id FROM job_deps WHERE after_id = ?1)
                    AND state = 'queued' AND waiting_on > 0
                  RETURNING queue, waiting_on",
             )?;
-            let rows = release.query_map([id.0], |r| {
+            let rows = release.query_map(params![id.0, now], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
             })?;
             for row in rows {
@@ -114,7 +124,11 @@ pub(crate) fn settle(c: &Connection, id: JobId, state: JobState, now: i64) -> Re
                     let reason = format!("job {done}, which it runs after, {how}");
                     if cancel.execute(params![dependant, reason, now])? == 1 {
                         crate::counts::moved(c, &queue, JobState::Queued, JobState::Cancelled, 1)?;
-                        out.cancelled.push((JobId(dependant), reason));
+                        out.cancelled.push(CancelledDependant {
+                            id: JobId(dependant),
+                            queue,
+                            reason,
+                        });
                         ended.push((JobId(dependant), "was cancelled"));
                     }
                 }

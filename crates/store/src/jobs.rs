@@ -24,6 +24,9 @@ pub struct Claimed {
     pub job: Job,
     pub attempt_id: i64,
     pub attempt_number: u32,
+    /// When the job became ready to run (added, due, released by its dependencies, retried or
+    /// sent back): its wait for a slot is measured from here.
+    pub ready_at: i64,
 }
 
 /// A claim to run with an attempt's end (`Store::finish_then_claim`): up to `limit` jobs of
@@ -68,8 +71,8 @@ pub struct ListFilter {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CancelResult {
-    /// Cancelled, with what that did to the jobs that run after it.
-    Cancelled(Dependants),
+    /// Cancelled, with its queue and what that did to the jobs that run after it.
+    Cancelled { queue: String, dependants: Dependants },
     /// The job was not queued (it is running or already finished).
     NotQueued(JobState),
 }
@@ -203,6 +206,9 @@ pub(crate) fn claim(
              attempt_count = attempt_count + 1, reason = NULL, exit_code = NULL, signal = NULL
          WHERE id = ?1",
     )?;
+    // Before the update below: the row's last change is when it became ready (see
+    // `promote_due` and `deps::settle`, which stamp it).
+    let ready: Vec<i64> = jobs.iter().map(|j| j.updated_at.min(now)).collect();
     for job in &mut jobs {
         start.execute(params![job.id.0, now])?;
         // What the update did, without reading the row again.
@@ -225,11 +231,12 @@ pub(crate) fn claim(
         "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (?1, ?2, ?3, 'starting')",
     )?;
     let mut claimed = Vec::with_capacity(jobs.len());
-    for job in jobs {
+    for (job, ready_at) in jobs.into_iter().zip(ready) {
         open.execute(params![job.id.0, job.attempt_count, now])?;
         claimed.push(Claimed {
             attempt_id: c.last_insert_rowid(),
             attempt_number: job.attempt_count,
+            ready_at,
             job,
         });
     }
@@ -379,12 +386,8 @@ pub(crate) fn cancel_queued(
         )?
         .execute(params![id.0, reason, now])?;
         crate::counts::moved(c, &queue, state, JobState::Cancelled, 1)?;
-        Ok(CancelResult::Cancelled(crate::deps::settle(
-            c,
-            id,
-            JobState::Cancelled,
-            now,
-        )?))
+        let dependants = crate::deps::settle(c, id, JobState::Cancelled, now)?;
+        Ok(CancelResult::Cancelled { queue, dependants })
     } else {
         Ok(CancelResult::NotQueued(state))
     }
@@ -608,7 +611,8 @@ pub(crate) fn next_due(c: &Connection) -> Result<Option<i64>> {
 /// Makes every job due by `now` claimable; returns the queues that gained work.
 pub(crate) fn promote_due(c: &Connection, now: i64) -> Result<Vec<String>> {
     let mut stmt = c.prepare_cached(
-        "UPDATE jobs INDEXED BY jobs_due SET run_at = NULL
+        // Stamped with when it became due, the start of its wait for a slot (`Claimed::ready_at`).
+        "UPDATE jobs INDEXED BY jobs_due SET run_at = NULL, updated_at = run_at
          WHERE state = 'queued' AND run_at IS NOT NULL AND run_at <= ?1
          RETURNING queue",
     )?;

@@ -25,7 +25,7 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use deps::Dependants;
+pub use deps::{CancelledDependant, Dependants};
 pub use error::StoreError;
 pub use folder::Folder;
 pub use jobs::{

@@ -28,6 +28,7 @@ async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_th
     let claimed = store.claim("q", 10, 2, PowerNow::AC).await.unwrap();
     let claimed_ids: Vec<JobId> = claimed.iter().map(|c| c.job.id).collect();
     assert_eq!(claimed_ids, vec![a, b]);
+    assert_eq!(claimed[0].ready_at, 1, "ready since it was added");
     let ended = store
         .finish(finish(a, claimed[0].attempt_id, AttemptOutcome::Succeeded))
         .await
@@ -43,9 +44,10 @@ async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_th
         store.dependencies(c).await.unwrap(),
         vec![(a, JobState::Succeeded), (b, JobState::Succeeded)]
     );
-    let claimed = store.claim("q", 10, 3, PowerNow::AC).await.unwrap();
+    let claimed = store.claim("q", 10, 30, PowerNow::AC).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].job.id, c);
+    assert_eq!(claimed[0].ready_at, 10, "ready since its last dependency succeeded");
     // c fails for good: d and, through it, e are cancelled, each saying why.
     let ended = store
         .finish(finish(c, claimed[0].attempt_id, AttemptOutcome::Failed))
@@ -56,7 +58,7 @@ async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_th
         .dependants
         .cancelled
         .iter()
-        .map(|(id, _)| *id)
+        .map(|c| c.id)
         .collect();
     assert_eq!(cancelled, vec![d, e]);
     let d_job = store.job(d).await.unwrap().unwrap();
@@ -95,9 +97,10 @@ async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_th
     let f = store.insert_jobs(vec![job("q", 1)], 5).await.unwrap()[0];
     let g = store.insert_jobs(vec![after(vec![f])], 5).await.unwrap()[0];
     match store.cancel_queued(f, "by user".into(), 6).await.unwrap() {
-        CancelResult::Cancelled(dependants) => {
+        CancelResult::Cancelled { queue, dependants } => {
+            assert_eq!(queue, "q");
             assert_eq!(dependants.cancelled.len(), 1);
-            assert_eq!(dependants.cancelled[0].0, g);
+            assert_eq!(dependants.cancelled[0].id, g);
         }
         other => panic!("{other:?}"),
     }

@@ -120,7 +120,10 @@ async fn cancel_retry_and_remove_check_the_state() {
         .unwrap();
     assert_eq!(
         store.cancel_queued(ids[0], "no".into(), 2).await.unwrap(),
-        CancelResult::Cancelled(Default::default())
+        CancelResult::Cancelled {
+            queue: "q".into(),
+            dependants: Default::default()
+        }
     );
     assert_eq!(
         store.cancel_queued(ids[0], "no".into(), 2).await.unwrap(),
@@ -618,4 +621,31 @@ async fn a_batch_counts_each_new_job_in_its_queue_and_a_matched_key_not_at_all()
             ("b".to_string(), JobState::Queued, 1)
         ]
     );
+}
+
+/// A job's wait for a slot starts when it became ready: when added, or when it fell due.
+#[tokio::test]
+async fn a_claim_says_when_its_job_became_ready() {
+    let (_dir, store) = open();
+    let later = NewJob {
+        run_at: Some(50),
+        ..job("q", 1)
+    };
+    store
+        .insert_jobs(vec![job("q", 1), later], 5)
+        .await
+        .unwrap();
+    let first = store
+        .claim("q", 10, 20, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1, "the later one is not due");
+    assert_eq!(first[0].ready_at, 5);
+    // Promoted late (at 80): it was ready from its due time on.
+    assert_eq!(store.promote_due(80).await.unwrap(), vec!["q".to_string()]);
+    let second = store
+        .claim("q", 10, 90, nightshift_store::PowerNow::AC)
+        .await
+        .unwrap();
+    assert_eq!(second[0].ready_at, 50);
 }

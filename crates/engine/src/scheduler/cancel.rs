@@ -67,7 +67,8 @@ impl Scheduler {
             .cancel_queued(id, reason.clone(), now)
             .await?
         {
-            CancelResult::Cancelled(dependants) => {
+            CancelResult::Cancelled { queue, dependants } => {
+                self.ctx.metrics.cancelled(&queue);
                 let _ = self.ctx.events.send(Event::Ended {
                     id,
                     state: JobState::Cancelled,
@@ -78,7 +79,11 @@ impl Scheduler {
                     reason: Some(reason),
                     notify: false,
                 });
-                crate::events::dependants_cancelled(&self.ctx.events, &dependants);
+                crate::events::dependants_cancelled(
+                    &self.ctx.events,
+                    &self.ctx.metrics,
+                    &dependants,
+                );
                 Ok(CancelAck::Cancelled)
             }
             CancelResult::NotQueued(state) if state.is_final() => Err(EngineError::Store(

@@ -31,6 +31,8 @@ type Landed = (
 /// An attempt's end, as recorded (or not).
 pub(super) struct Recorded {
     attempt: i64,
+    /// When the attempt's end was seen.
+    ended_at: i64,
     outcome: Outcome,
     retry_at: i64,
     result: Result<Landed, StoreError>,
@@ -110,6 +112,7 @@ impl Scheduler {
             Ok(landed) => {
                 self.recorded(Recorded {
                     attempt,
+                    ended_at: now,
                     outcome,
                     retry_at,
                     result: Ok(landed),
@@ -128,6 +131,7 @@ impl Scheduler {
                         .map(|ended| (ended, None));
                     Recorded {
                         attempt,
+                        ended_at: now,
                         outcome,
                         retry_at,
                         result,
@@ -186,6 +190,7 @@ impl Scheduler {
     async fn recorded(&mut self, recorded: Recorded) {
         let Recorded {
             attempt,
+            ended_at,
             outcome,
             retry_at,
             result,
@@ -200,7 +205,20 @@ impl Scheduler {
         match result {
             Ok((ended, claimed)) => {
                 let state = ended.state;
-                crate::events::dependants_cancelled(&self.ctx.events, &ended.dependants);
+                let ran = (outcome.outcome != AttemptOutcome::SpawnFailed)
+                    .then(|| ended_at.saturating_sub(slot.started_at).max(0) as u64);
+                self.ctx.metrics.ended(
+                    &slot.queue,
+                    outcome.outcome,
+                    outcome.exit.and_then(Exit::signal),
+                    state,
+                    ran,
+                );
+                crate::events::dependants_cancelled(
+                    &self.ctx.events,
+                    &self.ctx.metrics,
+                    &ended.dependants,
+                );
                 self.mark(ended.dependants.released);
                 if state == JobState::Queued && outcome.consume {
                     self.next_due = Some(self.next_due.map_or(retry_at, |d| d.min(retry_at)));

@@ -59,6 +59,8 @@ struct Slot {
     /// The attempt's number, and the job's attempts used before it (for the retry backoff).
     attempt_number: u32,
     attempts_used: u32,
+    /// When it was claimed (its run time is measured from here).
+    started_at: i64,
     /// Whether the job asked for a notification when it ends.
     notify: bool,
     /// The job's own power needs and power-loss action (its queue's are read when needed:
