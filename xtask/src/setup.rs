@@ -27,6 +27,8 @@ const PACKAGES: &[&str] = &[
     // The end-to-end tests check the database from outside (`PRAGMA integrity_check`) with
     // SQLite's own shell, so no test crate talks SQL itself (invariant 1).
     "sqlite3",
+    // The metrics tests: `promtool check metrics` on what `/metrics` serves.
+    "prometheus",
 ];
 
 fn installed(package: &str) -> bool {

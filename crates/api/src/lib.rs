@@ -8,6 +8,7 @@ mod dto;
 mod enqueue;
 mod error;
 mod logs;
+mod prometheus;
 mod schedules;
 mod schema;
 mod wait;
@@ -23,6 +24,7 @@ pub use dto::*;
 pub use enqueue::human_bytes;
 pub use error::{ApiError, ErrorKind};
 pub use logs::LogStream;
+pub use prometheus::MetricsFormat;
 pub use schema::directory as directory_schema;
 
 /// Version of the HTTP/JSON interface, reported by `health`.

@@ -19,6 +19,7 @@ mod health;
 mod instance;
 mod locks;
 pub mod metrics;
+pub use self_stats::SelfStats;
 mod outcomes;
 mod power;
 mod power_gate;
@@ -27,6 +28,7 @@ mod recovery;
 mod runner;
 mod scheduler;
 mod schedules;
+mod self_stats;
 
 use nightshift_core::{Clock, Config, Job, JobId, JobState, Paths};
 use nightshift_store::{NewJob, Store};
@@ -114,8 +116,10 @@ impl Engine {
         let pending = Arc::new(pending);
         let health = Arc::new(health::Health::new(events.clone(), &store));
         let metrics = Arc::new(metrics::Metrics::new());
-        let recovery =
-            recovery::run(&store, &paths, &config, &*clock, &events, &metrics, &pending).await?;
+        let recovery = recovery::run(
+            &store, &paths, &config, &*clock, &events, &metrics, &pending,
+        )
+        .await?;
         let power = power::watch(power, config.power.poll, events.clone()).await;
         let power_view = scheduler::PowerView {
             state: power.clone(),
@@ -294,6 +298,11 @@ impl EngineHandle {
 
     pub fn now_ms(&self) -> i64 {
         self.inner.clock.now_ms()
+    }
+
+    /// Nightshift's own footprint now: memory, CPU, open files, database and WAL size.
+    pub async fn self_stats(&self) -> SelfStats {
+        self_stats::read(&self.inner.paths).await
     }
 
     /// The live counts of the work (see `metrics`).

@@ -165,12 +165,20 @@ impl Metrics {
 
     /// The current period's tallies, left in place (a summary's last, unfinished minute).
     pub fn period(&self) -> BTreeMap<String, Tally> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).period.clone()
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .period
+            .clone()
     }
 
     /// Every queue's totals since the engine started.
     pub fn totals(&self) -> BTreeMap<String, QueueTotals> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).totals.clone()
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .totals
+            .clone()
     }
 }
 
@@ -183,14 +191,41 @@ mod tests {
         let m = Metrics::new();
         m.added("q", 3);
         m.started("q", 5);
-        m.ended("q", AttemptOutcome::Succeeded, None, JobState::Succeeded, Some(1200));
-        m.ended("q", AttemptOutcome::Failed, None, JobState::Queued, Some(10));
-        m.ended("q", AttemptOutcome::TimedOut, Some(15), JobState::Failed, Some(60_000));
-        m.ended("q", AttemptOutcome::Interrupted, None, JobState::Queued, None);
+        m.ended(
+            "q",
+            AttemptOutcome::Succeeded,
+            None,
+            JobState::Succeeded,
+            Some(1200),
+        );
+        m.ended(
+            "q",
+            AttemptOutcome::Failed,
+            None,
+            JobState::Queued,
+            Some(10),
+        );
+        m.ended(
+            "q",
+            AttemptOutcome::TimedOut,
+            Some(15),
+            JobState::Failed,
+            Some(60_000),
+        );
+        m.ended(
+            "q",
+            AttemptOutcome::Interrupted,
+            None,
+            JobState::Queued,
+            None,
+        );
         m.cancelled("q");
         let period = m.take_period();
         let q = &period["q"];
-        assert_eq!((q.added, q.started, q.succeeded, q.failed, q.cancelled), (3, 1, 1, 1, 1));
+        assert_eq!(
+            (q.added, q.started, q.succeeded, q.failed, q.cancelled),
+            (3, 1, 1, 1, 1)
+        );
         assert_eq!(q.retried, 1, "an interruption is not a retry");
         assert_eq!((q.failed_exit_code, q.timed_out, q.interrupted), (1, 1, 1));
         assert_eq!(q.run.count(), 3);
@@ -209,7 +244,11 @@ mod tests {
         let cumulative = h.cumulative();
         assert_eq!(cumulative[0], (0.01, 1), "10 ms is at the 0.01 s bound");
         assert_eq!(cumulative[5], (1.0, 3));
-        assert_eq!(cumulative.last().unwrap().1, 3, "a day and more is above every bound");
+        assert_eq!(
+            cumulative.last().unwrap().1,
+            3,
+            "a day and more is above every bound"
+        );
         assert_eq!(h.count, 4);
     }
 }

@@ -109,8 +109,10 @@ pub(crate) async fn check(State(guard): State<Guard>, request: Request, next: Ne
             );
         }
     }
-    // 3. Token, for the whole API.
-    if request.uri().path().starts_with("/api") {
+    // 3. Token, for the whole API and the metrics (Prometheus sends it from
+    //    `authorization.credentials_file`).
+    let path = request.uri().path();
+    if path.starts_with("/api") || path == "/metrics" {
         let given = header(headers, header::AUTHORIZATION).unwrap_or("");
         if !bearer_matches(given, &g.token) {
             return refuse(

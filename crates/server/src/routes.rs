@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use nightshift_api::{
     Api, ApiError, BatchEnqueued, EnqueueRequest, Enqueued, ErrorKind, Health, JobDetail, JobPage,
-    JobView, ListQuery, PowerView, QueueUpdate, QueueView, ScheduleRequest, ScheduleView, Summary,
-    WaitRequest, WaitResult,
+    JobView, ListQuery, MetricsFormat, PowerView, QueueUpdate, QueueView, ScheduleRequest,
+    ScheduleView, Summary, WaitRequest, WaitResult,
 };
 use nightshift_core::JobId;
 use serde::Deserialize;
@@ -54,6 +54,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<Api> {
         .routes(routes!(pause))
         .routes(routes!(resume))
         .routes(routes!(events))
+        .routes(routes!(metrics))
 }
 
 pub(crate) fn router(api: Api, guard: Guard) -> Router {
@@ -368,6 +369,18 @@ async fn queues(State(api): State<Api>) -> Reply<impl IntoResponse> {
     responses((status = 200, description = "Counts per state, and whether dispatch is held", body = Summary)))]
 async fn summary(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.summary().await?))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "status",
+    description = "Every metric, in the Prometheus text format (0.0.4), or OpenMetrics when the \
+        Accept header asks for `application/openmetrics-text`. Takes the API token. The families \
+        are described in docs/metrics.md.",
+    responses((status = 200, description = "The metrics", content_type = "text/plain", body = String)))]
+async fn metrics(State(api): State<Api>, headers: axum::http::HeaderMap) -> Reply<Response> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = MetricsFormat::from_accept(accept);
+    let text = api.metrics_text(format).await?;
+    Ok(([(header::CONTENT_TYPE, format.content_type())], text).into_response())
 }
 
 #[utoipa::path(post, path = "/api/pause", tag = "status",

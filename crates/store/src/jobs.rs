@@ -72,7 +72,10 @@ pub struct ListFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CancelResult {
     /// Cancelled, with its queue and what that did to the jobs that run after it.
-    Cancelled { queue: String, dependants: Dependants },
+    Cancelled {
+        queue: String,
+        dependants: Dependants,
+    },
     /// The job was not queued (it is running or already finished).
     NotQueued(JobState),
 }

@@ -47,19 +47,17 @@ async fn a_job_after_others_waits_for_all_to_succeed_and_failure_cancels_down_th
     let claimed = store.claim("q", 10, 30, PowerNow::AC).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].job.id, c);
-    assert_eq!(claimed[0].ready_at, 10, "ready since its last dependency succeeded");
+    assert_eq!(
+        claimed[0].ready_at, 10,
+        "ready since its last dependency succeeded"
+    );
     // c fails for good: d and, through it, e are cancelled, each saying why.
     let ended = store
         .finish(finish(c, claimed[0].attempt_id, AttemptOutcome::Failed))
         .await
         .unwrap();
     assert_eq!(ended.state, JobState::Failed);
-    let cancelled: Vec<JobId> = ended
-        .dependants
-        .cancelled
-        .iter()
-        .map(|c| c.id)
-        .collect();
+    let cancelled: Vec<JobId> = ended.dependants.cancelled.iter().map(|c| c.id).collect();
     assert_eq!(cancelled, vec![d, e]);
     let d_job = store.job(d).await.unwrap().unwrap();
     assert_eq!(d_job.state, JobState::Cancelled);

@@ -11,6 +11,7 @@ mod escapes;
 mod input;
 mod instance;
 mod logs;
+mod metrics;
 mod openapi;
 mod payload;
 mod power;

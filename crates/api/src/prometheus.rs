@@ -1,0 +1,411 @@
+//! `/metrics`: everything Nightshift counts, in the Prometheus text format (0.0.4) or
+//! OpenMetrics, encoded by the prometheus-client crate from one snapshot taken per scrape.
+//!
+//! Names follow Prometheus' conventions: a `nightshift_` prefix, base units (seconds, bytes,
+//! ratios), `_total` on counters. Labels are bounded: `queue` (the user's queue names),
+//! `state`, `outcome` and `cause` (fixed sets); never a job id or a command. Every family is
+//! described in docs/metrics.md. Counters start from zero when Nightshift starts, as
+//! Prometheus' `rate()` and `increase()` expect.
+
+use crate::{Api, ApiError, QueueView};
+use nightshift_core::JobState;
+use nightshift_core::metrics::FailureCause;
+use nightshift_engine::SelfStats;
+use nightshift_engine::metrics::QueueTotals;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::{Registry, Unit};
+use std::collections::BTreeMap;
+
+/// The two formats `/metrics` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsFormat {
+    /// `text/plain; version=0.0.4`, what Prometheus asks for by default.
+    Prometheus,
+    /// `application/openmetrics-text; version=1.0.0`.
+    OpenMetrics,
+}
+
+impl MetricsFormat {
+    /// The format an `Accept` header asks for: OpenMetrics when it names it, else Prometheus'.
+    pub fn from_accept(accept: Option<&str>) -> MetricsFormat {
+        match accept {
+            Some(a) if a.contains("application/openmetrics-text") => MetricsFormat::OpenMetrics,
+            _ => MetricsFormat::Prometheus,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            MetricsFormat::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+            MetricsFormat::OpenMetrics => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            }
+        }
+    }
+}
+
+/// Everything one scrape shows, read before encoding.
+#[derive(Debug)]
+struct Snapshot {
+    queues: Vec<QueueView>,
+    totals: BTreeMap<String, QueueTotals>,
+    paused_for_power: BTreeMap<String, u64>,
+    held_for_power: Vec<String>,
+    on_ac: bool,
+    battery_percent: Option<f32>,
+    all_paused: bool,
+    unclean_start: bool,
+    stats: SelfStats,
+}
+
+impl Api {
+    /// The metrics as `format` text.
+    pub async fn metrics_text(&self, format: MetricsFormat) -> Result<String, ApiError> {
+        let power = self.engine.power();
+        let mut paused_for_power: BTreeMap<String, u64> = BTreeMap::new();
+        for paused in self.engine.power_paused().into_values() {
+            *paused_for_power.entry(paused.queue).or_default() += 1;
+        }
+        let recovery = self.engine.recovery();
+        let snapshot = Snapshot {
+            queues: self.queues().await?,
+            totals: self.engine.metrics().totals(),
+            paused_for_power,
+            held_for_power: self.engine.power_holds().into_keys().collect(),
+            on_ac: power.on_ac,
+            battery_percent: power.battery_percent,
+            all_paused: self.engine.is_paused(),
+            unclean_start: !recovery.requeued.is_empty() || !recovery.failed.is_empty(),
+            stats: self.engine.self_stats().await,
+        };
+        let mut registry = Registry::with_prefix("nightshift");
+        registry.register_collector(Box::new(snapshot));
+        let mut text = String::new();
+        let encoded = match format {
+            MetricsFormat::Prometheus => {
+                prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
+            }
+            MetricsFormat::OpenMetrics => {
+                prometheus_client::encoding::text::encode(&mut text, &registry)
+            }
+        };
+        encoded.map_err(|_| ApiError::internal("cannot encode the metrics"))?;
+        Ok(text)
+    }
+}
+
+type Labels<'a> = Vec<(&'static str, &'a str)>;
+
+/// One family: its samples, each with its labels.
+fn family<M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    kind: MetricType,
+    samples: Vec<(Labels<'_>, M)>,
+) -> Result<(), std::fmt::Error> {
+    let mut metric = encoder.encode_descriptor(name, help, unit.as_ref(), kind)?;
+    for (labels, value) in samples {
+        value.encode(metric.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+fn counter(n: u64) -> ConstCounter<u64> {
+    ConstCounter::new(n)
+}
+
+fn gauge(n: i64) -> ConstGauge<i64> {
+    ConstGauge::new(n)
+}
+
+fn flag(b: bool) -> ConstGauge<i64> {
+    ConstGauge::new(i64::from(b))
+}
+
+fn count(n: u64) -> ConstGauge<i64> {
+    ConstGauge::new(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let names: Vec<&str> = {
+            let mut names: Vec<&str> = self.queues.iter().map(|q| q.name.as_str()).collect();
+            names.extend(self.totals.keys().map(String::as_str));
+            names.sort_unstable();
+            names.dedup();
+            names
+        };
+        let empty = QueueTotals::default();
+        let totals = |q: &str| self.totals.get(q).unwrap_or(&empty);
+        let per_queue = |f: &dyn Fn(&QueueTotals) -> u64| -> Vec<(Labels, ConstCounter<u64>)> {
+            names
+                .iter()
+                .map(|&q| (vec![("queue", q)], counter(f(totals(q)))))
+                .collect()
+        };
+        family(
+            &mut e,
+            "jobs_added",
+            "Jobs added (a unique key that matched an existing job adds none).",
+            None,
+            MetricType::Counter,
+            per_queue(&|t| t.counts.added),
+        )?;
+        family(
+            &mut e,
+            "attempts_started",
+            "Attempts started: a job's process group running with its identity stored.",
+            None,
+            MetricType::Counter,
+            per_queue(&|t| t.counts.started),
+        )?;
+        let mut finished = Vec::new();
+        for &q in &names {
+            let t = &totals(q).counts;
+            for (outcome, n) in [
+                ("succeeded", t.succeeded),
+                ("failed", t.failed),
+                ("cancelled", t.cancelled),
+            ] {
+                finished.push((vec![("queue", q), ("outcome", outcome)], counter(n)));
+            }
+        }
+        family(
+            &mut e,
+            "jobs_finished",
+            "Jobs that reached a final state, by that state (failed: out of attempts).",
+            None,
+            MetricType::Counter,
+            finished,
+        )?;
+        family(
+            &mut e,
+            "jobs_retried",
+            "Failed attempts whose job went back to its queue for another attempt.",
+            None,
+            MetricType::Counter,
+            per_queue(&|t| t.counts.retried),
+        )?;
+        let mut failures = Vec::new();
+        for &q in &names {
+            for cause in FailureCause::ALL {
+                failures.push((
+                    vec![("queue", q), ("cause", cause.as_str())],
+                    counter(totals(q).counts.failures(cause)),
+                ));
+            }
+        }
+        family(
+            &mut e,
+            "attempt_failures",
+            "Attempts that failed, retried or not, by cause: exit_code, signal, timeout, spawn_failed, interrupted.",
+            None,
+            MetricType::Counter,
+            failures,
+        )?;
+        for (name, help, pick) in [
+            (
+                "attempt_run",
+                "How long attempts ran, from start to end.",
+                (|t: &QueueTotals| &t.run)
+                    as fn(&QueueTotals) -> &nightshift_engine::metrics::FixedHistogram,
+            ),
+            (
+                "job_wait",
+                "How long jobs waited from ready (added, due, released or retried) to started.",
+                |t: &QueueTotals| &t.wait,
+            ),
+        ] {
+            let mut metric =
+                e.encode_descriptor(name, help, Some(&Unit::Seconds), MetricType::Histogram)?;
+            for &q in &names {
+                let h = pick(totals(q));
+                let labels: Labels = vec![("queue", q)];
+                metric
+                    .encode_family(&labels)?
+                    .encode_histogram::<NoLabelSet>(
+                        h.sum_seconds,
+                        h.count,
+                        &h.cumulative(),
+                        None,
+                    )?;
+            }
+        }
+        let mut depth = Vec::new();
+        for q in &self.queues {
+            let n = |s: JobState| q.counts.get(&s).copied().unwrap_or(0);
+            let paused = self.paused_for_power.get(&q.name).copied().unwrap_or(0);
+            depth.push((
+                vec![("queue", q.name.as_str()), ("state", "queued")],
+                count(n(JobState::Queued)),
+            ));
+            depth.push((
+                vec![("queue", q.name.as_str()), ("state", "running")],
+                count(n(JobState::Running).saturating_sub(paused)),
+            ));
+            depth.push((
+                vec![("queue", q.name.as_str()), ("state", "paused_for_power")],
+                count(paused),
+            ));
+        }
+        family(
+            &mut e,
+            "queue_jobs",
+            "Jobs in each queue now, by state: queued (waiting, scheduled or held), running, paused_for_power (running, stopped until power returns).",
+            None,
+            MetricType::Gauge,
+            depth,
+        )?;
+        let queue_gauge = |f: &dyn Fn(&QueueView) -> i64| -> Vec<(Labels, ConstGauge<i64>)> {
+            self.queues
+                .iter()
+                .map(|q| (vec![("queue", q.name.as_str())], gauge(f(q))))
+                .collect()
+        };
+        family(
+            &mut e,
+            "queue_concurrency",
+            "How many jobs each queue may run at once.",
+            None,
+            MetricType::Gauge,
+            queue_gauge(&|q| i64::from(q.concurrency)),
+        )?;
+        family(
+            &mut e,
+            "queue_paused",
+            "1 while a queue is paused by a person.",
+            None,
+            MetricType::Gauge,
+            queue_gauge(&|q| i64::from(q.paused)),
+        )?;
+        family(
+            &mut e,
+            "queue_held_for_power",
+            "1 while power holds a queue's waiting jobs back.",
+            None,
+            MetricType::Gauge,
+            queue_gauge(&|q| i64::from(self.held_for_power.contains(&q.name))),
+        )?;
+        family(
+            &mut e,
+            "paused",
+            "1 while dispatch in every queue is held (nightshift pause).",
+            None,
+            MetricType::Gauge,
+            vec![(vec![], flag(self.all_paused))],
+        )?;
+        family(
+            &mut e,
+            "power_on_ac",
+            "1 on AC power (or with no battery), 0 on battery.",
+            None,
+            MetricType::Gauge,
+            vec![(vec![], flag(self.on_ac))],
+        )?;
+        if let Some(percent) = self.battery_percent {
+            let ratio = ConstGauge::new(f64::from(percent) / 100.0);
+            family(
+                &mut e,
+                "battery_charge",
+                "How full the battery is, 0 to 1; absent without a battery.",
+                Some(Unit::Ratios),
+                MetricType::Gauge,
+                vec![(vec![], ratio)],
+            )?;
+        }
+        family(
+            &mut e,
+            "last_start_unclean",
+            "1 if this run of Nightshift found attempts a previous run left open (it was killed or crashed).",
+            None,
+            MetricType::Gauge,
+            vec![(vec![], flag(self.unclean_start))],
+        )?;
+        let s = &self.stats;
+        family(
+            &mut e,
+            "process_resident_memory",
+            "Nightshift's resident memory.",
+            Some(Unit::Bytes),
+            MetricType::Gauge,
+            vec![(vec![], count(s.resident_bytes))],
+        )?;
+        family(
+            &mut e,
+            "process_cpu",
+            "CPU time Nightshift used (user and system) since it started.",
+            Some(Unit::Seconds),
+            MetricType::Counter,
+            vec![(vec![], ConstCounter::new(s.cpu_seconds))],
+        )?;
+        if let Some(open) = s.open_files {
+            family(
+                &mut e,
+                "process_open_fds",
+                "File descriptors Nightshift has open.",
+                None,
+                MetricType::Gauge,
+                vec![(vec![], count(open))],
+            )?;
+        }
+        family(
+            &mut e,
+            "process_start_time",
+            "When this Nightshift started, in Unix time.",
+            Some(Unit::Seconds),
+            MetricType::Gauge,
+            vec![(vec![], count(s.start_time_seconds))],
+        )?;
+        family(
+            &mut e,
+            "database_size",
+            "Size of the database file.",
+            Some(Unit::Bytes),
+            MetricType::Gauge,
+            vec![(vec![], count(s.database_bytes))],
+        )?;
+        family(
+            &mut e,
+            "database_wal_size",
+            "Size of the database's write-ahead log.",
+            Some(Unit::Bytes),
+            MetricType::Gauge,
+            vec![(vec![], count(s.wal_bytes))],
+        )?;
+        family(
+            &mut e,
+            "build_info",
+            "Always 1; the version is in its label.",
+            None,
+            MetricType::Gauge,
+            vec![(vec![("version", env!("CARGO_PKG_VERSION"))], gauge(1))],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MetricsFormat;
+
+    #[test]
+    fn openmetrics_only_when_asked_for() {
+        assert_eq!(MetricsFormat::from_accept(None), MetricsFormat::Prometheus);
+        assert_eq!(
+            MetricsFormat::from_accept(Some("text/plain;version=0.0.4;q=0.5,*/*;q=0.1")),
+            MetricsFormat::Prometheus
+        );
+        assert_eq!(
+            MetricsFormat::from_accept(Some(
+                "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"
+            )),
+            MetricsFormat::OpenMetrics
+        );
+    }
+}

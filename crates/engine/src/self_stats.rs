@@ -1,0 +1,68 @@
+//! Nightshift's own footprint, read when asked (a scrape, a summary): its resident memory, CPU
+//! time, open files and start time, and the size of its database and write-ahead log. Read on
+//! a blocking thread: it is file I/O (invariant 4).
+
+use nightshift_core::Paths;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SelfStats {
+    pub resident_bytes: u64,
+    /// User and system CPU time since this process started.
+    pub cpu_seconds: f64,
+    /// Open file descriptors, where the platform tells.
+    pub open_files: Option<u64>,
+    /// When this process started, in Unix seconds.
+    pub start_time_seconds: u64,
+    pub database_bytes: u64,
+    pub wal_bytes: u64,
+}
+
+pub(crate) async fn read(paths: &Paths) -> SelfStats {
+    let db = paths.db_file.clone();
+    tokio::task::spawn_blocking(move || read_now(&db))
+        .await
+        .unwrap_or_default()
+}
+
+fn read_now(db: &Path) -> SelfStats {
+    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System};
+    let mut system = System::new();
+    let me = sysinfo::Pid::from_u32(std::process::id());
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[me]),
+        true,
+        ProcessRefreshKind::nothing().with_memory().with_cpu(),
+    );
+    let size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let mut stats = SelfStats {
+        database_bytes: size(db),
+        wal_bytes: size(Path::new(&wal)),
+        ..SelfStats::default()
+    };
+    if let Some(p) = system.process(me) {
+        stats.resident_bytes = p.memory();
+        stats.cpu_seconds = p.accumulated_cpu_time() as f64 / 1000.0;
+        stats.open_files = p.open_files().map(|n| n as u64);
+        stats.start_time_seconds = p.start_time();
+    }
+    stats
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_this_process_and_the_files_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("n.db");
+        std::fs::write(&db, vec![0u8; 4096]).unwrap();
+        std::fs::write(dir.path().join("n.db-wal"), vec![0u8; 100]).unwrap();
+        let stats = super::read_now(&db);
+        assert_eq!((stats.database_bytes, stats.wal_bytes), (4096, 100));
+        assert!(stats.resident_bytes > 1 << 20, "{stats:?}");
+        assert!(stats.open_files.is_some_and(|n| n >= 3), "{stats:?}");
+        assert!(stats.start_time_seconds > 1_600_000_000, "{stats:?}");
+    }
+}

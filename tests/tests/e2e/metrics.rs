@@ -1,0 +1,158 @@
+//! `/metrics`: what jobs did, counted, in both exposition formats, clean under promtool, and
+//! only for a caller with the token.
+
+use nightshift_e2e::Daemon;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// The value of the sample whose line starts with `series` (name and labels as printed).
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l[series.len()..].trim().parse().ok())
+}
+
+/// `promtool check metrics` on `text`: its complaints, empty when clean.
+fn promtool_check(text: &str) -> String {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool from Debian's prometheus package (cargo xtask test installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() || !said.is_empty(),
+        "promtool failed silently"
+    );
+    if out.status.success() {
+        String::new()
+    } else {
+        said
+    }
+}
+
+#[test]
+fn metrics_count_what_jobs_did_in_both_formats_clean_under_promtool() {
+    let d = Daemon::start();
+    let ok = d.add(&["--queue", "work", "--", "true"]);
+    let failed = d.add(&["--queue", "work", "--", "sh", "-c", "exit 3"]);
+    let retried = d.add(&[
+        "--queue",
+        "other",
+        "--attempts",
+        "2",
+        "--",
+        "sh",
+        "-c",
+        "exit 1",
+    ]);
+    for id in [ok, failed, retried] {
+        d.cli(&["wait", &id.to_string()]);
+    }
+
+    let (status, text) = d.http("GET", "/metrics", None);
+    assert_eq!(status, 200, "{text}");
+    for (series, want) in [
+        (r#"nightshift_jobs_added_total{queue="work"}"#, 2.0),
+        (r#"nightshift_attempts_started_total{queue="work"}"#, 2.0),
+        (
+            r#"nightshift_jobs_finished_total{queue="work",outcome="succeeded"}"#,
+            1.0,
+        ),
+        (
+            r#"nightshift_jobs_finished_total{queue="work",outcome="failed"}"#,
+            1.0,
+        ),
+        (
+            r#"nightshift_attempt_failures_total{queue="work",cause="exit_code"}"#,
+            1.0,
+        ),
+        (r#"nightshift_jobs_retried_total{queue="other"}"#, 1.0),
+        (
+            r#"nightshift_attempt_failures_total{queue="other",cause="exit_code"}"#,
+            2.0,
+        ),
+        (
+            r#"nightshift_jobs_finished_total{queue="other",outcome="failed"}"#,
+            1.0,
+        ),
+        (r#"nightshift_attempt_run_seconds_count{queue="work"}"#, 2.0),
+        (r#"nightshift_job_wait_seconds_count{queue="other"}"#, 2.0),
+        (r#"nightshift_queue_jobs{queue="work",state="queued"}"#, 0.0),
+        ("nightshift_power_on_ac", 1.0),
+    ] {
+        assert_eq!(sample(&text, series), Some(want), "{series} in:\n{text}");
+    }
+    assert!(
+        sample(&text, "nightshift_process_resident_memory_bytes").is_some_and(|b| b > 1e6),
+        "{text}"
+    );
+    // Labels are bounded: only these names, and queues by their names.
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some(labels) = line
+            .split_once('{')
+            .and_then(|(_, rest)| rest.split_once('}'))
+        else {
+            continue;
+        };
+        for pair in labels.0.split(',') {
+            let (key, value) = pair.split_once('=').expect(line);
+            assert!(
+                ["queue", "outcome", "cause", "state", "le", "version"].contains(&key),
+                "unexpected label {key} in {line}"
+            );
+            if key == "queue" {
+                assert!(["\"work\"", "\"other\""].contains(&value), "{line}");
+            }
+        }
+    }
+    assert_eq!(promtool_check(&text), "", "promtool on:\n{text}");
+
+    // OpenMetrics when asked for it, and the same counts.
+    let auth = d.bearer();
+    let (status, open) = d.http_with(
+        "GET",
+        "/metrics",
+        &[
+            ("Authorization", &auth),
+            (
+                "Accept",
+                "application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+            ),
+        ],
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(open.ends_with("# EOF\n"), "{open}");
+    assert_eq!(
+        sample(&open, r#"nightshift_jobs_added_total{queue="work"}"#),
+        Some(2.0)
+    );
+}
+
+#[test]
+fn metrics_need_the_token() {
+    let d = Daemon::start();
+    let (status, body) = d.http_with("GET", "/metrics", &[], None);
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = d.http_with(
+        "GET",
+        "/metrics",
+        &[("Authorization", "Bearer wrong")],
+        None,
+    );
+    assert_eq!(status, 401);
+}
