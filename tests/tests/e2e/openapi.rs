@@ -33,6 +33,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/pause", &["post"]),
     ("/api/resume", &["post"]),
     ("/api/events", &["get"]),
+    ("/metrics", &["get"]),
 ];
 
 fn described_routes(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {
