@@ -21,7 +21,6 @@ pub(crate) async fn enqueue(
 
 /// What stored jobs wake: their queues, and the scheduler's timer for the earliest start time.
 pub(crate) struct Wake {
-    queues: Vec<String>,
     due: Option<i64>,
     /// Each job's queue, as runs of consecutive jobs in one queue (a batch is usually one run),
     /// to count the new ones per queue once the store says which are new.
@@ -37,11 +36,7 @@ impl Wake {
                 _ => runs.push((job.spec.queue.clone(), 1)),
             }
         }
-        let mut queues: Vec<String> = runs.iter().map(|(q, _)| q.clone()).collect();
-        queues.sort();
-        queues.dedup();
         Wake {
-            queues,
             due: jobs.iter().filter_map(|j| j.run_at).min(),
             runs,
         }
@@ -62,7 +57,10 @@ impl Wake {
         if let Some(at) = self.due {
             let _ = ctx.scheduler.send(Command::Due(at));
         }
-        let _ = ctx.scheduler.send(Command::Work(self.queues));
+        let mut queues: Vec<String> = self.runs.into_iter().map(|(q, _)| q).collect();
+        queues.sort();
+        queues.dedup();
+        let _ = ctx.scheduler.send(Command::Work(queues));
         let _ = ctx.events.send(Event::Queued {
             ids: stored.iter().map(|s| s.id).collect(),
         });

@@ -68,6 +68,14 @@ struct Inner {
     totals: BTreeMap<String, QueueTotals>,
 }
 
+/// `queue`'s entry, made on first use; the name is copied only then, not on every event.
+fn of_queue<'a, T: Default>(map: &'a mut BTreeMap<String, T>, queue: &str) -> &'a mut T {
+    if !map.contains_key(queue) {
+        map.insert(queue.to_string(), T::default());
+    }
+    map.get_mut(queue).expect("inserted above")
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
@@ -83,15 +91,7 @@ impl Metrics {
         // than the counting going on: take the data back.
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let Inner { period, totals } = &mut *inner;
-        let tally = match period.get_mut(queue) {
-            Some(t) => t,
-            None => period.entry(queue.to_string()).or_default(),
-        };
-        let total = match totals.get_mut(queue) {
-            Some(t) => t,
-            None => totals.entry(queue.to_string()).or_default(),
-        };
-        f(tally, total);
+        f(of_queue(period, queue), of_queue(totals, queue));
     }
 
     /// `n` new jobs were stored in `queue`.

@@ -215,9 +215,7 @@ async fn attempt(
             reason: Some(format!("could not record the process: {e}")),
         };
     }
-    let claimed_at = job.started_at.unwrap_or(claimed.ready_at);
-    let waited = claimed_at.saturating_sub(claimed.ready_at).max(0);
-    ctx.metrics.started(&spec.queue, waited as u64);
+    ctx.metrics.started(&spec.queue, claimed.waited_ms());
     let _ = ctx.events.send(Event::Started {
         id: job.id,
         attempt: claimed.attempt_number,

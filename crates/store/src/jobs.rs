@@ -29,6 +29,18 @@ pub struct Claimed {
     pub ready_at: i64,
 }
 
+impl Claimed {
+    /// When the claim was made (the job's `started_at`, which the claim sets).
+    pub fn claimed_at(&self) -> i64 {
+        self.job.started_at.unwrap_or(self.ready_at)
+    }
+
+    /// How long the job waited for a slot, from ready to claimed, in milliseconds.
+    pub fn waited_ms(&self) -> u64 {
+        self.claimed_at().saturating_sub(self.ready_at).max(0) as u64
+    }
+}
+
 /// A claim to run with an attempt's end (`Store::finish_then_claim`): up to `limit` jobs of
 /// `queue` that may start under `power`, as `Store::claim_or_hold` takes them.
 #[derive(Debug, Clone)]

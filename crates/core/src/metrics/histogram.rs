@@ -113,21 +113,6 @@ impl Histogram {
         }
         Some(self.max_ms)
     }
-
-    /// Cumulative counts at each of `bounds_ms` (ascending): how many observations are at or
-    /// below each bound, counted by whole buckets (a bucket counts once it lies wholly at or
-    /// below the bound). For exposing a window's distribution with round bounds.
-    pub fn cumulative_at(&self, bounds_ms: &[f64]) -> Vec<u64> {
-        bounds_ms
-            .iter()
-            .map(|&bound| {
-                self.buckets
-                    .iter()
-                    .filter(|&(&i, _)| Self::upper_bound_ms(i) <= bound)
-                    .fold(0u64, |acc, (_, &n)| acc.saturating_add(n))
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,7 @@ impl Scheduler {
                     queue: queue.to_string(),
                     attempt_number: job.attempt_number,
                     attempts_used: job.job.attempts_used,
-                    started_at: job.job.started_at.unwrap_or(job.ready_at),
+                    started_at: job.claimed_at(),
                     notify: job.job.spec.notify,
                     needs: PowerNeeds::of_job(&job.job.spec),
                     on_power_loss: job.job.spec.on_power_loss,
