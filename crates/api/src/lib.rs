@@ -7,6 +7,7 @@ mod changes;
 mod dto;
 mod enqueue;
 mod error;
+mod history;
 mod logs;
 mod prometheus;
 mod schedules;
@@ -23,6 +24,10 @@ pub use changes::{Changes, TICK_EVERY};
 pub use dto::*;
 pub use enqueue::human_bytes;
 pub use error::{ApiError, ErrorKind};
+pub use history::{
+    ExportPages, ExportQuery, HistoryRow, MetricsSummary, Percentiles, QueueSummary, Resolution,
+    Series, SummaryQuery, Trends, TrendsQuery,
+};
 pub use logs::LogStream;
 pub use prometheus::MetricsFormat;
 pub use schema::directory as directory_schema;

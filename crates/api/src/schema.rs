@@ -194,6 +194,25 @@ fn duration_within(min: u64, max: u64) -> Schema {
     )
 }
 
+/// A window or a step of the metrics history: a duration with a unit, or absent.
+pub fn window() -> Schema {
+    described(
+        Schema::OneOf(
+            OneOfBuilder::new()
+                .item(duration_text())
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .build(),
+        ),
+        "A number with a unit: \"90m\", \"24h\", \"7d\"; rounded up to whole minutes, at most \
+         100 years.",
+    )
+}
+
+/// A time as Unix milliseconds, within the accepted range of times, or absent.
+pub fn time_ms() -> Schema {
+    nullable(integer(EARLIEST_MS, LATEST_MS))
+}
+
 /// A timeout or a retry's wait: longer than zero.
 pub fn positive_duration() -> Schema {
     duration_within(1, u64::MAX)

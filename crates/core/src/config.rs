@@ -26,6 +26,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub desktop: DesktopConfig,
     pub power: PowerConfig,
+    pub metrics: MetricsConfig,
     /// Per-queue settings by queue name. Queues not listed here use the `[jobs]` defaults.
     pub queues: BTreeMap<String, QueueConfig>,
 }
@@ -156,6 +157,33 @@ impl Default for PowerConfig {
             source: PowerSourceKind::System,
             simulated_file: PathBuf::from("power.json"),
             poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The history of the work kept in the database (see docs/metrics.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// How long the per-minute rows are kept; older minutes live on in their hour's row.
+    #[serde(with = "serde_human")]
+    pub minutes_kept: Duration,
+    /// How long the per-hour rows are kept.
+    #[serde(with = "serde_human")]
+    pub hours_kept: Duration,
+}
+
+/// The shortest `minutes_kept`: summaries and trends over the last day read minutes.
+pub const MIN_MINUTES_KEPT: Duration = Duration::from_secs(2 * 3600);
+/// The longest either history may be kept (ten years), so times computed from it cannot
+/// overflow.
+pub const MAX_KEPT: Duration = Duration::from_secs(10 * 366 * 86400);
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            minutes_kept: Duration::from_secs(48 * 3600),
+            hours_kept: Duration::from_secs(90 * 86400),
         }
     }
 }
@@ -307,6 +335,16 @@ impl Config {
         }
         if server.max_connections == 0 {
             return Err("server.max_connections must be at least 1".into());
+        }
+        let metrics = &self.metrics;
+        if metrics.minutes_kept < MIN_MINUTES_KEPT || metrics.minutes_kept > MAX_KEPT {
+            return Err("metrics.minutes_kept must be between 2h and 10 years".into());
+        }
+        if metrics.hours_kept < metrics.minutes_kept || metrics.hours_kept > MAX_KEPT {
+            return Err(
+                "metrics.hours_kept must be at least metrics.minutes_kept and at most 10 years"
+                    .into(),
+            );
         }
         if self.jobs.log_max_bytes < 4096 {
             return Err("jobs.log_max_bytes must be at least 4096".into());

@@ -27,7 +27,8 @@ pub mod whole;
 
 pub use clock::{Clock, SystemClock};
 pub use config::{
-    Config, ConfigError, DesktopConfig, PowerConfig, PowerSourceKind, QueueConfig, Synchronous,
+    Config, ConfigError, DesktopConfig, MetricsConfig, PowerConfig, PowerSourceKind, QueueConfig,
+    Synchronous,
 };
 pub use job::{Attempt, AttemptOutcome, Job, JobId, JobSpec, JobState, SpecError};
 pub use paths::Paths;

@@ -16,6 +16,7 @@ mod error;
 mod events;
 mod gate;
 mod health;
+mod history;
 mod instance;
 mod locks;
 pub mod metrics;
@@ -29,6 +30,7 @@ mod runner;
 mod scheduler;
 mod schedules;
 mod self_stats;
+mod start;
 
 use nightshift_core::{Clock, Config, Job, JobId, JobState, Paths};
 use nightshift_store::{NewJob, Store};
@@ -48,177 +50,14 @@ pub use queues::{LimitSource, QueueSettings};
 pub use recovery::RecoveryReport;
 pub use schedules::run_key as schedule_run_key;
 
+pub use start::Engine;
+
 /// Everything the engine needs to start.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     pub paths: Paths,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
-}
-
-/// Starts engines.
-#[derive(Debug)]
-pub struct Engine;
-
-impl Engine {
-    /// Takes the instance lock, opens the store, recovers, and starts dispatching, with the
-    /// power source the config names.
-    pub async fn start(options: EngineOptions) -> Result<EngineHandle, EngineError> {
-        Engine::start_with_power(options, None).await
-    }
-
-    /// As `start`, with a given power source (tests inject a fake one).
-    pub async fn start_with_power(
-        options: EngineOptions,
-        power: Option<Arc<dyn nightshift_power::PowerSource>>,
-    ) -> Result<EngineHandle, EngineError> {
-        let EngineOptions {
-            paths,
-            config,
-            clock,
-        } = options;
-        let (power, power_name) = match power {
-            Some(source) => (source, "injected".to_string()),
-            None => power::source_for(&config, &paths),
-        };
-        paths
-            .ensure_dirs()
-            .map_err(|e| EngineError::io("cannot create the data folders", e))?;
-        let lock = InstanceLock::acquire(&paths)?;
-        warn_if_shared(&paths.data_dir);
-        let store = {
-            let paths = paths.clone();
-            let sync = config.store.synchronous;
-            tokio::task::spawn_blocking(move || {
-                let folder = nightshift_store::Folder {
-                    db: paths.db_file.clone(),
-                    payloads: paths.payloads_dir.clone(),
-                    logs: paths.logs_dir.clone(),
-                    identity: paths.identity_file.clone(),
-                };
-                Store::open_folder(&folder, sync)
-            })
-            .await
-            .map_err(|e| EngineError::Internal(e.to_string()))??
-        };
-        let config = Arc::new(config);
-        let paths = Arc::new(paths);
-        // This first receiver exists before recovery and dispatch, so whoever takes it (the
-        // desktop shell's notifier) misses no event of this run.
-        let (events, startup_events) = broadcast::channel(4096);
-        let pending = {
-            let file = paths.outcomes_file.clone();
-            tokio::task::spawn_blocking(move || outcomes::Pending::open(&file))
-                .await
-                .map_err(|e| EngineError::Internal(e.to_string()))?
-                .map_err(|e| EngineError::io("cannot prepare the outcome journal", e))?
-        };
-        let pending = Arc::new(pending);
-        let health = Arc::new(health::Health::new(events.clone(), &store));
-        let metrics = Arc::new(metrics::Metrics::new());
-        let recovery = recovery::run(
-            &store, &paths, &config, &*clock, &events, &metrics, &pending,
-        )
-        .await?;
-        let power = power::watch(power, config.power.poll, events.clone()).await;
-        let power_view = scheduler::PowerView {
-            state: power.clone(),
-            held: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
-        };
-        let running = Arc::new(AtomicUsize::new(0));
-        let paused = Arc::new(AtomicBool::new(false));
-        let queue_rows: std::collections::HashMap<String, nightshift_store::QueueRow> = store
-            .queue_rows()
-            .await?
-            .into_iter()
-            .map(|row| (row.name.clone(), row))
-            .collect();
-        let queue_rows = Arc::new(std::sync::RwLock::new(queue_rows));
-        // Before the first spawn: from here on, a job's process that leaves its group is
-        // handed to us when orphaned, and ended with its attempt (see the supervisor).
-        let orphans = nightshift_supervisor::adopt_orphans();
-        let (tx, rx) = mpsc::unbounded_channel();
-        let initial = store.queues_with_work().await?;
-        let power_paused = Arc::new(std::sync::RwLock::new(std::collections::HashMap::new()));
-        let ctx = Arc::new(context::Context {
-            store: store.clone(),
-            config: config.clone(),
-            paths: paths.clone(),
-            clock: clock.clone(),
-            events: events.clone(),
-            scheduler: tx.clone(),
-            queues: queue_rows.clone(),
-            power_paused: power_paused.clone(),
-            cpu_held: Default::default(),
-            running: running.clone(),
-            health: health.clone(),
-            pending,
-            stopping: AtomicBool::new(false),
-            metrics,
-        });
-        let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
-        let ticker = tokio::spawn(health::supervised(
-            health.clone(),
-            "schedules task",
-            schedules::run(ctx.clone(), schedules_rx),
-        ));
-        let task = tokio::spawn(health::supervised(
-            health.clone(),
-            "scheduler",
-            scheduler::Scheduler::new(ctx.clone(), rx, paused.clone(), power_view.clone())
-                .run(initial),
-        ));
-        let store_watch = tokio::spawn(health::watch_store(health.clone(), store.clone()));
-        Ok(EngineHandle {
-            inner: Arc::new(Inner {
-                tx,
-                store,
-                events,
-                config,
-                paths,
-                clock,
-                running,
-                paused,
-                queue_rows,
-                power,
-                power_held: power_view.held.clone(),
-                power_paused,
-                power_name,
-                recovery,
-                started_at: std::time::Instant::now(),
-                task: std::sync::Mutex::new(Some(task)),
-                ctx,
-                schedules_wake,
-                ticker,
-                store_watch,
-                health,
-                startup_events: std::sync::Mutex::new(Some(startup_events)),
-                _orphans: orphans,
-                _lock: lock,
-            }),
-        })
-    }
-}
-
-/// Says so when other users can look into the data folder. Nightshift's own files in it are
-/// private (0600) whatever the folder's mode, but a folder the user made readable may hold
-/// other things, and its listing shows which jobs exist.
-fn warn_if_shared(dir: &std::path::Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(dir) {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                tracing::warn!(
-                    folder = %dir.display(),
-                    mode = format!("{mode:o}"),
-                    "the data folder is open to other users; its files are private, but \
-                     `chmod 700` the folder to keep its listing private too"
-                );
-            }
-        }
-    }
 }
 
 /// A running engine; cheap to clone.
@@ -259,6 +98,10 @@ struct Inner {
     ticker: tokio::task::JoinHandle<()>,
     /// Follows the store's write failures for the health (see `health::watch_store`).
     store_watch: tokio::task::JoinHandle<()>,
+    /// The minute snapshot of the metrics history, and what it reads and keeps.
+    history_task: tokio::task::JoinHandle<()>,
+    history_sources: history::Sources,
+    recorder: Arc<tokio::sync::Mutex<history::Recorder>>,
     health: Arc<health::Health>,
     startup_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
     /// The reaper of orphaned job processes; stops with the engine.
@@ -577,6 +420,7 @@ impl EngineHandle {
         // No schedule adds work to an engine that is stopping.
         self.inner.ticker.abort();
         self.inner.store_watch.abort();
+        self.inner.history_task.abort();
         let (reply, done) = oneshot::channel();
         if self
             .inner
@@ -590,11 +434,59 @@ impl EngineHandle {
         if let Some(task) = task {
             let _ = task.await;
         }
-        // Every outcome is recorded by now: leave the database file complete on its own, so a
+        // Every outcome is recorded by now, and counted: the unfinished minute joins the history.
+        if let Err(e) = self.flush_history().await {
+            tracing::warn!(error = %e, "cannot write the last minute's metrics history on stop");
+        }
+        // Leave the database file complete on its own, so a
         // copy of it alone (a backup) is up to date.
         if let Err(e) = self.inner.store.checkpoint().await {
             tracing::warn!(error = %e, "cannot fold the write-ahead log into the database on stop");
         }
+    }
+
+    /// Writes the current, unfinished minute's history row now (merged with what the minute's
+    /// end adds later). A graceful stop does it; tests do it to step a manual clock's minutes.
+    pub async fn flush_history(&self) -> Result<(), EngineError> {
+        let minute = nightshift_core::metrics::history::floor_to(
+            self.now_ms(),
+            nightshift_core::metrics::history::MINUTE_MS,
+        );
+        self.inner
+            .recorder
+            .lock()
+            .await
+            .snapshot(&self.inner.ctx, &self.inner.history_sources, minute)
+            .await?;
+        Ok(())
+    }
+
+    /// The history of one queue or all over `[from, to)`, in `count` steps of `step` ms from
+    /// `from` (see the `history` module; the minute under way is included live).
+    pub async fn history(
+        &self,
+        window: (i64, i64),
+        step: i64,
+        count: usize,
+        queue: Option<&str>,
+    ) -> Result<Vec<nightshift_core::metrics::history::Step>, EngineError> {
+        Ok(history::window(&self.inner.ctx, window, step, count, queue).await?)
+    }
+
+    /// A page of stored history rows for an export (see `Store::history_page`).
+    pub async fn history_page(
+        &self,
+        resolution: nightshift_store::Resolution,
+        since: i64,
+        after: Option<(i64, String)>,
+        queue: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<nightshift_core::metrics::history::Row>, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .history_page(resolution, since, after, queue, limit)
+            .await?)
     }
 
     /// How many jobs are in each state.

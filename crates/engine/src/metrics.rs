@@ -163,6 +163,14 @@ impl Metrics {
         std::mem::take(&mut inner.period)
     }
 
+    /// Puts a taken period back (its minute could not be written): the next period carries it.
+    pub fn restore_period(&self, period: BTreeMap<String, Tally>) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        for (queue, tally) in period {
+            of_queue(&mut inner.period, &queue).merge(&tally);
+        }
+    }
+
     /// The current period's tallies, left in place (a summary's last, unfinished minute).
     pub fn period(&self) -> BTreeMap<String, Tally> {
         self.inner

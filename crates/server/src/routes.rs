@@ -11,9 +11,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use nightshift_api::{
-    Api, ApiError, BatchEnqueued, EnqueueRequest, Enqueued, ErrorKind, Health, JobDetail, JobPage,
-    JobView, ListQuery, MetricsFormat, PowerView, QueueUpdate, QueueView, ScheduleRequest,
-    ScheduleView, Summary, WaitRequest, WaitResult,
+    Api, ApiError, BatchEnqueued, EnqueueRequest, Enqueued, ErrorKind, Health, HistoryRow,
+    JobDetail, JobPage, JobView, ListQuery, MetricsFormat, MetricsSummary, PowerView, QueueUpdate,
+    QueueView, ScheduleRequest, ScheduleView, Summary, Trends, WaitRequest, WaitResult,
 };
 use nightshift_core::JobId;
 use serde::Deserialize;
@@ -55,6 +55,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<Api> {
         .routes(routes!(resume))
         .routes(routes!(events))
         .routes(routes!(metrics))
+        .routes(routes!(metrics_summary))
+        .routes(routes!(metrics_trends))
+        .routes(routes!(metrics_history))
 }
 
 pub(crate) fn router(api: Api, guard: Guard) -> Router {
@@ -369,6 +372,74 @@ async fn queues(State(api): State<Api>) -> Reply<impl IntoResponse> {
     responses((status = 200, description = "Counts per state, and whether dispatch is held", body = Summary)))]
 async fn summary(State(api): State<Api>) -> Reply<impl IntoResponse> {
     Ok(Json(api.summary().await?))
+}
+
+#[utoipa::path(get, path = "/api/metrics/summary", tag = "metrics",
+    params(nightshift_api::SummaryQuery),
+    description = "What happened over a window ending now, for all queues and for each: jobs \
+        added, started, succeeded, failed, cancelled, retried, failures by cause, success and \
+        error rate, throughput, and p50/p95/p99 of run and wait time. From the metrics history \
+        (docs/metrics.md), never from the jobs table.",
+    responses(
+        (status = 200, description = "The window's summary", body = MetricsSummary),
+        (status = 400, description = "bad_request: a window that is not a duration, or a bad queue name", body = ApiError),
+    ))]
+async fn metrics_summary(
+    State(api): State<Api>,
+    q: Result<Query<nightshift_api::SummaryQuery>, QueryRejection>,
+) -> Reply<impl IntoResponse> {
+    Ok(Json(api.metrics_summary(query(q)?).await?))
+}
+
+#[utoipa::path(get, path = "/api/metrics/trends", tag = "metrics",
+    params(nightshift_api::TrendsQuery),
+    description = "Series over a window ending now in steps (columnar, one value per step; null \
+        where Nightshift was not running): counts, run and wait percentiles and mean depth, for \
+        all queues together and for each.",
+    responses(
+        (status = 200, description = "The window's series", body = Trends),
+        (status = 400, description = "bad_request: a window or step that is not a duration, or a bad queue name", body = ApiError),
+    ))]
+async fn metrics_trends(
+    State(api): State<Api>,
+    q: Result<Query<nightshift_api::TrendsQuery>, QueryRejection>,
+) -> Reply<impl IntoResponse> {
+    Ok(Json(api.metrics_trends(query(q)?).await?))
+}
+
+#[utoipa::path(get, path = "/api/metrics/history", tag = "metrics",
+    params(nightshift_api::ExportQuery),
+    description = "The stored history rows from a time on, as JSON Lines in (time, queue) order: \
+        one row per queue per minute (or hour) with its counts, depth and run- and wait-time \
+        buckets. Streamed: any size of history is sent a page at a time.",
+    responses(
+        (status = 200, description = "One history row per line", content_type = "application/x-ndjson", body = Vec<HistoryRow>),
+        (status = 400, description = "bad_request: a time out of range, or a bad queue name", body = ApiError),
+    ))]
+async fn metrics_history(
+    State(api): State<Api>,
+    q: Result<Query<nightshift_api::ExportQuery>, QueryRejection>,
+) -> Reply<Response> {
+    let mut pages = api.metrics_export(query(q)?)?;
+    // The first page is read before answering, so a damaged history is an error status, not a
+    // cut stream. A later page that fails ends the stream with one last line, `{"error": …}`,
+    // so a reader never takes a cut export for a whole one.
+    let first = pages.next().await?;
+    let rest = futures_util::stream::unfold(Some(pages), |pages| async move {
+        let mut pages = pages?;
+        match pages.next().await {
+            Ok(Some(text)) => Some((Ok::<_, std::io::Error>(Bytes::from(text)), Some(pages))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e.message, "the history export stopped early");
+                let line = serde_json::json!({ "error": e }).to_string() + "\n";
+                Some((Ok(Bytes::from(line)), None))
+            }
+        }
+    });
+    let first = futures_util::stream::iter(first.map(|t| Ok(Bytes::from(t))));
+    let body = Body::from_stream(futures_util::StreamExt::chain(first, rest));
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "status",

@@ -8,6 +8,7 @@ mod counts;
 mod deps;
 mod error;
 mod folder;
+mod history;
 mod instance;
 mod jobs;
 mod migrate;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 pub use deps::{CancelledDependant, Dependants};
 pub use error::StoreError;
 pub use folder::Folder;
+pub use history::{QueueDepth, Resolution, RollUp, WindowRows};
 pub use jobs::{
     CancelResult, ClaimAsk, Claimed, Ended, Finish, Inserted, ListFilter, NewJob, QueueCount,
 };
@@ -415,6 +417,61 @@ impl Store {
     /// Job counts per state (all states present, zero or not), kept by the store's writes.
     pub async fn state_counts(&self) -> Result<std::collections::BTreeMap<JobState, u64>> {
         self.read(jobs::state_counts).await
+    }
+
+    /// Per queue, jobs queued, running, waiting for their time and held for power, for the
+    /// minute snapshot of the history.
+    pub async fn queue_depths(&self) -> Result<std::collections::BTreeMap<String, QueueDepth>> {
+        self.read(history::depths).await
+    }
+
+    /// Stores the history rows of minute `at` and extends the span of minutes that began at
+    /// `span_first` to it (see the `history` module).
+    pub async fn record_minute(
+        &self,
+        span_first: i64,
+        at: i64,
+        rows: Vec<nightshift_core::metrics::history::Row>,
+    ) -> Result<()> {
+        self.write(move |c| history::write_minute(c, span_first, at, &rows))
+            .await
+    }
+
+    /// One bounded step of the history's roll-up into hours and pruning.
+    pub async fn roll_up_history(
+        &self,
+        now: i64,
+        minutes_kept_ms: i64,
+        hours_kept_ms: i64,
+    ) -> Result<RollUp> {
+        self.write(move |c| history::roll_up(c, now, minutes_kept_ms, hours_kept_ms))
+            .await
+    }
+
+    /// The history rows and running spans for `[from, to)` at `step` ms, of one queue or all.
+    pub async fn history_window(
+        &self,
+        from: i64,
+        to: i64,
+        step: i64,
+        queue: Option<String>,
+    ) -> Result<WindowRows> {
+        self.read(move |c| history::window(c, from, to, step, queue.as_deref()))
+            .await
+    }
+
+    /// History rows of one table from `since` on, after the row `(at, queue)` when given, of
+    /// one queue or all, at most `limit` of them in time order: a page of an export.
+    pub async fn history_page(
+        &self,
+        resolution: Resolution,
+        since: i64,
+        after: Option<(i64, String)>,
+        queue: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<nightshift_core::metrics::history::Row>> {
+        self.read(move |c| history::page(c, resolution, since, after, queue.as_deref(), limit))
+            .await
     }
 
     /// Queues whose settings were changed at run time.

@@ -156,3 +156,67 @@ fn metrics_need_the_token() {
     );
     assert_eq!(status, 401);
 }
+
+/// The history over HTTP: a summary and trends that count jobs at once (the minute under way
+/// is live), and after a graceful restart the same counts from the stored minute, exported as
+/// JSON Lines.
+#[test]
+fn history_summary_trends_and_export_over_http_survive_a_restart() {
+    let mut d = Daemon::start();
+    let ok = d.add(&["--queue", "work", "--", "true"]);
+    let failed = d.add(&["--queue", "work", "--", "sh", "-c", "exit 3"]);
+    for id in [ok, failed] {
+        d.cli(&["wait", &id.to_string()]);
+    }
+    let summary = |d: &Daemon| -> serde_json::Value {
+        let (status, body) = d.http("GET", "/api/metrics/summary?window=1h", None);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let s = summary(&d);
+    assert_eq!(s["total"]["succeeded"], 1, "{s:#}");
+    assert_eq!(s["total"]["failed"], 1, "{s:#}");
+    assert_eq!(s["total"]["success_rate"], 0.5, "{s:#}");
+    assert_eq!(s["queues"][0]["queue"], "work", "{s:#}");
+
+    let (status, body) = d.http("GET", "/api/metrics/trends?window=1h", None);
+    assert_eq!(status, 200, "{body}");
+    let t: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(t["step_seconds"], 60, "a minute a point over an hour");
+    let points = t["at"].as_array().unwrap().len();
+    assert_eq!(points, 60);
+    let last_succeeded = &t["total"]["succeeded"][points - 1];
+    // Both jobs ran in this minute or the one before (if the minute turned meanwhile).
+    let recent: u64 = (points - 2..points)
+        .filter_map(|i| t["total"]["succeeded"][i].as_u64())
+        .sum();
+    assert_eq!(recent, 1, "last point {last_succeeded}: {t:#}");
+    assert!(
+        t["total"]["succeeded"][0].is_null(),
+        "before the daemon ran: a gap"
+    );
+
+    let (status, body) = d.http("GET", "/api/metrics/summary?window=soon", None);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("window"), "{body}");
+
+    d.restart();
+    let s = summary(&d);
+    assert_eq!(s["total"]["succeeded"], 1, "kept across the restart: {s:#}");
+    let (status, body) = d.http("GET", "/api/metrics/history?queue=work", None);
+    assert_eq!(status, 200, "{body}");
+    let rows: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let succeeded: u64 = rows.iter().map(|r| r["succeeded"].as_u64().unwrap()).sum();
+    let failed: u64 = rows
+        .iter()
+        .map(|r| r["failed_exit_code"].as_u64().unwrap())
+        .sum();
+    assert_eq!((succeeded, failed), (1, 1), "{body}");
+    assert!(
+        rows.iter()
+            .all(|r| r["queue"] == "work" && r["run"]["n"].is_u64())
+    );
+}

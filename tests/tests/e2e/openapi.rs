@@ -34,6 +34,9 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/resume", &["post"]),
     ("/api/events", &["get"]),
     ("/metrics", &["get"]),
+    ("/api/metrics/summary", &["get"]),
+    ("/api/metrics/trends", &["get"]),
+    ("/api/metrics/history", &["get"]),
 ];
 
 fn described_routes(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {

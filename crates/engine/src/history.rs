@@ -1,0 +1,197 @@
+//! The minute snapshot: at the end of every minute, one history row per queue that had anything
+//! to show (the minute's tally from `metrics`, and its depth sampled then), stored with the span
+//! of minutes this engine has been running, then one bounded step of roll-up and pruning. A
+//! write that fails (a full disk) puts the minute's tally back, so the next minute carries it:
+//! late, not lost. On a graceful stop the unfinished minute is written too.
+//!
+//! One wake-up a minute. The timer is on the monotonic clock and the minute from the wall
+//! clock; after the machine slept, the next snapshot starts a new span, so the sleep is a gap.
+
+use crate::context::Context;
+use crate::power_gate::PowerHold;
+use nightshift_core::metrics::history::{Gauges, MINUTE_MS, Row, floor_to};
+use nightshift_store::StoreError;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// How far past the minute's end the snapshot wakes, so a timer that fires a hair early still
+/// lands in the next minute.
+const PAST_THE_MINUTE: Duration = Duration::from_millis(20);
+
+/// What the snapshot reads besides the context: the queues power holds and the global pause.
+#[derive(Clone)]
+pub(crate) struct Sources {
+    pub power_held: Arc<RwLock<HashMap<String, PowerHold>>>,
+    pub paused: Arc<AtomicBool>,
+}
+
+/// The state between snapshots: which span this run is in, and the last minute written.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    span_first: Option<i64>,
+    last_minute: Option<i64>,
+}
+
+impl Recorder {
+    /// Writes the rows of `minute` (the minute that just ended, or on stop the current one),
+    /// then takes one step of upkeep. The tally goes back to the metrics if the write fails.
+    pub(crate) async fn snapshot(
+        &mut self,
+        ctx: &Context,
+        sources: &Sources,
+        minute: i64,
+    ) -> Result<(), StoreError> {
+        // A minute after a gap (the machine slept, or this is the first) starts a new span.
+        let continues = self
+            .last_minute
+            .is_some_and(|last| minute <= last.saturating_add(MINUTE_MS));
+        let span_first = match self.span_first {
+            Some(first) if continues => first,
+            _ => minute,
+        };
+        let depths = ctx.store.queue_depths().await?;
+        let period = ctx.metrics.take_period();
+        let rows = rows(ctx, sources, minute, &depths, &period);
+        if let Err(e) = ctx.store.record_minute(span_first, minute, rows).await {
+            ctx.metrics.restore_period(period);
+            return Err(e);
+        }
+        self.span_first = Some(span_first);
+        self.last_minute = Some(self.last_minute.map_or(minute, |last| last.max(minute)));
+        let kept = &ctx.config.metrics;
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        ctx.store
+            .roll_up_history(
+                ctx.clock.now_ms(),
+                ms(kept.minutes_kept),
+                ms(kept.hours_kept),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The minute's rows: every queue with jobs in it or with something counted in the minute.
+fn rows(
+    ctx: &Context,
+    sources: &Sources,
+    minute: i64,
+    depths: &BTreeMap<String, nightshift_store::QueueDepth>,
+    period: &BTreeMap<String, nightshift_core::metrics::Tally>,
+) -> Vec<Row> {
+    let all_paused = sources.paused.load(Ordering::Relaxed);
+    let paused: Vec<String> = crate::locks::read(&ctx.queues)
+        .values()
+        .filter(|q| q.paused)
+        .map(|q| q.name.clone())
+        .collect();
+    let held: Vec<String> = crate::locks::read(&sources.power_held)
+        .keys()
+        .cloned()
+        .collect();
+    let mut queues: Vec<&String> = depths.keys().chain(period.keys()).collect();
+    queues.sort();
+    queues.dedup();
+    queues
+        .into_iter()
+        .filter_map(|queue| {
+            let depth = depths.get(queue).copied().unwrap_or_default();
+            let power_held = held.contains(queue);
+            // The queued state holds the scheduled and the held; the rest are ready, unless
+            // power holds their whole queue.
+            let ready = depth
+                .queued
+                .saturating_sub(depth.scheduled)
+                .saturating_sub(depth.held);
+            let gauges = Gauges {
+                queued: if power_held { 0 } else { ready },
+                scheduled: depth.scheduled,
+                held: depth
+                    .held
+                    .saturating_add(if power_held { ready } else { 0 }),
+                running: depth.running,
+                paused: u64::from(all_paused || paused.contains(queue)),
+                power_held: u64::from(power_held),
+            };
+            let tally = period.get(queue).cloned().unwrap_or_default();
+            // A queue's flags alone (paused, held) make no row: only its jobs and its counts do.
+            let flags_aside = Gauges {
+                paused: 0,
+                power_held: 0,
+                ..gauges
+            };
+            let quiet = flags_aside.is_zero() && tally.is_empty();
+            (!quiet).then(|| Row {
+                at: minute,
+                queue: queue.clone(),
+                gauges,
+                tally,
+            })
+        })
+        .collect()
+}
+
+/// Runs until the engine stops it: a snapshot at the end of every minute.
+pub(crate) async fn run(
+    ctx: Arc<Context>,
+    sources: Sources,
+    recorder: Arc<tokio::sync::Mutex<Recorder>>,
+) {
+    loop {
+        let now = ctx.clock.now_ms();
+        let next = floor_to(now, MINUTE_MS).saturating_add(MINUTE_MS);
+        tokio::time::sleep(nightshift_core::timestamp::until(now, next) + PAST_THE_MINUTE).await;
+        let minute = floor_to(ctx.clock.now_ms(), MINUTE_MS).saturating_sub(MINUTE_MS);
+        if let Err(e) = recorder.lock().await.snapshot(&ctx, &sources, minute).await {
+            tracing::warn!(error = %e, "cannot write the minute's metrics history; its counts go into the next minute");
+        }
+    }
+}
+
+/// `[from, to)` of one queue or all, in `count` steps of `step` ms from `from` (the last may
+/// end at `to`): the stored rows and, for the minute now under way, the live tally not yet
+/// written (so a summary counts what just happened). The minute under way counts as covered:
+/// the engine is running in it.
+pub(crate) async fn window(
+    ctx: &Context,
+    (from, to): (i64, i64),
+    step: i64,
+    count: usize,
+    queue: Option<&str>,
+) -> Result<Vec<nightshift_core::metrics::history::Step>, StoreError> {
+    let read = ctx
+        .store
+        .history_window(from, to, step, queue.map(str::to_string))
+        .await?;
+    let mut rows = read.rows;
+    let mut spans = read.spans;
+    let now = ctx.clock.now_ms();
+    let minute = floor_to(now, MINUTE_MS);
+    // `now` here may be a moment past the caller's `to` (read a little earlier): the minute
+    // under way is in the window if it begins before the window's end.
+    if now >= from && minute < to {
+        for (name, tally) in ctx.metrics.period() {
+            if queue.is_none_or(|q| q == name) {
+                rows.push(Row {
+                    at: minute,
+                    queue: name,
+                    gauges: Gauges::default(),
+                    tally,
+                });
+            }
+        }
+        match spans.last_mut() {
+            Some(last) if last.1 >= minute.saturating_sub(MINUTE_MS) => last.1 = last.1.max(minute),
+            _ => spans.push((minute, minute)),
+        }
+    }
+    Ok(nightshift_core::metrics::history::bucket(
+        rows,
+        &spans,
+        (from, to),
+        step,
+        count,
+    ))
+}
