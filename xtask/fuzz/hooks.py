@@ -6,7 +6,8 @@ They teach the fuzzer what the description says in words only, never loosening a
   values the server accepts, and a positive case with a string such a format refuses is
   dropped;
 - `application/x-ndjson` (the batch body, described as an array of enqueue requests) is sent
-  as JSON Lines, one element per line;
+  as JSON Lines, one element per line, and read back the same way (the history export,
+  described as an array of rows), so its every line is validated against the description;
 - long polls are kept short: the fuzzing daemon is paused, so its jobs never end, and a wait
   without a timeout or a followed log would never answer. Only values valid by the schema are
   replaced by other valid ones, so no negative case changes its nature.
@@ -53,6 +54,12 @@ def ndjson(ctx, value):
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     return (json.dumps(value) + "\n").encode()
+
+
+@schemathesis.deserializer("application/x-ndjson")
+def ndjson_lines(ctx, response):
+    text = response.content.decode(response.encoding or "utf-8")
+    return [json.loads(line) for line in text.splitlines() if line]
 
 
 # The longest a wait may last in the fuzz run (ms).

@@ -110,7 +110,7 @@ pub struct ListQuery {
 }
 
 /// A job as shown to people and scripts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JobView {
     #[serde(flatten)]
     pub job: Job,
@@ -120,6 +120,25 @@ pub struct JobView {
     /// power paused it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<Waiting>,
+    /// For a running job, what its process group uses now (sampled every second; absent
+    /// until the first sample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageView>,
+}
+
+/// What a running job's process group uses, from the latest sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UsageView {
+    /// CPU time so far, in milliseconds.
+    pub cpu_ms: u64,
+    /// CPU use over the last second, in percent of one core (above 100 with several busy).
+    pub cpu_percent: Option<f64>,
+    /// Resident memory of the group's processes now, summed, in bytes.
+    pub rss_bytes: u64,
+    /// The most it has held at once so far.
+    pub peak_rss_bytes: u64,
+    /// Live processes in the group.
+    pub processes: u32,
 }
 
 /// Why a job is not running, for people (`message`) and programs (`kind` and its details).
@@ -168,6 +187,7 @@ impl From<Job> for JobView {
     fn from(job: Job) -> JobView {
         JobView {
             waiting: None,
+            usage: None,
             command: job.spec.display_command(),
             job,
         }

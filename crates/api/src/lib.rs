@@ -141,10 +141,29 @@ impl Api {
             .then(|| jobs.last().map(|j| j.id))
             .flatten();
         Ok(JobPage {
-            jobs: waiting::explain(&self.engine, jobs.into_iter().map(JobView::from).collect())
-                .await?,
+            jobs: self.with_usage(
+                waiting::explain(&self.engine, jobs.into_iter().map(JobView::from).collect())
+                    .await?,
+            ),
             next_before,
         })
+    }
+
+    /// Running jobs' live use of CPU and memory, where sampled.
+    fn with_usage(&self, mut views: Vec<JobView>) -> Vec<JobView> {
+        if views.iter().any(|v| v.job.state == JobState::Running) {
+            let live = self.engine.usage();
+            for view in &mut views {
+                view.usage = live.get(&view.job.id).map(|u| UsageView {
+                    cpu_ms: u.cpu_ms,
+                    cpu_percent: u.cpu_percent,
+                    rss_bytes: u.rss_bytes,
+                    peak_rss_bytes: u.peak_rss_bytes,
+                    processes: u.processes,
+                });
+            }
+        }
+        views
     }
 
     pub async fn show(&self, id: JobId) -> Result<JobDetail, ApiError> {
@@ -363,7 +382,9 @@ impl Api {
 
     async fn view(&self, id: JobId) -> Result<JobView, ApiError> {
         let view = self.view_plain(id).await?;
-        Ok(waiting::explain(&self.engine, vec![view]).await?.remove(0))
+        Ok(self
+            .with_usage(waiting::explain(&self.engine, vec![view]).await?)
+            .remove(0))
     }
 
     async fn view_plain(&self, id: JobId) -> Result<JobView, ApiError> {

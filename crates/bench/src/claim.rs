@@ -157,6 +157,7 @@ impl Table {
                 now: clock.now_ms(),
                 retry_at: None,
                 crash_limit: None,
+                usage: None,
             })
             .await?;
         ensure!(

@@ -455,6 +455,21 @@ pub struct Attempt {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub outcome: AttemptOutcome,
+    /// CPU time of its process group, in milliseconds, as last sampled (every second while it
+    /// runs); absent when it ended before its first sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ms: Option<u64>,
+    /// The most resident memory its process group held at once (the members' sum), in bytes,
+    /// over the samples; absent when it ended before its first sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// What an attempt's process group used, from the samples taken while it ran.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptUsage {
+    pub cpu_ms: u64,
+    pub peak_rss_bytes: u64,
 }
 
 #[cfg(test)]

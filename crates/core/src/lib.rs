@@ -30,7 +30,7 @@ pub use config::{
     Config, ConfigError, DesktopConfig, MetricsConfig, PowerConfig, PowerSourceKind, QueueConfig,
     Synchronous,
 };
-pub use job::{Attempt, AttemptOutcome, Job, JobId, JobSpec, JobState, SpecError};
+pub use job::{Attempt, AttemptOutcome, AttemptUsage, Job, JobId, JobSpec, JobState, SpecError};
 pub use paths::Paths;
 pub use power_policy::OnPowerLoss;
 pub use recurrence::{CronSchedule, Plan, Recurrence, RecurrenceError};

@@ -35,4 +35,6 @@ pub(crate) struct Context {
     pub stopping: std::sync::atomic::AtomicBool,
     /// The live counts of the work, recorded where each event is made.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// What each running attempt's process group uses, sampled.
+    pub usage: Arc<crate::usage::Sampler>,
 }

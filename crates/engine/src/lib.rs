@@ -31,6 +31,7 @@ mod scheduler;
 mod schedules;
 mod self_stats;
 mod start;
+pub mod usage;
 
 use nightshift_core::{Clock, Config, Job, JobId, JobState, Paths};
 use nightshift_store::{NewJob, Store};
@@ -100,6 +101,8 @@ struct Inner {
     store_watch: tokio::task::JoinHandle<()>,
     /// The minute snapshot of the metrics history, and what it reads and keeps.
     history_task: tokio::task::JoinHandle<()>,
+    /// Samples what running attempts use (see `usage`).
+    sampler: tokio::task::JoinHandle<()>,
     history_sources: history::Sources,
     recorder: Arc<tokio::sync::Mutex<history::Recorder>>,
     health: Arc<health::Health>,
@@ -146,6 +149,14 @@ impl EngineHandle {
     /// Nightshift's own footprint now: memory, CPU, open files, database and WAL size.
     pub async fn self_stats(&self) -> SelfStats {
         self_stats::read(&self.inner.paths).await
+    }
+
+    /// What each running job's process group uses now (see `usage`); jobs not sampled yet
+    /// are absent.
+    pub fn usage(&self) -> std::collections::HashMap<JobId, usage::LiveUsage> {
+        let mut live = self.inner.ctx.usage.live();
+        live.retain(|_, u| u.sampled);
+        live
     }
 
     /// The live counts of the work (see `metrics`).
@@ -421,6 +432,7 @@ impl EngineHandle {
         self.inner.ticker.abort();
         self.inner.store_watch.abort();
         self.inner.history_task.abort();
+        self.inner.sampler.abort();
         let (reply, done) = oneshot::channel();
         if self
             .inner

@@ -43,6 +43,9 @@ struct Record {
     reason: Option<String>,
     now: i64,
     retry_at: Option<i64>,
+    /// Absent in records written before it was kept.
+    #[serde(default)]
+    usage: Option<nightshift_core::AttemptUsage>,
 }
 
 impl Record {
@@ -58,6 +61,7 @@ impl Record {
             reason: f.reason.as_ref().map(|r| r.chars().take(200).collect()),
             now: f.now,
             retry_at: f.retry_at,
+            usage: f.usage,
         }
     }
 
@@ -73,6 +77,7 @@ impl Record {
             now: self.now,
             retry_at: self.retry_at,
             crash_limit: None,
+            usage: self.usage,
         }
     }
 }
@@ -264,6 +269,10 @@ mod tests {
             reason: Some("a reason".into()),
             now: 1_000,
             retry_at: None,
+            usage: Some(nightshift_core::AttemptUsage {
+                cpu_ms: 1_234,
+                peak_rss_bytes: 56 << 20,
+            }),
         }
     }
 

@@ -87,6 +87,8 @@ pub(crate) async fn run(
                 // interruptions in a row instead, so a job that brings us down every time ends.
                 consume: false,
                 crash_limit: Some(config.jobs.max_interruptions),
+                // Sampled by the engine that crashed; nothing of it is left.
+                usage: None,
                 exit_code: None,
                 signal: None,
                 reason: Some(format!(

@@ -216,6 +216,7 @@ async fn attempt(
         };
     }
     ctx.metrics.started(&spec.queue, claimed.waited_ms());
+    ctx.usage.track(claimed.attempt_id, job.id, running.pgid());
     let _ = ctx.events.send(Event::Started {
         id: job.id,
         attempt: claimed.attempt_number,

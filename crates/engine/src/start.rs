@@ -3,7 +3,7 @@
 
 use crate::{
     EngineError, EngineHandle, EngineOptions, Inner, InstanceLock, context, health, history,
-    metrics, outcomes, power, recovery, scheduler, schedules,
+    metrics, outcomes, power, recovery, scheduler, schedules, usage,
 };
 use nightshift_store::Store;
 use std::sync::Arc;
@@ -109,6 +109,7 @@ impl Engine {
             pending,
             stopping: AtomicBool::new(false),
             metrics,
+            usage: Default::default(),
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(health::supervised(
@@ -127,6 +128,11 @@ impl Engine {
             power_held: power_view.held.clone(),
             paused: paused.clone(),
         };
+        let sampler = tokio::spawn(health::supervised(
+            health.clone(),
+            "usage sampler",
+            usage::run(ctx.usage.clone()),
+        ));
         let recorder = Arc::new(tokio::sync::Mutex::new(history::Recorder::default()));
         let history_task = tokio::spawn(health::supervised(
             health.clone(),
@@ -156,6 +162,7 @@ impl Engine {
                 ticker,
                 store_watch,
                 history_task,
+                sampler,
                 history_sources,
                 recorder,
                 health,

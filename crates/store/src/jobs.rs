@@ -69,6 +69,8 @@ pub struct Finish {
     /// attempt is not charged, it counts as an interruption in a row instead, and the job fails
     /// when this many have happened in a row.
     pub crash_limit: Option<u32>,
+    /// What the attempt's process group used, if it was sampled.
+    pub usage: Option<nightshift_core::AttemptUsage>,
 }
 
 /// Listing filters, newest first, with keyset pagination on the id.
@@ -300,7 +302,8 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
         .ok_or(StoreError::NotFound(f.job))?;
     let closed = c
         .prepare_cached(
-            "UPDATE attempts SET ended_at = ?2, exit_code = ?3, signal = ?4, outcome = ?5
+            "UPDATE attempts SET ended_at = ?2, exit_code = ?3, signal = ?4, outcome = ?5,
+                                 cpu_ms = ?7, peak_rss_bytes = ?8
              WHERE id = ?1 AND job_id = ?6 AND outcome IN ('starting', 'running')",
         )?
         .execute(params![
@@ -309,7 +312,10 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
             f.exit_code,
             f.signal,
             f.outcome.as_str(),
-            f.job.0
+            f.job.0,
+            f.usage.map(|u| i64::try_from(u.cpu_ms).unwrap_or(i64::MAX)),
+            f.usage
+                .map(|u| i64::try_from(u.peak_rss_bytes).unwrap_or(i64::MAX)),
         ])?;
     if closed == 0 || state != "running" {
         return Err(StoreError::WrongState {

@@ -11,7 +11,7 @@ pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args,
     require_ac, min_battery, on_power_loss, power_held, waiting_on, leave_running";
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
-    started_at, ended_at, exit_code, signal, outcome";
+    started_at, ended_at, exit_code, signal, outcome, cpu_ms, peak_rss_bytes";
 
 /// An optional power-loss action column (jobs and queues store it the same way).
 pub(crate) fn on_power_loss(
@@ -91,5 +91,7 @@ pub(crate) fn attempt(row: &Row<'_>) -> rusqlite::Result<Attempt> {
         signal: row.get(10)?,
         outcome: AttemptOutcome::parse(&outcome)
             .ok_or_else(|| corrupt("attempt outcome", &outcome))?,
+        cpu_ms: row.get::<_, Option<i64>>(12)?.map(|n| n.max(0) as u64),
+        peak_rss_bytes: row.get::<_, Option<i64>>(13)?.map(|n| n.max(0) as u64),
     })
 }

@@ -464,6 +464,7 @@ async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_the
     let crash = |attempt| Finish {
         consume: false,
         crash_limit: Some(3),
+        usage: None,
         ..finish(id, attempt, AttemptOutcome::Interrupted)
     };
     let claim = || async {
@@ -512,6 +513,7 @@ async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_the
     let c = claim().await;
     let failed_once = Finish {
         crash_limit: None,
+        usage: None,
         ..finish(id, c.attempt_id, AttemptOutcome::Failed)
     };
     // One attempt allowed, and it failed: failed by attempts, not by crashes.

@@ -16,7 +16,8 @@
 //! ended with the attempt (`escapes`), and their zombies are reaped without taking the exit
 //! status of any child someone else waits for (`children`).
 //!
-//! Platform specifics (reading `/proc`) sit in `platform/`; see the invariants in
+//! `usage` sums what each running group uses (CPU time, resident memory) for the per-attempt
+//! figures. Platform specifics (reading `/proc`) sit in `platform/`; see the invariants in
 //! `nightshift-core`.
 
 mod capture;
@@ -28,6 +29,7 @@ pub mod logfile;
 mod platform;
 mod spawn;
 mod tagged;
+pub mod usage;
 
 pub use children::{Orphans, OwnChild, adopt_orphans, keep_child};
 pub use escapes::{Escaped, end_escaped};

@@ -27,6 +27,23 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     if let Some(reason) = &j.reason {
         field("reason", reason.clone())?;
     }
+    if let Some(u) = &v.usage {
+        let cpu = u
+            .cpu_percent
+            .map(|p| format!("{p:.0}% CPU, "))
+            .unwrap_or_default();
+        field(
+            "using",
+            format!(
+                "{cpu}{} memory (peak {}), {} CPU time, {} process{}",
+                nightshift_api::human_bytes(u.rss_bytes),
+                nightshift_api::human_bytes(u.peak_rss_bytes),
+                cpu_time(u.cpu_ms),
+                u.processes,
+                if u.processes == 1 { "" } else { "es" }
+            ),
+        )?;
+    }
     if !detail.after.is_empty() {
         let after: Vec<String> = detail
             .after
@@ -106,13 +123,28 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
                         (None, Some(s)) => format!("sig {s}"),
                         _ => "-".into(),
                     },
+                    a.cpu_ms.map(cpu_time).unwrap_or("-".into()),
+                    a.peak_rss_bytes
+                        .map(nightshift_api::human_bytes)
+                        .unwrap_or("-".into()),
                 ]
             })
             .collect();
         table(
-            &["ATTEMPT", "OUTCOME", "PID", "STARTED", "TOOK", "EXIT"],
+            &[
+                "ATTEMPT", "OUTCOME", "PID", "STARTED", "TOOK", "EXIT", "CPU", "PEAK MEM",
+            ],
             &rows,
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// CPU time as people read it: "0.35s", "12.0s", "3m 20s".
+fn cpu_time(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{:.2}s", ms as f64 / 1000.0)
+    } else {
+        nightshift_core::duration::format_short(std::time::Duration::from_millis(ms))
+    }
 }

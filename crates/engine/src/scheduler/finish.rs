@@ -95,6 +95,7 @@ impl Scheduler {
             now,
             retry_at: Some(retry_at),
             crash_limit: None,
+            usage: self.ctx.usage.finish(attempt),
         };
         let claim = self.claim_with_end(&queue, now);
         let store = &self.ctx.store;

@@ -41,6 +41,7 @@ pub fn finish(job: JobId, attempt: i64, outcome: AttemptOutcome) -> Finish {
         now: 10,
         retry_at: None,
         crash_limit: None,
+        usage: None,
     }
 }
 

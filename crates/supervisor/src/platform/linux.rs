@@ -170,6 +170,39 @@ pub(crate) fn environ(pid: i32) -> Option<Vec<u8>> {
     None
 }
 
+/// CPU time and resident memory of each group in `pgids`, from one pass over `/proc`.
+pub(crate) fn group_usage(
+    pgids: &[i32],
+) -> std::collections::HashMap<i32, crate::usage::GroupUsage> {
+    use std::io::Read;
+    let mut sums = std::collections::HashMap::new();
+    if pgids.is_empty() {
+        return sums;
+    }
+    let units = || -> Option<(u64, u64)> {
+        let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
+        let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok()??;
+        Some((
+            1000 / u64::try_from(ticks).ok()?.max(1),
+            u64::try_from(page).ok()?,
+        ))
+    };
+    let Some((ms_per_tick, page_bytes)) = units() else {
+        return sums;
+    };
+    // One buffer for every read: a stat line is a few hundred bytes.
+    let mut text = String::with_capacity(512);
+    for pid in all_pids() {
+        text.clear();
+        let read = std::fs::File::open(format!("/proc/{pid}/stat"))
+            .and_then(|mut f| f.read_to_string(&mut text));
+        if read.is_ok() {
+            crate::usage::add_stat(&mut sums, pgids, &text, ms_per_tick, page_bytes);
+        }
+    }
+    sums
+}
+
 /// The pids in `/proc`, every process of the machine that we may see.
 pub(crate) fn all_pids() -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

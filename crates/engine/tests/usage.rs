@@ -1,0 +1,58 @@
+//! What a running job's process group uses, sampled: a real job that burns CPU and holds memory
+//! in two processes shows both while it runs, and keeps them with its attempt when it ends.
+
+mod support;
+
+use std::time::Duration;
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jobs_cpu_and_peak_memory_are_sampled_and_kept_with_its_attempt() {
+    let mut f = start(config()).await;
+    let flag = f.dir.path().join("go");
+    // A shell loop burns CPU; then dd fills a 48 MiB buffer and blocks writing it into a pipe
+    // whose reader waits for the flag: the group holds the memory until the test lets it go.
+    let script = format!(
+        "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done; \
+         dd if=/dev/zero bs=48M count=1 2>/dev/null | \
+         (while [ ! -e {flag} ]; do sleep 0.05; done; cat >/dev/null)",
+        flag = flag.display()
+    );
+    let id = f.add(sh(&script, "q")).await;
+    f.started(id).await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let live = loop {
+        if let Some(u) = f.engine.usage().get(&id).copied()
+            && u.rss_bytes >= 40 << 20
+            && u.cpu_ms >= 100
+        {
+            break u;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no sample showed the job's memory and CPU: {:?}",
+            f.engine.usage().get(&id)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(live.processes >= 2, "{live:?}");
+    assert!(live.peak_rss_bytes >= live.rss_bytes);
+
+    std::fs::write(&flag, b"").unwrap();
+    assert_eq!(f.finished(id).await, nightshift_core::JobState::Succeeded);
+    let attempts = f.engine.attempts(id).await.unwrap();
+    let a = &attempts[0];
+    assert!(a.cpu_ms.is_some_and(|ms| ms >= live.cpu_ms), "{a:?}");
+    assert!(a.peak_rss_bytes.is_some_and(|b| b >= 40 << 20), "{a:?}");
+    assert!(f.engine.usage().is_empty(), "no longer sampled once ended");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_ends_before_its_first_sample_has_no_figures() {
+    let mut f = start(config()).await;
+    let id = f.add(sh("exit 0", "q")).await;
+    assert_eq!(f.finished(id).await, nightshift_core::JobState::Succeeded);
+    let a = &f.engine.attempts(id).await.unwrap()[0];
+    // Unknown, not zero: nothing was measured.
+    assert_eq!((a.cpu_ms, a.peak_rss_bytes), (None, None));
+}
