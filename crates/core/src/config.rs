@@ -171,6 +171,12 @@ pub struct MetricsConfig {
     /// How long the per-hour rows are kept.
     #[serde(with = "serde_human")]
     pub hours_kept: Duration,
+    /// An address (`0.0.0.0:9464`) on which `GET /metrics` alone is served, for a Prometheus on
+    /// another machine; unset: only the local API serves it.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The bearer token the `listen` address asks for, in this file (relative: under the data
+    /// folder; made with a random token if missing); unset: that address asks for none.
+    pub listen_token_file: Option<PathBuf>,
 }
 
 /// The shortest `minutes_kept`: summaries and trends over the last day read minutes.
@@ -184,6 +190,8 @@ impl Default for MetricsConfig {
         MetricsConfig {
             minutes_kept: Duration::from_secs(48 * 3600),
             hours_kept: Duration::from_secs(90 * 86400),
+            listen: None,
+            listen_token_file: None,
         }
     }
 }
@@ -346,6 +354,13 @@ impl Config {
                     .into(),
             );
         }
+        if metrics.listen_token_file.is_some() && metrics.listen.is_none() {
+            return Err(
+                "metrics.listen_token_file is set but metrics.listen is not: the token is for \
+                 the listen address"
+                    .into(),
+            );
+        }
         if self.jobs.log_max_bytes < 4096 {
             return Err("jobs.log_max_bytes must be at least 4096".into());
         }
@@ -409,6 +424,8 @@ mod tests {
         let mut expected = Config::default();
         expected.desktop.autostart = Some(false);
         expected.jobs.max_cpu = Some(90);
+        expected.metrics.listen = Some("0.0.0.0:9464".parse().unwrap());
+        expected.metrics.listen_token_file = Some("metrics-token".into());
         expected.queues.insert(
             "index".into(),
             QueueConfig {
@@ -433,6 +450,12 @@ mod tests {
         assert!(err.contains("5s"), "{err}");
         let err = Config::parse("[queues.\"a b\"]\nconcurrency = 1\n").unwrap_err();
         assert!(err.contains("queue name"), "{err}");
+        let err = Config::parse("[metrics]\nlisten = \"nowhere\"\n").unwrap_err();
+        assert!(err.contains("listen"), "{err}");
+        let err = Config::parse("[metrics]\nminutes_kept = \"10m\"\n").unwrap_err();
+        assert!(err.contains("metrics.minutes_kept"), "{err}");
+        let err = Config::parse("[metrics]\nlisten_token_file = \"t\"\n").unwrap_err();
+        assert!(err.contains("metrics.listen"), "{err}");
     }
 
     #[test]

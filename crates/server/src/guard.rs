@@ -43,7 +43,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// Whether an `Authorization` value is `Bearer` and `token`. The scheme is compared without
 /// regard to case (RFC 7235: `bearer` and `BEARER` are the same scheme) and may be followed by
 /// several spaces; the token must be exactly ours.
-fn bearer_matches(given: &str, token: &str) -> bool {
+pub(crate) fn bearer_matches(given: &str, token: &str) -> bool {
     let Some((scheme, credentials)) = given.split_once(' ') else {
         return false;
     };

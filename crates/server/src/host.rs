@@ -8,7 +8,7 @@ use nightshift_core::{Config, Paths};
 use nightshift_engine::{Engine, EngineError, EngineOptions};
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// How long requests still in flight (a long `wait`, a followed log) may keep the server up
@@ -29,8 +29,9 @@ pub struct Host {
     pub paths: Paths,
     pub config: Config,
     url: String,
-    stop_server: Mutex<Option<oneshot::Sender<()>>>,
-    server: Mutex<Option<JoinHandle<()>>>,
+    stop_server: Mutex<Option<watch::Sender<bool>>>,
+    /// The API server, and the metrics listener when `metrics.listen` asks for one.
+    servers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Host {
@@ -44,8 +45,13 @@ impl Host {
         })
         .await?;
         let api = Api::new(engine);
-        let server = match Server::bind_with(api.clone(), &paths, &config.server).await {
-            Ok(server) => server,
+        let bound = async {
+            let server = Server::bind_with(api.clone(), &paths, &config.server).await?;
+            let exporter = crate::exporter::bind(api.clone(), &paths, &config).await?;
+            Ok::<_, ServerError>((server, exporter))
+        };
+        let (server, exporter) = match bound.await {
+            Ok(servers) => servers,
             Err(e) => {
                 // The engine is already dispatching: stop it in order (its running jobs go
                 // back to their queues) rather than leave it to the process's end.
@@ -54,22 +60,32 @@ impl Host {
             }
         };
         let url = server.url();
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let stopped = async {
-                let _ = stop_rx.await;
-            };
-            if let Err(e) = server.run(stopped).await {
-                tracing::error!(error = %e, "the local API stopped");
-            }
-        });
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let servers = [
+            Some((server, "the local API")),
+            exporter.map(|e| (e, "the metrics listener")),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|(server, what)| {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                };
+                if let Err(e) = server.run(stopped).await {
+                    tracing::error!(error = %e, "{what} stopped");
+                }
+            })
+        })
+        .collect();
         Ok(Host {
             api,
             paths,
             config,
             url,
             stop_server: Mutex::new(Some(stop_tx)),
-            server: Mutex::new(Some(task)),
+            servers: Mutex::new(servers),
         })
     }
 
@@ -111,12 +127,11 @@ impl Host {
             .unwrap_or_else(|p| p.into_inner())
             .take()
         {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
-        let task = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(task) = task
-            && tokio::time::timeout(SERVER_DRAIN, task).await.is_err()
-        {
+        let tasks = std::mem::take(&mut *self.servers.lock().unwrap_or_else(|p| p.into_inner()));
+        let all = futures_util::future::join_all(tasks);
+        if tokio::time::timeout(SERVER_DRAIN, all).await.is_err() {
             tracing::info!("closed requests still in flight");
         }
         remove_address_file(&self.paths);

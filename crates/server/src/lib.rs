@@ -4,11 +4,13 @@
 //! header must name the loopback address and our port (defeats DNS rebinding), every `/api`
 //! request must carry the bearer token from the 0600 token file, state-changing requests with a
 //! foreign Origin are refused, and bodies have size limits. Errors are JSON `{code, message}`.
-//! Every connection is bounded in time and in number (`serve.rs`).
+//! Every connection is bounded in time and in number (`serve.rs`). An opt-in second listener
+//! serves `GET /metrics` alone to other machines (`exporter.rs`).
 //!
 //! [`Host`] runs the engine with its server in a process (the daemon and the desktop app).
 
 mod error;
+mod exporter;
 mod guard;
 mod host;
 mod openapi;
@@ -38,6 +40,11 @@ pub use token::{ensure_token, read_token};
 pub enum ServerError {
     #[error("cannot listen on 127.0.0.1:{port}: {error}{}", if error.kind() == std::io::ErrorKind::AddrInUse { " (another program uses this port; set server.port in the config file, or 0 for any free port)" } else { "" })]
     Bind { port: u16, error: std::io::Error },
+    #[error("cannot listen on {addr} for metrics.listen: {error}")]
+    MetricsBind {
+        addr: std::net::SocketAddr,
+        error: std::io::Error,
+    },
     #[error("cannot use the token file {path}: {error}")]
     Token {
         path: PathBuf,

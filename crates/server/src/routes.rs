@@ -447,7 +447,10 @@ async fn metrics_history(
         Accept header asks for `application/openmetrics-text`. Takes the API token. The families \
         are described in docs/metrics.md.",
     responses((status = 200, description = "The metrics", content_type = "text/plain", body = String)))]
-async fn metrics(State(api): State<Api>, headers: axum::http::HeaderMap) -> Reply<Response> {
+pub(crate) async fn metrics(
+    State(api): State<Api>,
+    headers: axum::http::HeaderMap,
+) -> Reply<Response> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = MetricsFormat::from_accept(accept);
     let text = api.metrics_text(format).await?;

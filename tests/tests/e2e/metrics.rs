@@ -220,3 +220,78 @@ fn history_summary_trends_and_export_over_http_survive_a_restart() {
             .all(|r| r["queue"] == "work" && r["run"]["n"].is_u64())
     );
 }
+
+/// `[metrics] listen`: `GET /metrics` alone on its own address, with its own token (not the
+/// API's), reachable by any host name; nothing else of the API is served there.
+#[test]
+fn the_metrics_listener_serves_only_metrics_with_its_own_token() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = Daemon::with_config(&format!(
+        "[metrics]\nlisten = \"127.0.0.1:{port}\"\nlisten_token_file = \"metrics-token\"\n"
+    ));
+    let id = d.add(&["--queue", "work", "--", "true"]);
+    d.cli(&["wait", &id.to_string()]);
+    let token = std::fs::read_to_string(d.home().join("metrics-token")).unwrap();
+    assert_ne!(token.trim(), d.token(), "a token of its own");
+    let own = format!("Bearer {}", token.trim());
+    let api = d.bearer();
+    let get = |path: &str, auth: &str| {
+        let mut headers = vec![("Host", "prometheus-target.example:9464")];
+        if !auth.is_empty() {
+            headers.push(("Authorization", auth));
+        }
+        nightshift_e2e::raw_request(port, "GET", path, &headers, b"")
+    };
+    let ok = get("/metrics", &own);
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(
+        sample(&ok.text(), r#"nightshift_jobs_added_total{queue="work"}"#),
+        Some(1.0)
+    );
+    assert_eq!(get("/metrics", "").status, 401);
+    assert_eq!(
+        get("/metrics", &api).status,
+        401,
+        "the API's token is not this one"
+    );
+    for path in ["/api/jobs", "/api/health", "/", "/metrics/../api/jobs"] {
+        let r = get(path, &own);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+    }
+    let post = nightshift_e2e::raw_request(
+        port,
+        "POST",
+        "/metrics",
+        &[
+            ("Host", "x"),
+            ("Authorization", &own),
+            ("Content-Length", "0"),
+        ],
+        b"",
+    );
+    assert_eq!(post.status, 405);
+    let perms = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(d.home().join("metrics-token"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(perms & 0o777, 0o600);
+}
+
+/// A listen address that cannot be had stops the start with a message that names the key.
+#[test]
+fn a_metrics_listen_address_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let d = Daemon::builder()
+        .config(&format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"))
+        .prepare();
+    let out = d.cli(&["daemon"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("metrics.listen"), "{said}");
+}
