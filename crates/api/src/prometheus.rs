@@ -8,8 +8,8 @@
 //! Prometheus' `rate()` and `increase()` expect.
 
 use crate::{Api, ApiError, QueueView};
-use nightshift_core::JobState;
 use nightshift_core::metrics::FailureCause;
+use nightshift_core::metrics::history::Gauges;
 use nightshift_engine::SelfStats;
 use nightshift_engine::metrics::QueueTotals;
 use prometheus_client::collector::Collector;
@@ -52,6 +52,7 @@ impl MetricsFormat {
 #[derive(Debug)]
 struct Snapshot {
     queues: Vec<QueueView>,
+    depths: BTreeMap<String, Gauges>,
     totals: BTreeMap<String, QueueTotals>,
     paused_for_power: BTreeMap<String, u64>,
     held_for_power: Vec<String>,
@@ -73,6 +74,7 @@ impl Api {
         let recovery = self.engine.recovery();
         let snapshot = Snapshot {
             queues: self.queues().await?,
+            depths: self.engine.queue_gauges().await?,
             totals: self.engine.metrics().totals(),
             paused_for_power,
             held_for_power: self.engine.power_holds().into_keys().collect(),
@@ -238,26 +240,25 @@ impl Collector for Snapshot {
             }
         }
         let mut depth = Vec::new();
+        let none = Gauges::default();
         for q in &self.queues {
-            let n = |s: JobState| q.counts.get(&s).copied().unwrap_or(0);
+            let g = self.depths.get(&q.name).unwrap_or(&none);
             let paused = self.paused_for_power.get(&q.name).copied().unwrap_or(0);
-            depth.push((
-                vec![("queue", q.name.as_str()), ("state", "queued")],
-                count(n(JobState::Queued)),
-            ));
-            depth.push((
-                vec![("queue", q.name.as_str()), ("state", "running")],
-                count(n(JobState::Running).saturating_sub(paused)),
-            ));
-            depth.push((
-                vec![("queue", q.name.as_str()), ("state", "paused_for_power")],
-                count(paused),
-            ));
+            let name = q.name.as_str();
+            for (state, n) in [
+                ("queued", g.queued),
+                ("scheduled", g.scheduled),
+                ("held", g.held),
+                ("running", g.running.saturating_sub(paused)),
+                ("paused_for_power", paused),
+            ] {
+                depth.push((vec![("queue", name), ("state", state)], count(n)));
+            }
         }
         family(
             &mut e,
             "queue_jobs",
-            "Jobs in each queue now, by state: queued (waiting, scheduled or held), running, paused_for_power (running, stopped until power returns).",
+            "Jobs in each queue now, by state: queued (ready to start, or waiting on the jobs they run after), scheduled (waiting for their time), held (waiting for power), running, paused_for_power (running, stopped until power returns).",
             None,
             MetricType::Gauge,
             depth,
@@ -378,6 +379,29 @@ impl Collector for Snapshot {
             MetricType::Gauge,
             vec![(vec![], count(s.wal_bytes))],
         )?;
+        for (name, help, value) in [
+            (
+                "data_disk_free",
+                "Room left to write on the disk that holds the data folder.",
+                s.disk_free_bytes,
+            ),
+            (
+                "data_disk_size",
+                "Size of the disk that holds the data folder.",
+                s.disk_size_bytes,
+            ),
+        ] {
+            if let Some(bytes) = value {
+                family(
+                    &mut e,
+                    name,
+                    help,
+                    Some(Unit::Bytes),
+                    MetricType::Gauge,
+                    vec![(vec![], count(bytes))],
+                )?;
+            }
+        }
         family(
             &mut e,
             "build_info",

@@ -51,9 +51,9 @@ impl Recorder {
             Some(first) if continues => first,
             _ => minute,
         };
-        let depths = ctx.store.queue_depths().await?;
+        let gauges = gauges_now(ctx, sources).await?;
         let period = ctx.metrics.take_period();
-        let rows = rows(ctx, sources, minute, &depths, &period);
+        let rows = rows(minute, &gauges, &period);
         if let Err(e) = ctx.store.record_minute(span_first, minute, rows).await {
             ctx.metrics.restore_period(period);
             return Err(e);
@@ -73,38 +73,35 @@ impl Recorder {
     }
 }
 
-/// The minute's rows: every queue with jobs in it or with something counted in the minute.
-fn rows(
+/// Every queue's depth now, split as the history keeps it (see `Gauges`): read from the store's
+/// kept counts and the partial indexes of scheduled and held jobs, never a scan of the table.
+pub(crate) async fn gauges_now(
     ctx: &Context,
     sources: &Sources,
-    minute: i64,
+) -> Result<BTreeMap<String, Gauges>, StoreError> {
+    let depths = ctx.store.queue_depths().await?;
+    Ok(split(ctx, sources, &depths))
+}
+
+fn split(
+    ctx: &Context,
+    sources: &Sources,
     depths: &BTreeMap<String, nightshift_store::QueueDepth>,
-    period: &BTreeMap<String, nightshift_core::metrics::Tally>,
-) -> Vec<Row> {
+) -> BTreeMap<String, Gauges> {
     let all_paused = sources.paused.load(Ordering::Relaxed);
-    let paused: Vec<String> = crate::locks::read(&ctx.queues)
-        .values()
-        .filter(|q| q.paused)
-        .map(|q| q.name.clone())
-        .collect();
-    let held: Vec<String> = crate::locks::read(&sources.power_held)
-        .keys()
-        .cloned()
-        .collect();
-    let mut queues: Vec<&String> = depths.keys().chain(period.keys()).collect();
-    queues.sort();
-    queues.dedup();
-    queues
-        .into_iter()
-        .filter_map(|queue| {
-            let depth = depths.get(queue).copied().unwrap_or_default();
-            let power_held = held.contains(queue);
+    let queues = crate::locks::read(&ctx.queues);
+    let held = crate::locks::read(&sources.power_held);
+    depths
+        .iter()
+        .map(|(queue, depth)| {
+            let power_held = held.contains_key(queue);
             // The queued state holds the scheduled and the held; the rest are ready, unless
             // power holds their whole queue.
             let ready = depth
                 .queued
                 .saturating_sub(depth.scheduled)
                 .saturating_sub(depth.held);
+            let paused = queues.get(queue).is_some_and(|q| q.paused);
             let gauges = Gauges {
                 queued: if power_held { 0 } else { ready },
                 scheduled: depth.scheduled,
@@ -112,9 +109,27 @@ fn rows(
                     .held
                     .saturating_add(if power_held { ready } else { 0 }),
                 running: depth.running,
-                paused: u64::from(all_paused || paused.contains(queue)),
+                paused: u64::from(all_paused || paused),
                 power_held: u64::from(power_held),
             };
+            (queue.clone(), gauges)
+        })
+        .collect()
+}
+
+/// The minute's rows: every queue with jobs in it or with something counted in the minute.
+fn rows(
+    minute: i64,
+    gauges: &BTreeMap<String, Gauges>,
+    period: &BTreeMap<String, nightshift_core::metrics::Tally>,
+) -> Vec<Row> {
+    let mut queues: Vec<&String> = gauges.keys().chain(period.keys()).collect();
+    queues.sort();
+    queues.dedup();
+    queues
+        .into_iter()
+        .filter_map(|queue| {
+            let gauges = gauges.get(queue).copied().unwrap_or_default();
             let tally = period.get(queue).cloned().unwrap_or_default();
             // A queue's flags alone (paused, held) make no row: only its jobs and its counts do.
             let flags_aside = Gauges {

@@ -457,6 +457,17 @@ impl EngineHandle {
         }
     }
 
+    /// Every queue's depth now, by state as the history keeps it: ready, scheduled, held for
+    /// power, running, and whether it is paused or held.
+    pub async fn queue_gauges(
+        &self,
+    ) -> Result<
+        std::collections::BTreeMap<String, nightshift_core::metrics::history::Gauges>,
+        EngineError,
+    > {
+        Ok(history::gauges_now(&self.inner.ctx, &self.inner.history_sources).await?)
+    }
+
     /// Writes the current, unfinished minute's history row now (merged with what the minute's
     /// end adds later). A graceful stop does it; tests do it to step a manual clock's minutes.
     pub async fn flush_history(&self) -> Result<(), EngineError> {

@@ -1,6 +1,6 @@
 //! Nightshift's own footprint, read when asked (a scrape, a summary): its resident memory, CPU
-//! time, open files and start time, and the size of its database and write-ahead log. Read on
-//! a blocking thread: it is file I/O (invariant 4).
+//! time, open files and start time, the size of its database and write-ahead log, and the room
+//! left on the disk that holds them. Read on a blocking thread: it is file I/O (invariant 4).
 
 use nightshift_core::Paths;
 use std::path::Path;
@@ -16,6 +16,10 @@ pub struct SelfStats {
     pub start_time_seconds: u64,
     pub database_bytes: u64,
     pub wal_bytes: u64,
+    /// The file system that holds the data folder: bytes free to an unprivileged user, and its
+    /// size (absent where it cannot be read).
+    pub disk_free_bytes: Option<u64>,
+    pub disk_size_bytes: Option<u64>,
 }
 
 pub(crate) async fn read(paths: &Paths) -> SelfStats {
@@ -42,6 +46,13 @@ fn read_now(db: &Path) -> SelfStats {
         wal_bytes: size(Path::new(&wal)),
         ..SelfStats::default()
     };
+    if let Some(dir) = db.parent()
+        && let Ok(fs) = nix::sys::statvfs::statvfs(dir)
+    {
+        let block = u64::from(fs.fragment_size());
+        stats.disk_free_bytes = Some(u64::from(fs.blocks_available()).saturating_mul(block));
+        stats.disk_size_bytes = Some(u64::from(fs.blocks()).saturating_mul(block));
+    }
     if let Some(p) = system.process(me) {
         stats.resident_bytes = p.memory();
         stats.cpu_seconds = p.accumulated_cpu_time() as f64 / 1000.0;
@@ -64,5 +75,10 @@ mod tests {
         assert!(stats.resident_bytes > 1 << 20, "{stats:?}");
         assert!(stats.open_files.is_some_and(|n| n >= 3), "{stats:?}");
         assert!(stats.start_time_seconds > 1_600_000_000, "{stats:?}");
+        let (free, size) = (
+            stats.disk_free_bytes.unwrap(),
+            stats.disk_size_bytes.unwrap(),
+        );
+        assert!(size > 0 && free <= size, "{stats:?}");
     }
 }

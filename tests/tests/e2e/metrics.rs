@@ -62,6 +62,7 @@ fn metrics_count_what_jobs_did_in_both_formats_clean_under_promtool() {
     for id in [ok, failed, retried] {
         d.cli(&["wait", &id.to_string()]);
     }
+    d.add(&["--queue", "later", "--in", "1h", "--", "true"]);
 
     let (status, text) = d.http("GET", "/metrics", None);
     assert_eq!(status, 200, "{text}");
@@ -92,6 +93,14 @@ fn metrics_count_what_jobs_did_in_both_formats_clean_under_promtool() {
         (r#"nightshift_attempt_run_seconds_count{queue="work"}"#, 2.0),
         (r#"nightshift_job_wait_seconds_count{queue="other"}"#, 2.0),
         (r#"nightshift_queue_jobs{queue="work",state="queued"}"#, 0.0),
+        (
+            r#"nightshift_queue_jobs{queue="later",state="scheduled"}"#,
+            1.0,
+        ),
+        (
+            r#"nightshift_queue_jobs{queue="later",state="queued"}"#,
+            0.0,
+        ),
         ("nightshift_power_on_ac", 1.0),
     ] {
         assert_eq!(sample(&text, series), Some(want), "{series} in:\n{text}");
@@ -100,6 +109,9 @@ fn metrics_count_what_jobs_did_in_both_formats_clean_under_promtool() {
         sample(&text, "nightshift_process_resident_memory_bytes").is_some_and(|b| b > 1e6),
         "{text}"
     );
+    let free = sample(&text, "nightshift_data_disk_free_bytes").expect("disk free");
+    let size = sample(&text, "nightshift_data_disk_size_bytes").expect("disk size");
+    assert!(free > 0.0 && free <= size, "{free} of {size}");
     // Labels are bounded: only these names, and queues by their names.
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let Some(labels) = line
@@ -115,7 +127,10 @@ fn metrics_count_what_jobs_did_in_both_formats_clean_under_promtool() {
                 "unexpected label {key} in {line}"
             );
             if key == "queue" {
-                assert!(["\"work\"", "\"other\""].contains(&value), "{line}");
+                assert!(
+                    ["\"work\"", "\"other\"", "\"later\""].contains(&value),
+                    "{line}"
+                );
             }
         }
     }
