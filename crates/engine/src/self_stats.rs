@@ -49,9 +49,15 @@ fn read_now(db: &Path) -> SelfStats {
     if let Some(dir) = db.parent()
         && let Ok(fs) = nix::sys::statvfs::statvfs(dir)
     {
-        let block = u64::from(fs.fragment_size());
-        stats.disk_free_bytes = Some(u64::from(fs.blocks_available()).saturating_mul(block));
-        stats.disk_size_bytes = Some(u64::from(fs.blocks()).saturating_mul(block));
+        // The field types are u64 on Linux; `as` keeps platforms with narrower ones building.
+        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+        let (block, available, blocks) = (
+            fs.fragment_size() as u64,
+            fs.blocks_available() as u64,
+            fs.blocks() as u64,
+        );
+        stats.disk_free_bytes = Some(available.saturating_mul(block));
+        stats.disk_size_bytes = Some(blocks.saturating_mul(block));
     }
     if let Some(p) = system.process(me) {
         stats.resident_bytes = p.memory();
