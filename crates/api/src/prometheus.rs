@@ -315,7 +315,7 @@ impl Collector for Snapshot {
                 &mut e,
                 "battery_charge",
                 "How full the battery is, 0 to 1; absent without a battery.",
-                Some(Unit::Ratios),
+                Some(Unit::Other("ratio".into())),
                 MetricType::Gauge,
                 vec![(vec![], ratio)],
             )?;

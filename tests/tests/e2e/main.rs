@@ -12,6 +12,7 @@ mod input;
 mod instance;
 mod logs;
 mod metrics;
+mod monitoring;
 mod openapi;
 mod payload;
 mod power;
