@@ -310,6 +310,13 @@ pub struct StatusArgs {
     /// it to yourself).
     #[arg(long, conflicts_with = "json")]
     pub url: bool,
+    /// One line for a status bar or a log: the time, running, queued, success rate and p95 run
+    /// time over --window, and power. Prints "not running" (exit 3) when Nightshift is not.
+    #[arg(long, conflicts_with_all = ["json", "url"])]
+    pub line: bool,
+    /// The window of --line's success rate and p95 run time.
+    #[arg(long, default_value = "1h", value_parser = parse_duration, requires = "line")]
+    pub window: std::time::Duration,
     #[arg(long)]
     pub json: bool,
 }
