@@ -57,6 +57,9 @@ pub enum Command {
     Schedule(ScheduleCommand),
     /// Show whether Nightshift is running, and its address.
     Status(StatusArgs),
+    /// A live full-terminal view: queues, running jobs with CPU and memory, power, the last
+    /// failures; keys pause or resume a queue, cancel or retry a job.
+    Top(TopArgs),
     /// Run the engine and the local API without a window, until SIGINT or SIGTERM.
     Daemon(DaemonArgs),
 }
@@ -319,6 +322,13 @@ pub struct StatusArgs {
     pub window: std::time::Duration,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Print the view once as plain text and exit (as when the output is not a terminal).
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,7 @@ impl std::fmt::Display for ClientError {
 
 impl std::error::Error for ClientError {}
 
+#[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
     base: String,

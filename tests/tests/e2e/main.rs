@@ -3,6 +3,7 @@
 
 mod api_security;
 mod cli;
+mod console;
 mod crash;
 mod data_folder;
 mod desktop;

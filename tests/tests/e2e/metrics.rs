@@ -310,39 +310,3 @@ fn a_metrics_listen_address_in_use_is_named() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("metrics.listen"), "{said}");
 }
-
-/// `status --line`: the one-line summary for a status bar, and "not running" with exit 3.
-#[test]
-fn status_line_sums_up_in_one_line() {
-    let d = Daemon::start();
-    let ok = d.add(&["--queue", "work", "--", "true"]);
-    d.cli(&["wait", &ok.to_string()]);
-    let line = d.cli_ok(&["status", "--line"]);
-    let line = line.trim_end();
-    assert_eq!(line.lines().count(), 1, "{line}");
-    let (clock, rest) = line.split_once(' ').unwrap();
-    assert!(
-        clock.len() == 8 && clock.chars().filter(|c| *c == ':').count() == 2,
-        "{line}"
-    );
-    assert!(
-        rest.starts_with("running 0 | queued 0 | ok 100.0% | p95 "),
-        "{line}"
-    );
-    assert!(rest.ends_with("| on AC"), "{line}");
-
-    let home = d.home().to_path_buf();
-    drop(d);
-    let out = std::process::Command::new(nightshift_e2e::bin())
-        .args(["status", "--line"])
-        .env("NIGHTSHIFT_HOME", &home)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .trim_end()
-            .ends_with(" not running"),
-        "{out:?}"
-    );
-}

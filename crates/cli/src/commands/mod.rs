@@ -10,6 +10,7 @@ mod queues;
 mod schedules;
 mod show;
 mod status;
+mod top;
 mod wait;
 
 use crate::args::{Cli, Command};
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedules(args) => schedules::list(args),
         Command::Schedule(command) => schedules::command(command),
         Command::Status(args) => status::run(args),
+        Command::Top(args) => top::run(args),
         Command::Daemon(args) => crate::daemon::run(args).map(|()| ExitCode::SUCCESS),
     }
 }
