@@ -10,6 +10,7 @@ mod error;
 mod history;
 mod logs;
 mod prometheus;
+mod report;
 mod schedules;
 mod schema;
 mod wait;
@@ -30,6 +31,7 @@ pub use history::{
 };
 pub use logs::LogStream;
 pub use prometheus::MetricsFormat;
+pub use report::{FailingCommand, HourCount, MAX_REPORT_HOURS, Report, ReportQuery, SlowJob};
 pub use schema::directory as directory_schema;
 
 /// Version of the HTTP/JSON interface, reported by `health`.

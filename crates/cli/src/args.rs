@@ -60,6 +60,9 @@ pub enum Command {
     /// A live full-terminal view: queues, running jobs with CPU and memory, power, the last
     /// failures; keys pause or resume a queue, cancel or retry a job.
     Top(TopArgs),
+    /// The report of the last hours: totals, success rate, percentiles per queue, jobs per
+    /// hour, the commands that failed most, the slowest jobs, power holds, restarts.
+    Report(ReportArgs),
     /// Run the engine and the local API without a window, until SIGINT or SIGTERM.
     Daemon(DaemonArgs),
 }
@@ -329,6 +332,26 @@ pub struct TopArgs {
     /// Print the view once as plain text and exit (as when the output is not a terminal).
     #[arg(long)]
     pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Hours back from now, 1 to 2160 (90 days).
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=2160))]
+    pub hours: u32,
+    /// md (Markdown), html (one self-contained page with a chart) or json (the API's).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+    /// Write it to this file instead of the standard output.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Json,
 }
 
 #[derive(Debug, Args)]

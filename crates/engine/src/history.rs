@@ -7,6 +7,7 @@
 //! One wake-up a minute. The timer is on the monotonic clock and the minute from the wall
 //! clock; after the machine slept, the next snapshot starts a new span, so the sleep is a gap.
 
+use crate::EngineError;
 use crate::context::Context;
 use crate::power_gate::PowerHold;
 use nightshift_core::metrics::history::{Gauges, MINUTE_MS, Row, floor_to};
@@ -209,4 +210,89 @@ pub(crate) async fn window(
         step,
         count,
     ))
+}
+
+/// The history's reads on the handle, and the snapshot a stop or a test asks for.
+impl crate::EngineHandle {
+    /// Every queue's depth now, by state as the history keeps it: ready, scheduled, held for
+    /// power, running, and whether it is paused or held.
+    pub async fn queue_gauges(
+        &self,
+    ) -> Result<
+        std::collections::BTreeMap<String, nightshift_core::metrics::history::Gauges>,
+        EngineError,
+    > {
+        Ok(gauges_now(&self.inner.ctx, &self.inner.history_sources).await?)
+    }
+
+    /// Writes the current, unfinished minute's history row now (merged with what the minute's
+    /// end adds later). A graceful stop does it; tests do it to step a manual clock's minutes.
+    pub async fn flush_history(&self) -> Result<(), EngineError> {
+        let minute = nightshift_core::metrics::history::floor_to(
+            self.now_ms(),
+            nightshift_core::metrics::history::MINUTE_MS,
+        );
+        self.inner
+            .recorder
+            .lock()
+            .await
+            .snapshot(&self.inner.ctx, &self.inner.history_sources, minute)
+            .await?;
+        Ok(())
+    }
+
+    /// The history of one queue or all over `[from, to)`, in `count` steps of `step` ms from
+    /// `from` (see the `history` module; the minute under way is included live).
+    pub async fn history(
+        &self,
+        window: (i64, i64),
+        step: i64,
+        count: usize,
+        queue: Option<&str>,
+    ) -> Result<Vec<nightshift_core::metrics::history::Step>, EngineError> {
+        Ok(self::window(&self.inner.ctx, window, step, count, queue).await?)
+    }
+
+    /// A page of stored history rows for an export (see `Store::history_page`).
+    pub async fn history_page(
+        &self,
+        resolution: nightshift_store::Resolution,
+        since: i64,
+        after: Option<(i64, String)>,
+        queue: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<nightshift_core::metrics::history::Row>, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .history_page(resolution, since, after, queue, limit)
+            .await?)
+    }
+
+    /// The spans of minutes Nightshift ran that touch `[from, to)` (first and last minute).
+    pub async fn history_spans(&self, from: i64, to: i64) -> Result<Vec<(i64, i64)>, EngineError> {
+        Ok(self.inner.store.history_spans(from, to).await?)
+    }
+
+    /// For a report: commands whose jobs failed from `since` on, as (failures, newest job).
+    pub async fn report_failed_commands(
+        &self,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<(u64, nightshift_core::JobId)>, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .report_failed_commands(since, limit)
+            .await?)
+    }
+
+    /// For a report: jobs finished from `since` on that ran longest, with their run time (ms).
+    pub async fn report_slowest(
+        &self,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<(nightshift_core::JobId, u64)>, EngineError> {
+        Ok(self.inner.store.report_slowest(since, limit).await?)
+    }
 }

@@ -457,61 +457,6 @@ impl EngineHandle {
         }
     }
 
-    /// Every queue's depth now, by state as the history keeps it: ready, scheduled, held for
-    /// power, running, and whether it is paused or held.
-    pub async fn queue_gauges(
-        &self,
-    ) -> Result<
-        std::collections::BTreeMap<String, nightshift_core::metrics::history::Gauges>,
-        EngineError,
-    > {
-        Ok(history::gauges_now(&self.inner.ctx, &self.inner.history_sources).await?)
-    }
-
-    /// Writes the current, unfinished minute's history row now (merged with what the minute's
-    /// end adds later). A graceful stop does it; tests do it to step a manual clock's minutes.
-    pub async fn flush_history(&self) -> Result<(), EngineError> {
-        let minute = nightshift_core::metrics::history::floor_to(
-            self.now_ms(),
-            nightshift_core::metrics::history::MINUTE_MS,
-        );
-        self.inner
-            .recorder
-            .lock()
-            .await
-            .snapshot(&self.inner.ctx, &self.inner.history_sources, minute)
-            .await?;
-        Ok(())
-    }
-
-    /// The history of one queue or all over `[from, to)`, in `count` steps of `step` ms from
-    /// `from` (see the `history` module; the minute under way is included live).
-    pub async fn history(
-        &self,
-        window: (i64, i64),
-        step: i64,
-        count: usize,
-        queue: Option<&str>,
-    ) -> Result<Vec<nightshift_core::metrics::history::Step>, EngineError> {
-        Ok(history::window(&self.inner.ctx, window, step, count, queue).await?)
-    }
-
-    /// A page of stored history rows for an export (see `Store::history_page`).
-    pub async fn history_page(
-        &self,
-        resolution: nightshift_store::Resolution,
-        since: i64,
-        after: Option<(i64, String)>,
-        queue: Option<String>,
-        limit: usize,
-    ) -> Result<Vec<nightshift_core::metrics::history::Row>, EngineError> {
-        Ok(self
-            .inner
-            .store
-            .history_page(resolution, since, after, queue, limit)
-            .await?)
-    }
-
     /// How many jobs are in each state.
     pub async fn counts(&self) -> Result<std::collections::BTreeMap<JobState, u64>, EngineError> {
         Ok(self.inner.store.state_counts().await?)

@@ -58,6 +58,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<Api> {
         .routes(routes!(metrics_summary))
         .routes(routes!(metrics_trends))
         .routes(routes!(metrics_history))
+        .routes(routes!(report))
 }
 
 pub(crate) fn router(api: Api, guard: Guard) -> Router {
@@ -440,6 +441,22 @@ async fn metrics_history(
     let first = futures_util::stream::iter(first.map(|t| Ok(Bytes::from(t))));
     let body = Body::from_stream(futures_util::StreamExt::chain(first, rest));
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+#[utoipa::path(get, path = "/api/report", tag = "metrics",
+    params(nightshift_api::ReportQuery),
+    description = "The report of the last hours (24 by default): the window's summary, jobs finished \
+        per hour, the commands that failed most with their last output lines, the slowest jobs, \
+        minutes held for power, and Nightshift's starts, gaps and interrupted attempts.",
+    responses(
+        (status = 200, description = "The report", body = nightshift_api::Report),
+        (status = 400, description = "bad_request: hours out of range", body = ApiError),
+    ))]
+async fn report(
+    State(api): State<Api>,
+    q: Result<Query<nightshift_api::ReportQuery>, QueryRejection>,
+) -> Reply<impl IntoResponse> {
+    Ok(Json(api.report(query(q)?).await?))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "status",

@@ -17,6 +17,7 @@ mod payload;
 mod power_hold;
 mod queues;
 mod read;
+mod report;
 mod rows;
 mod schedules;
 mod writer;
@@ -472,6 +473,28 @@ impl Store {
     ) -> Result<Vec<nightshift_core::metrics::history::Row>> {
         self.read(move |c| history::page(c, resolution, since, after, queue.as_deref(), limit))
             .await
+    }
+
+    /// The spans of minutes Nightshift ran that touch `[from, to)`, as (first, last) minutes.
+    pub async fn history_spans(&self, from: i64, to: i64) -> Result<Vec<(i64, i64)>> {
+        self.read(move |c| history::spans(c, from, to)).await
+    }
+
+    /// For a report: commands whose jobs failed from `since` on, as (failures, newest job),
+    /// most failures first.
+    pub async fn report_failed_commands(
+        &self,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<(u64, JobId)>> {
+        self.read(move |c| report::failed_commands(c, since, limit))
+            .await
+    }
+
+    /// For a report: jobs that finished from `since` on that ran longest, with their run time
+    /// in milliseconds.
+    pub async fn report_slowest(&self, since: i64, limit: usize) -> Result<Vec<(JobId, u64)>> {
+        self.read(move |c| report::slowest(c, since, limit)).await
     }
 
     /// Queues whose settings were changed at run time.

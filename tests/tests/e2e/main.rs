@@ -20,6 +20,7 @@ mod power;
 mod process_groups;
 mod queues;
 mod recurring;
+mod report;
 mod scheduling;
 mod server_limits;
 mod torture;

@@ -37,6 +37,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/metrics/summary", &["get"]),
     ("/api/metrics/trends", &["get"]),
     ("/api/metrics/history", &["get"]),
+    ("/api/report", &["get"]),
 ];
 
 fn described_routes(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {

@@ -7,6 +7,7 @@ mod ls;
 mod pause;
 mod power;
 mod queues;
+mod report;
 mod schedules;
 mod show;
 mod status;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule(command) => schedules::command(command),
         Command::Status(args) => status::run(args),
         Command::Top(args) => top::run(args),
+        Command::Report(args) => report::run(args),
         Command::Daemon(args) => crate::daemon::run(args).map(|()| ExitCode::SUCCESS),
     }
 }
