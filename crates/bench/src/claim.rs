@@ -82,7 +82,7 @@ pub async fn run(iterations: usize, small: usize, large: usize) -> anyhow::Resul
 }
 
 /// 1000 as "1k", 1000000 as "1M".
-fn count(n: usize) -> String {
+pub(crate) fn count(n: usize) -> String {
     match n {
         n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
         n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
@@ -171,7 +171,7 @@ impl Table {
 
 /// Adds `finished` succeeded jobs (half in the claim queue, half in another), each with its
 /// attempt, then `queued` queued jobs in the claim queue, as the newest rows.
-fn prefill(db: &Path, finished: usize, queued: usize) -> anyhow::Result<()> {
+pub(crate) fn prefill(db: &Path, finished: usize, queued: usize) -> anyhow::Result<()> {
     let conn = Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // This connection only fills; losing it to a crash would not matter.

@@ -32,6 +32,7 @@ mod report;
 mod session;
 mod stats;
 mod throughput;
+mod watch;
 mod x11;
 
 use anyhow::{Context, bail};
@@ -151,6 +152,45 @@ fn measure(
                 sizes.power_wait_rounds,
             ))
         },
+    );
+    take(
+        "metrics",
+        &format!(
+            "metrics on and off ({} jobs through the daemon, {} in-process)",
+            sizes.throughput_jobs, sizes.latency_jobs
+        ),
+        &|| {
+            runtime.block_on(watch::on_off(
+                &options.bin,
+                sizes.throughput_jobs,
+                sizes.latency_jobs,
+            ))
+        },
+    );
+    take("scrape", "a scrape of /metrics with 50 queues", &|| {
+        runtime.block_on(watch::scrape(200))
+    });
+    take(
+        "history",
+        &format!(
+            "summary and trend with {} and {} finished jobs",
+            sizes.claim_small_rows, sizes.claim_large_rows
+        ),
+        &|| {
+            runtime.block_on(watch::history(
+                sizes.claim_small_rows,
+                sizes.claim_large_rows,
+                50,
+            ))
+        },
+    );
+    take(
+        "sampling",
+        &format!(
+            "sampling 32 running jobs ({}s window)",
+            sizes.idle_window.as_secs()
+        ),
+        &|| runtime.block_on(watch::sampling(&options.bin, sizes.idle_window)),
     );
     take(
         "idle",

@@ -14,6 +14,8 @@ pub enum Target {
     RatioAtMost(f64),
     /// Nightshift divided by the baseline must be at least this.
     RatioAtLeast(f64),
+    /// Nightshift minus the baseline must be at most this.
+    DifferenceAtMost(f64),
     /// Reported only.
     None,
 }
@@ -46,6 +48,7 @@ impl Figure {
             Target::AtLeast(min) => Some(self.value >= min),
             Target::RatioAtMost(max) => self.ratio().map(|r| r <= max),
             Target::RatioAtLeast(min) => self.ratio().map(|r| r >= min),
+            Target::DifferenceAtMost(max) => Some(self.value - self.baseline <= max),
             Target::None => None,
         }
     }
@@ -56,6 +59,9 @@ impl Figure {
             Target::AtLeast(min) => format!(">= {} {}", number(min), self.unit),
             Target::RatioAtMost(max) => format!("ratio <= {max:.2}"),
             Target::RatioAtLeast(min) => format!("ratio >= {min:.2}"),
+            Target::DifferenceAtMost(max) => {
+                format!("<= baseline + {} {}", number(max), self.unit)
+            }
             Target::None => "-".into(),
         }
     }

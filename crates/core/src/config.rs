@@ -165,6 +165,9 @@ impl Default for PowerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
+    /// Count the work, keep its history and sample running jobs' CPU and memory. Off: the
+    /// counts stay at zero, no history is written and nothing is sampled.
+    pub enabled: bool,
     /// How long the per-minute rows are kept; older minutes live on in their hour's row.
     #[serde(with = "serde_human")]
     pub minutes_kept: Duration,
@@ -188,6 +191,7 @@ pub const MAX_KEPT: Duration = Duration::from_secs(10 * 366 * 86400);
 impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig {
+            enabled: true,
             minutes_kept: Duration::from_secs(48 * 3600),
             hours_kept: Duration::from_secs(90 * 86400),
             listen: None,

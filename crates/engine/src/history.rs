@@ -155,6 +155,9 @@ pub(crate) async fn run(
     sources: Sources,
     recorder: Arc<tokio::sync::Mutex<Recorder>>,
 ) {
+    if !ctx.config.metrics.enabled {
+        return;
+    }
     loop {
         let now = ctx.clock.now_ms();
         let next = floor_to(now, MINUTE_MS).saturating_add(MINUTE_MS);
@@ -228,6 +231,9 @@ impl crate::EngineHandle {
     /// Writes the current, unfinished minute's history row now (merged with what the minute's
     /// end adds later). A graceful stop does it; tests do it to step a manual clock's minutes.
     pub async fn flush_history(&self) -> Result<(), EngineError> {
+        if !self.inner.config.metrics.enabled {
+            return Ok(());
+        }
         let minute = nightshift_core::metrics::history::floor_to(
             self.now_ms(),
             nightshift_core::metrics::history::MINUTE_MS,

@@ -76,17 +76,31 @@ fn of_queue<'a, T: Default>(map: &'a mut BTreeMap<String, T>, queue: &str) -> &'
     map.get_mut(queue).expect("inserted above")
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// `metrics.enabled`: when off, nothing is counted.
+    enabled: bool,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new(true)
+    }
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
-        Metrics::default()
+    pub fn new(enabled: bool) -> Metrics {
+        Metrics {
+            inner: Mutex::default(),
+            enabled,
+        }
     }
 
     fn with(&self, queue: &str, f: impl Fn(&mut Tally, &mut QueueTotals)) {
+        if !self.enabled {
+            return;
+        }
         // A panic while holding this lock cannot leave a count half made that matters more
         // than the counting going on: take the data back.
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -196,7 +210,7 @@ mod tests {
 
     #[test]
     fn ends_count_where_the_job_ends_up_and_failures_by_cause() {
-        let m = Metrics::new();
+        let m = Metrics::new(true);
         m.added("q", 3);
         m.started("q", 5);
         m.ended(

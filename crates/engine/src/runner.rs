@@ -216,12 +216,13 @@ async fn attempt(
         };
     }
     ctx.metrics.started(&spec.queue, claimed.waited_ms());
-    ctx.usage.track(claimed.attempt_id, job.id, running.pgid());
     let _ = ctx.events.send(Event::Started {
         id: job.id,
         attempt: claimed.attempt_number,
         pid: running.pgid(),
     });
+    // After the event: tracking may wake the sampling task, which need not come first.
+    ctx.usage.track(claimed.attempt_id, job.id, running.pgid());
 
     let grace = ctx.config.jobs.kill_grace;
     let timeout = spec.timeout_ms.map(Duration::from_millis);

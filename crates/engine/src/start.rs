@@ -69,7 +69,7 @@ impl Engine {
         };
         let pending = Arc::new(pending);
         let health = Arc::new(health::Health::new(events.clone(), &store));
-        let metrics = Arc::new(metrics::Metrics::new());
+        let metrics = Arc::new(metrics::Metrics::new(config.metrics.enabled));
         let recovery = recovery::run(
             &store, &paths, &config, &*clock, &events, &metrics, &pending,
         )
@@ -109,7 +109,7 @@ impl Engine {
             pending,
             stopping: AtomicBool::new(false),
             metrics,
-            usage: Default::default(),
+            usage: Arc::new(usage::Sampler::new(config.metrics.enabled)),
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(health::supervised(

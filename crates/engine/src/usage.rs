@@ -42,20 +42,33 @@ struct Tracked {
 }
 
 /// The attempts being sampled, by attempt id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Sampler {
     tracked: Mutex<HashMap<i64, Tracked>>,
     /// Wakes the sampling task when the first attempt is tracked.
     wake: Notify,
+    /// `metrics.enabled`: when off, nothing is tracked (so nothing is ever sampled).
+    enabled: bool,
 }
 
 impl Sampler {
+    pub(crate) fn new(enabled: bool) -> Sampler {
+        Sampler {
+            tracked: Mutex::default(),
+            wake: Notify::new(),
+            enabled,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Tracked>> {
         self.tracked.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Starts sampling the group `pgid` of `attempt`.
     pub(crate) fn track(&self, attempt: i64, job: JobId, pgid: i32) {
+        if !self.enabled {
+            return;
+        }
         self.lock().insert(
             attempt,
             Tracked {

@@ -56,3 +56,24 @@ async fn a_job_that_ends_before_its_first_sample_has_no_figures() {
     // Unknown, not zero: nothing was measured.
     assert_eq!((a.cpu_ms, a.peak_rss_bytes), (None, None));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_metrics_off_nothing_is_counted_sampled_or_kept() {
+    let mut config = config();
+    config.metrics.enabled = false;
+    let mut f = start(config).await;
+    let id = f.add(sh("sleep 1.5", "q")).await;
+    f.started(id).await;
+    assert_eq!(f.finished(id).await, nightshift_core::JobState::Succeeded);
+    let a = &f.engine.attempts(id).await.unwrap()[0];
+    assert_eq!((a.cpu_ms, a.peak_rss_bytes), (None, None), "not sampled");
+    assert!(f.engine.metrics().totals().is_empty(), "not counted");
+    f.engine.flush_history().await.unwrap();
+    let now = f.engine.now_ms();
+    let spans = f
+        .engine
+        .history_spans(now - 3_600_000, now + 1)
+        .await
+        .unwrap();
+    assert!(spans.is_empty(), "no history: {spans:?}");
+}
