@@ -390,6 +390,11 @@ impl Collector for Snapshot {
                 "Size of the disk that holds the data folder.",
                 s.disk_size_bytes,
             ),
+            (
+                "logs_size",
+                "Size of the jobs' logs folder, measured once a minute.",
+                s.logs_bytes,
+            ),
         ] {
             if let Some(bytes) = value {
                 family(

@@ -37,4 +37,6 @@ pub(crate) struct Context {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// What each running attempt's process group uses, sampled.
     pub usage: Arc<crate::usage::Sampler>,
+    /// The size of the logs folder, as the minute snapshot last measured it.
+    pub logs_bytes: std::sync::Mutex<Option<u64>>,
 }

@@ -2,7 +2,8 @@
 //! to show (the minute's tally from `metrics`, and its depth sampled then), stored with the span
 //! of minutes this engine has been running, then one bounded step of roll-up and pruning. A
 //! write that fails (a full disk) puts the minute's tally back, so the next minute carries it:
-//! late, not lost. On a graceful stop the unfinished minute is written too.
+//! late, not lost. On a graceful stop the unfinished minute is written too. Each snapshot also
+//! measures the logs folder, for Nightshift's own figures.
 //!
 //! One wake-up a minute. The timer is on the monotonic clock and the minute from the wall
 //! clock; after the machine slept, the next snapshot starts a new span, so the sleep is a gap.
@@ -61,6 +62,13 @@ impl Recorder {
         }
         self.span_first = Some(span_first);
         self.last_minute = Some(self.last_minute.map_or(minute, |last| last.max(minute)));
+        // Measured here, once a minute, not at each scrape: it reads every log file's size.
+        let logs = ctx.paths.logs_dir.clone();
+        if let Ok(bytes) =
+            tokio::task::spawn_blocking(move || crate::self_stats::folder_bytes(&logs)).await
+        {
+            *crate::locks::lock(&ctx.logs_bytes) = bytes;
+        }
         let kept = &ctx.config.metrics;
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         ctx.store

@@ -148,7 +148,9 @@ impl EngineHandle {
 
     /// Nightshift's own footprint now: memory, CPU, open files, database and WAL size.
     pub async fn self_stats(&self) -> SelfStats {
-        self_stats::read(&self.inner.paths).await
+        let mut stats = self_stats::read(&self.inner.paths).await;
+        stats.logs_bytes = *crate::locks::lock(&self.inner.ctx.logs_bytes);
+        stats
     }
 
     /// What each running job's process group uses now (see `usage`); jobs not sampled yet

@@ -20,6 +20,23 @@ pub struct SelfStats {
     /// size (absent where it cannot be read).
     pub disk_free_bytes: Option<u64>,
     pub disk_size_bytes: Option<u64>,
+    /// The jobs' logs folder, as last measured (once a minute, by the metrics history; absent
+    /// until then, and with metrics off).
+    pub logs_bytes: Option<u64>,
+}
+
+/// The bytes of the files directly in `dir` (the logs folder holds one file per job), or
+/// `None` if it cannot be read.
+pub(crate) fn folder_bytes(dir: &Path) -> Option<u64> {
+    let mut total = 0u64;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        if let Ok(meta) = entry.metadata()
+            && meta.is_file()
+        {
+            total = total.saturating_add(meta.len());
+        }
+    }
+    Some(total)
 }
 
 pub(crate) async fn read(paths: &Paths) -> SelfStats {
@@ -86,5 +103,15 @@ mod tests {
             stats.disk_size_bytes.unwrap(),
         );
         assert!(size > 0 && free <= size, "{stats:?}");
+    }
+
+    #[test]
+    fn a_folders_bytes_are_its_files_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("1.log"), vec![0u8; 1000]).unwrap();
+        std::fs::write(dir.path().join("2.log"), vec![0u8; 24]).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert_eq!(super::folder_bytes(dir.path()), Some(1024));
+        assert_eq!(super::folder_bytes(&dir.path().join("missing")), None);
     }
 }

@@ -110,6 +110,7 @@ impl Engine {
             stopping: AtomicBool::new(false),
             metrics,
             usage: Arc::new(usage::Sampler::new(config.metrics.enabled)),
+            logs_bytes: Default::default(),
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(health::supervised(

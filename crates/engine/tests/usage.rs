@@ -45,6 +45,10 @@ async fn a_jobs_cpu_and_peak_memory_are_sampled_and_kept_with_its_attempt() {
     assert!(a.cpu_ms.is_some_and(|ms| ms >= live.cpu_ms), "{a:?}");
     assert!(a.peak_rss_bytes.is_some_and(|b| b >= 40 << 20), "{a:?}");
     assert!(f.engine.usage().is_empty(), "no longer sampled once ended");
+    // The minute's snapshot measures the logs folder (the job wrote nothing; the folder is
+    // read all the same).
+    f.engine.flush_history().await.unwrap();
+    assert!(f.engine.self_stats().await.logs_bytes.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
