@@ -71,13 +71,18 @@ impl Recorder {
         }
         let kept = &ctx.config.metrics;
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        ctx.store
+        // The minute is stored; upkeep that fails is tried again at the next minute.
+        if let Err(e) = ctx
+            .store
             .roll_up_history(
                 ctx.clock.now_ms(),
                 ms(kept.minutes_kept),
                 ms(kept.hours_kept),
             )
-            .await?;
+            .await
+        {
+            tracing::warn!(error = %e, "cannot roll up or prune the metrics history; trying again in a minute");
+        }
         Ok(())
     }
 }

@@ -89,6 +89,30 @@ const TOTALS: [&str; 12] = [
     "wait p95",
 ];
 
+const SLOWEST: [&str; 5] = ["job", "queue", "state", "ran", "command"];
+
+fn slowest(r: &Report) -> Vec<Vec<String>> {
+    r.slowest
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                s.queue.clone(),
+                s.state.to_string(),
+                ms(Some(s.run_ms)),
+                s.command.clone(),
+            ]
+        })
+        .collect()
+}
+
+fn held(r: &Report) -> Vec<Vec<String>> {
+    r.power_held_minutes
+        .iter()
+        .map(|(q, minutes)| vec![q.clone(), ms(Some(minutes.saturating_mul(60_000)))])
+        .collect()
+}
+
 fn coverage(report: &Report) -> String {
     let window = u64::from(report.hours) * 60;
     let mut text = format!(
@@ -208,34 +232,12 @@ pub fn markdown(r: &Report) -> String {
         }
     }
     let _ = writeln!(out, "\n## Slowest jobs\n");
-    let slow: Vec<Vec<String>> = r
-        .slowest
-        .iter()
-        .map(|s| {
-            vec![
-                s.id.to_string(),
-                s.queue.clone(),
-                s.state.to_string(),
-                ms(Some(s.run_ms)),
-                s.command.clone(),
-            ]
-        })
-        .collect();
-    md_table(
-        &mut out,
-        &["job", "queue", "state", "ran", "command"],
-        &slow,
-    );
+    md_table(&mut out, &SLOWEST, &slowest(r));
     let _ = writeln!(out, "\n## Held for power\n");
     if r.power_held_minutes.is_empty() {
         let _ = writeln!(out, "No queue was held for power.");
     } else {
-        let held: Vec<Vec<String>> = r
-            .power_held_minutes
-            .iter()
-            .map(|(q, m)| vec![q.clone(), ms(Some(m * 60_000))])
-            .collect();
-        md_table(&mut out, &["queue", "held"], &held);
+        md_table(&mut out, &["queue", "held"], &held(r));
     }
     out
 }
@@ -378,34 +380,12 @@ pub fn html(r: &Report) -> String {
         }
     }
     out.push_str("<h2>Slowest jobs</h2>\n");
-    let slow: Vec<Vec<String>> = r
-        .slowest
-        .iter()
-        .map(|s| {
-            vec![
-                s.id.to_string(),
-                s.queue.clone(),
-                s.state.to_string(),
-                ms(Some(s.run_ms)),
-                s.command.clone(),
-            ]
-        })
-        .collect();
-    html_table(
-        &mut out,
-        &["job", "queue", "state", "ran", "command"],
-        &slow,
-    );
+    html_table(&mut out, &SLOWEST, &slowest(r));
     out.push_str("<h2>Held for power</h2>\n");
     if r.power_held_minutes.is_empty() {
         out.push_str("<p>No queue was held for power.</p>\n");
     } else {
-        let held: Vec<Vec<String>> = r
-            .power_held_minutes
-            .iter()
-            .map(|(q, m)| vec![q.clone(), ms(Some(m * 60_000))])
-            .collect();
-        html_table(&mut out, &["queue", "held"], &held);
+        html_table(&mut out, &["queue", "held"], &held(r));
     }
     out.push_str("</body></html>\n");
     out
