@@ -20,6 +20,23 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(t / DAY)}d ${Math.floor((t % DAY) / HOUR)}h`;
 }
 
+/** A size as people read it, in powers of 1024: "512 B", "1.5 KiB", "300.0 MiB", "2.1 GiB". */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = Math.max(0, n);
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${Math.floor(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** CPU time: hundredths of a second while it is short ("0.35s"), then as a duration. */
+export function formatCpuTime(ms: number): string {
+  return ms < 10 * SECOND ? `${(Math.max(0, ms) / SECOND).toFixed(2)}s` : formatDuration(ms);
+}
+
 /** How long ago `then` was, coarse on purpose: "just now", "12s ago", "3m ago", "2h ago",
  *  "4d ago"; past a month, the date itself says more than a count of days. */
 export function formatAge(then: number, now: number): string {

@@ -49,6 +49,8 @@ export interface JobView {
   /** Why it is not running: for a queued job what holds it back, for a running job that
    * power paused it. */
   waiting?: Waiting | null;
+  /** For a running job, what its process group uses now (absent until its first sample). */
+  usage?: UsageView | null;
 }
 
 /** Why a job is not running; `kind` for programs, `message` for people. */
@@ -86,6 +88,20 @@ export interface Attempt {
   exit_code: number | null;
   signal: number | null;
   outcome: AttemptOutcome;
+  /** CPU time of its process group (ms) and the most memory it held at once (bytes), sampled
+   *  every second while it ran; absent when it ended before the first sample. */
+  cpu_ms?: number;
+  peak_rss_bytes?: number;
+}
+
+/** What a running job's process group uses, from the latest sample. */
+export interface UsageView {
+  cpu_ms: number;
+  /** Percent of one core over the last second; above 100 with several busy. */
+  cpu_percent: number | null;
+  rss_bytes: number;
+  peak_rss_bytes: number;
+  processes: number;
 }
 
 export interface JobPage {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatDuration, formatExit, formatTimestamp, jobDurationMs } from '../src/format';
+import {
+  formatAge,
+  formatBytes,
+  formatCpuTime,
+  formatDuration,
+  formatExit,
+  formatTimestamp,
+  jobDurationMs,
+} from '../src/format';
 
 describe('formatDuration', () => {
   it('uses milliseconds below a second', () => {
@@ -65,5 +73,26 @@ describe('jobDurationMs', () => {
   it('has nothing for a job that has not started or waits again', () => {
     expect(jobDurationMs({ state: 'queued', started_at: null, finished_at: null }, 5_000)).toBeNull();
     expect(jobDurationMs({ state: 'queued', started_at: 1_000, finished_at: null }, 5_000)).toBeNull();
+  });
+});
+
+describe('formatBytes', () => {
+  it('counts in powers of 1024 with one decimal past bytes', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(300 * 1024 * 1024)).toBe('300.0 MiB');
+    expect(formatBytes(2.5 * 1024 ** 3)).toBe('2.5 GiB');
+  });
+  it('reads a negative size as zero', () => {
+    expect(formatBytes(-5)).toBe('0 B');
+  });
+});
+
+describe('formatCpuTime', () => {
+  it('shows hundredths while short, then a duration', () => {
+    expect(formatCpuTime(350)).toBe('0.35s');
+    expect(formatCpuTime(9_990)).toBe('9.99s');
+    expect(formatCpuTime(200_000)).toBe('3m 20s');
   });
 });

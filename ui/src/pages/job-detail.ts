@@ -4,7 +4,7 @@
 // the log is fetched one last time and polling stops.
 
 import { clear, h, setAttr, setText } from '../dom';
-import { formatDuration, formatExit, formatTimestamp, jobDurationMs } from '../format';
+import { formatBytes, formatCpuTime, formatDuration, formatExit, formatTimestamp, jobDurationMs } from '../format';
 import { coalesced } from '../live';
 import { jobAction, outcomeBadge, stateBadge } from '../states';
 import type { Transport } from '../transport';
@@ -51,7 +51,7 @@ export class JobDetailPane {
       this.fields,
       h('h3', null, 'Attempts'),
       h('table', { class: 'table attempts', testid: 'detail-attempts' },
-        h('thead', null, h('tr', null, ...['#', 'Outcome', 'PID', 'Started', 'Took', 'Exit'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', null, h('tr', null, ...['#', 'Outcome', 'PID', 'Started', 'Took', 'Exit', 'CPU', 'Peak memory'].map((c) => h('th', { scope: 'col' }, c)))),
         this.attempts),
       this.noAttempts,
       h('h3', null, `Output (last ${LOG_TAIL_LINES} lines)`),
@@ -185,6 +185,13 @@ export class JobDetailPane {
       ['duration', 'Duration', ran === null ? '—' : formatDuration(ran)],
       ['exit', 'Exit', formatExit(job.exit_code, job.signal)],
     ];
+    if (job.usage) {
+      const u = job.usage;
+      const cpu = u.cpu_percent === null ? '' : `${Math.round(u.cpu_percent)}% CPU, `;
+      rows.push(['using', 'Using',
+        `${cpu}${formatBytes(u.rss_bytes)} (peak ${formatBytes(u.peak_rss_bytes)}), ` +
+        `${formatCpuTime(u.cpu_ms)} CPU time, ${u.processes} process${u.processes === 1 ? '' : 'es'}`]);
+    }
     if (this.fields.children.length !== rows.length * 2) {
       clear(this.fields);
       for (const [key, label] of rows) {
@@ -207,7 +214,9 @@ export class JobDetailPane {
         h('td', { class: 'num mono' }, a.pid ?? '—'),
         h('td', null, formatTimestamp(a.started_at)),
         h('td', { class: 'num' }, took),
-        h('td', { class: 'num' }, formatExit(a.exit_code, a.signal))));
+        h('td', { class: 'num' }, formatExit(a.exit_code, a.signal)),
+        h('td', { class: 'num', testid: `attempt-cpu-${a.number}` }, a.cpu_ms === undefined ? '—' : formatCpuTime(a.cpu_ms)),
+        h('td', { class: 'num', testid: `attempt-memory-${a.number}` }, a.peak_rss_bytes === undefined ? '—' : formatBytes(a.peak_rss_bytes))));
     }
   }
 }

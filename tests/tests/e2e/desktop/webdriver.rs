@@ -73,6 +73,20 @@ fn the_window_follows_a_job_live_and_its_buttons_cancel_and_pause() {
         "the page reloaded"
     );
 
+    // Its detail shows what its group uses (the shell and two sleeps), once sampled.
+    let link = s.find(&format!("[data-testid=\"job-link-{id}\"]"));
+    s.click(&link);
+    s.wait_script(
+        TIMEOUT,
+        "the detail to show the group's CPU and memory",
+        "const u = document.querySelector('[data-testid=\"detail-using\"]'); \
+         return u ? u.textContent : null;",
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains("CPU time") && t.contains("3 processes"))
+        },
+    );
+
     // Its Cancel button stops the whole group (the shell and both sleeps).
     let cancel = s.find(&format!("[data-testid=\"cancel-{id}\"]"));
     s.click(&cancel);
