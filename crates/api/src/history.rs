@@ -362,7 +362,7 @@ impl Api {
     /// What happened over a window ending now: for all queues and for each.
     pub async fn metrics_summary(&self, q: SummaryQuery) -> Result<MetricsSummary, ApiError> {
         let window = minutes_of(q.window.as_deref(), DAY, "window")?;
-        let queue = self.known_queue(q.queue)?;
+        let queue = self.checked_queue(q.queue)?;
         let to = self.engine.now_ms();
         let from = to
             .checked_sub(window)
@@ -406,7 +406,7 @@ impl Api {
         // At most MAX_POINTS points: a finer step is widened (to whole minutes).
         let step = asked.max(ceil_to(window.div_euclid(MAX_POINTS).max(1), MINUTE_MS));
         let count = window.div_euclid(step) + i64::from(window % step != 0);
-        let queue = self.known_queue(q.queue)?;
+        let queue = self.checked_queue(q.queue)?;
         let now = self.engine.now_ms();
         let to = floor_to(now, step)
             .checked_add(step)
@@ -436,14 +436,14 @@ impl Api {
                 Resolution::Minute => nightshift_store::Resolution::Minute,
                 Resolution::Hour => nightshift_store::Resolution::Hour,
             },
-            queue: self.known_queue(q.queue)?,
+            queue: self.checked_queue(q.queue)?,
             after: None,
             done: false,
         })
     }
 
     /// A queue name as given, checked for form (it need not exist: an old queue has history).
-    fn known_queue(&self, queue: Option<String>) -> Result<Option<String>, ApiError> {
+    fn checked_queue(&self, queue: Option<String>) -> Result<Option<String>, ApiError> {
         if let Some(name) = &queue {
             nightshift_core::job::validate_queue_name(name)
                 .map_err(|e| ApiError::bad_request(e.0))?;
