@@ -265,67 +265,6 @@ pub struct Trends {
     pub queues: Vec<Series>,
 }
 
-/// A stored row as exported: one JSON object per line.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct HistoryRow {
-    /// The minute's (or hour's) start, Unix ms.
-    pub at: i64,
-    pub queue: String,
-    /// Depth sampled at the end of each minute; an hour's row holds the sum over its minutes.
-    pub queued: u64,
-    pub scheduled: u64,
-    pub held: u64,
-    pub running: u64,
-    pub paused: u64,
-    pub power_held: u64,
-    pub added: u64,
-    pub started: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub cancelled: u64,
-    pub retried: u64,
-    pub failed_exit_code: u64,
-    pub failed_signal: u64,
-    pub timed_out: u64,
-    pub spawn_failed: u64,
-    pub interrupted: u64,
-    /// Run and wait times: sparse buckets (`b`: bucket index to count; bucket `i >= 1` holds
-    /// `[2^((i-1)/4), 2^(i/4))` ms, bucket 0 holds 0 ms), with count `n`, sum `s` and max `m`.
-    #[schema(value_type = Object)]
-    pub run: Histogram,
-    #[schema(value_type = Object)]
-    pub wait: Histogram,
-}
-
-impl From<Row> for HistoryRow {
-    fn from(r: Row) -> HistoryRow {
-        let (g, t) = (r.gauges, r.tally);
-        HistoryRow {
-            at: r.at,
-            queue: r.queue,
-            queued: g.queued,
-            scheduled: g.scheduled,
-            held: g.held,
-            running: g.running,
-            paused: g.paused,
-            power_held: g.power_held,
-            added: t.added,
-            started: t.started,
-            succeeded: t.succeeded,
-            failed: t.failed,
-            cancelled: t.cancelled,
-            retried: t.retried,
-            failed_exit_code: t.failed_exit_code,
-            failed_signal: t.failed_signal,
-            timed_out: t.timed_out,
-            spawn_failed: t.spawn_failed,
-            interrupted: t.interrupted,
-            run: t.run,
-            wait: t.wait,
-        }
-    }
-}
-
 /// A window or step as whole minutes of milliseconds: at least one, at most `MAX_WINDOW`.
 fn minutes_of(text: Option<&str>, default: Duration, what: &str) -> Result<i64, ApiError> {
     let d = match text {
@@ -531,7 +470,7 @@ impl ExportPages {
             self.after = rows.last().map(|r| (r.at, r.queue.clone()));
             let mut text = String::new();
             for row in rows {
-                let line = serde_json::to_string(&HistoryRow::from(row))
+                let line = serde_json::to_string(&row)
                     .map_err(|e| ApiError::internal(format!("cannot write a history row: {e}")))?;
                 text.push_str(&line);
                 text.push('\n');

@@ -26,8 +26,8 @@ pub use dto::*;
 pub use enqueue::human_bytes;
 pub use error::{ApiError, ErrorKind};
 pub use history::{
-    ExportPages, ExportQuery, HistoryRow, MetricsSummary, Percentiles, QueueSummary, Resolution,
-    Series, SummaryQuery, Trends, TrendsQuery,
+    ExportPages, ExportQuery, MetricsSummary, Percentiles, QueueSummary, Resolution, Series,
+    SummaryQuery, Trends, TrendsQuery,
 };
 pub use logs::LogStream;
 pub use prometheus::MetricsFormat;

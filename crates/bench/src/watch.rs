@@ -305,7 +305,7 @@ async fn week_of_history(paths: &Paths) -> anyhow::Result<()> {
                 }
             })
             .collect();
-        store.record_minute(first, at, rows).await?;
+        store.record_minute(at, rows).await?;
         at += MINUTE_MS;
     }
     let two_days = 2 * 24 * 3600 * 1000;

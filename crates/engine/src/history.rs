@@ -29,12 +29,10 @@ pub(crate) struct Sources {
     pub paused: Arc<AtomicBool>,
 }
 
-/// The state between snapshots: which span this run is in, and the last minute written.
+/// Held while a snapshot is taken (by the minute's timer, or a stop), so two never interleave.
+/// Which minutes were covered is the store's to say (its spans), not state kept here.
 #[derive(Debug, Default)]
-pub(crate) struct Recorder {
-    span_first: Option<i64>,
-    last_minute: Option<i64>,
-}
+pub(crate) struct Recorder;
 
 impl Recorder {
     /// Writes the rows of `minute` (the minute that just ended, or on stop the current one),
@@ -45,23 +43,13 @@ impl Recorder {
         sources: &Sources,
         minute: i64,
     ) -> Result<(), StoreError> {
-        // A minute after a gap (the machine slept, or this is the first) starts a new span.
-        let continues = self
-            .last_minute
-            .is_some_and(|last| minute <= last.saturating_add(MINUTE_MS));
-        let span_first = match self.span_first {
-            Some(first) if continues => first,
-            _ => minute,
-        };
         let gauges = gauges_now(ctx, sources).await?;
         let period = ctx.metrics.take_period();
         let rows = rows(minute, &gauges, &period);
-        if let Err(e) = ctx.store.record_minute(span_first, minute, rows).await {
+        if let Err(e) = ctx.store.record_minute(minute, rows).await {
             ctx.metrics.restore_period(period);
             return Err(e);
         }
-        self.span_first = Some(span_first);
-        self.last_minute = Some(self.last_minute.map_or(minute, |last| last.max(minute)));
         // Measured here, once a minute, not at each scrape: it reads every log file's size.
         let logs = ctx.paths.logs_dir.clone();
         if let Ok(bytes) =

@@ -134,7 +134,7 @@ impl Engine {
             "usage sampler",
             usage::run(ctx.usage.clone()),
         ));
-        let recorder = Arc::new(tokio::sync::Mutex::new(history::Recorder::default()));
+        let recorder = Arc::new(tokio::sync::Mutex::new(history::Recorder));
         let history_task = tokio::spawn(health::supervised(
             health.clone(),
             "metrics history",

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::time::Duration;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,21 +19,25 @@ async fn a_jobs_cpu_and_peak_memory_are_sampled_and_kept_with_its_attempt() {
     );
     let id = f.add(sh(&script, "q")).await;
     f.started(id).await;
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    let live = loop {
-        if let Some(u) = f.engine.usage().get(&id).copied()
-            && u.rss_bytes >= 40 << 20
-            && u.cpu_ms >= 100
-        {
-            break u;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no sample showed the job's memory and CPU: {:?}",
-            f.engine.usage().get(&id)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // Sampled once a second: polled with a deadline (the shared helper, off the runtime).
+    let mut live = None;
+    let sampled = tokio::task::block_in_place(|| {
+        nightshift_e2e::wait_until(DEADLINE, || {
+            live = f
+                .engine
+                .usage()
+                .get(&id)
+                .copied()
+                .filter(|u| u.rss_bytes >= 40 << 20 && u.cpu_ms >= 100);
+            live.is_some()
+        })
+    });
+    assert!(
+        sampled,
+        "no sample showed the job's memory and CPU: {:?}",
+        f.engine.usage().get(&id)
+    );
+    let live = live.unwrap();
     assert!(live.processes >= 2, "{live:?}");
     assert!(live.peak_rss_bytes >= live.rss_bytes);
 

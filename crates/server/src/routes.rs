@@ -11,9 +11,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use nightshift_api::{
-    Api, ApiError, BatchEnqueued, EnqueueRequest, Enqueued, ErrorKind, Health, HistoryRow,
-    JobDetail, JobPage, JobView, ListQuery, MetricsFormat, MetricsSummary, PowerView, QueueUpdate,
-    QueueView, ScheduleRequest, ScheduleView, Summary, Trends, WaitRequest, WaitResult,
+    Api, ApiError, BatchEnqueued, EnqueueRequest, Enqueued, ErrorKind, Health, JobDetail, JobPage,
+    JobView, ListQuery, MetricsFormat, MetricsSummary, PowerView, QueueUpdate, QueueView,
+    ScheduleRequest, ScheduleView, Summary, Trends, WaitRequest, WaitResult,
 };
 use nightshift_core::JobId;
 use serde::Deserialize;
@@ -414,7 +414,7 @@ async fn metrics_trends(
         one row per queue per minute (or hour) with its counts, depth and run- and wait-time \
         buckets. Streamed: any size of history is sent a page at a time.",
     responses(
-        (status = 200, description = "One history row per line", content_type = "application/x-ndjson", body = Vec<HistoryRow>),
+        (status = 200, description = "One history row per line", content_type = "application/x-ndjson", body = Vec<nightshift_core::metrics::history::Row>),
         (status = 400, description = "bad_request: a time out of range, or a bad queue name", body = ApiError),
     ))]
 async fn metrics_history(

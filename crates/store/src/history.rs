@@ -104,9 +104,11 @@ fn count(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
 }
 
 /// Stores the rows of minute `at` (merged into any already there, should the clock have gone
-/// back) and extends the span that began at `span_first` to it. A minute of an hour already
-/// rolled up goes into the hour's row too, so the hour stays the sum of its minutes.
-pub(crate) fn write_minute(c: &Connection, span_first: i64, at: i64, rows: &[Row]) -> Result<()> {
+/// back) and marks it covered: the span that holds it or ends the minute before is extended
+/// to it, else a new span begins (after a gap: Nightshift was stopped, or the machine slept). A
+/// minute of an hour already rolled up goes into the hour's row too, so the hour stays the sum
+/// of its minutes.
+pub(crate) fn write_minute(c: &Connection, at: i64, rows: &[Row]) -> Result<()> {
     let marks = marks(c)?;
     for row in rows {
         debug_assert_eq!(row.at, at);
@@ -117,16 +119,16 @@ pub(crate) fn write_minute(c: &Connection, span_first: i64, at: i64, rows: &[Row
             merge_into(c, Resolution::Hour, &hour)?;
         }
     }
-    // A span that reaches this one's first minute (a restart within the minute, or the span
-    // continuing) is extended rather than overlapped, so no minute counts as covered twice.
+    // Extended rather than overlapped (a restart within the minute, a clock gone back), so no
+    // minute counts as covered twice.
     let first: i64 = c
         .prepare_cached(
             "SELECT first FROM metrics_spans WHERE first <= ?1 AND last >= ?1 - ?2
              ORDER BY first DESC LIMIT 1",
         )?
-        .query_row(params![span_first, MINUTE_MS], |r| r.get(0))
+        .query_row(params![at, MINUTE_MS], |r| r.get(0))
         .optional()?
-        .unwrap_or(span_first);
+        .unwrap_or(at);
     c.prepare_cached(
         "INSERT INTO metrics_spans (first, last) VALUES (?1, ?2)
          ON CONFLICT (first) DO UPDATE SET last = max(last, excluded.last)",

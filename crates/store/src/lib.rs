@@ -426,15 +426,14 @@ impl Store {
         self.read(history::depths).await
     }
 
-    /// Stores the history rows of minute `at` and extends the span of minutes that began at
-    /// `span_first` to it (see the `history` module).
+    /// Stores the history rows of minute `at` and marks the minute covered (see the `history`
+    /// module).
     pub async fn record_minute(
         &self,
-        span_first: i64,
         at: i64,
         rows: Vec<nightshift_core::metrics::history::Row>,
     ) -> Result<()> {
-        self.write(move |c| history::write_minute(c, span_first, at, &rows))
+        self.write(move |c| history::write_minute(c, at, &rows))
             .await
     }
 

@@ -40,7 +40,7 @@ async fn minutes_roll_up_into_hours_that_are_their_sums_and_are_pruned_in_steps(
         if m % 10 == 0 {
             rows.push(row(at, "b", 2, &[5]));
         }
-        store.record_minute(start, at, rows).await.unwrap();
+        store.record_minute(at, rows).await.unwrap();
     }
     let now = start + 3 * HOUR_MS + 30_000;
     let done = store.roll_up_history(now, 2 * DAY, 90 * DAY).await.unwrap();
@@ -114,11 +114,11 @@ async fn a_minute_written_twice_is_merged_and_a_late_minute_reaches_its_rolled_h
     let (_dir, store) = open();
     let at = 10 * DAY + 5 * MINUTE_MS;
     store
-        .record_minute(at, at, vec![row(at, "a", 1, &[100])])
+        .record_minute(at, vec![row(at, "a", 1, &[100])])
         .await
         .unwrap();
     store
-        .record_minute(at, at, vec![row(at, "a", 2, &[300])])
+        .record_minute(at, vec![row(at, "a", 2, &[300])])
         .await
         .unwrap();
     let rows = store
@@ -134,7 +134,7 @@ async fn a_minute_written_twice_is_merged_and_a_late_minute_reaches_its_rolled_h
         .unwrap();
     // The clock went back: a minute of the rolled hour arrives after its roll-up.
     store
-        .record_minute(at, at + MINUTE_MS, vec![row(at + MINUTE_MS, "a", 4, &[])])
+        .record_minute(at + MINUTE_MS, vec![row(at + MINUTE_MS, "a", 4, &[])])
         .await
         .unwrap();
     let hours = store
@@ -157,13 +157,10 @@ async fn spans_tell_a_quiet_minute_from_a_gap() {
         } else {
             Vec::new()
         };
-        store.record_minute(start, at, rows).await.unwrap();
+        store.record_minute(at, rows).await.unwrap();
     }
     let second = start + 20 * MINUTE_MS;
-    store
-        .record_minute(second, second, Vec::new())
-        .await
-        .unwrap();
+    store.record_minute(second, Vec::new()).await.unwrap();
     let window = store
         .history_window(start, start + 30 * MINUTE_MS, MINUTE_MS, None)
         .await
@@ -182,7 +179,7 @@ async fn export_pages_follow_each_other_without_loss() {
     for m in 0..7 {
         let at = start + m * MINUTE_MS;
         store
-            .record_minute(start, at, vec![row(at, "a", 1, &[]), row(at, "b", 1, &[])])
+            .record_minute(at, vec![row(at, "a", 1, &[]), row(at, "b", 1, &[])])
             .await
             .unwrap();
     }
@@ -244,7 +241,7 @@ async fn a_damaged_histogram_is_refused_with_its_row_named() {
     let (dir, store) = open();
     let at = 10 * DAY;
     store
-        .record_minute(at, at, vec![row(at, "a", 1, &[5])])
+        .record_minute(at, vec![row(at, "a", 1, &[5])])
         .await
         .unwrap();
     drop(store);

@@ -31,7 +31,7 @@ pub fn ceil_to(t: i64, unit: i64) -> i64 {
 
 /// A queue's state sampled at the end of a minute. In an hour's row, and in a step of a trend,
 /// each is the sum over the minutes covered: divided by those minutes it is the mean.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Gauges {
     /// Jobs ready to start (or waiting on their dependencies).
     pub queued: u64,
@@ -65,8 +65,10 @@ impl Gauges {
     }
 }
 
-/// One queue's row for one minute or one hour.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One queue's row for one minute or one hour: what the history keeps, and each line of its
+/// export.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = HistoryRow)]
 pub struct Row {
     /// The start of the minute or hour, Unix milliseconds.
     pub at: i64,

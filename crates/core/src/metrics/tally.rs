@@ -59,7 +59,7 @@ impl FailureCause {
 /// `failed` (for good) and `cancelled` are jobs that reached that final state; `retried` are
 /// attempts that failed and sent their job back to its queue. `failures` count every failed
 /// attempt by cause, retried or not.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tally {
     pub added: u64,
     pub started: u64,
@@ -72,9 +72,13 @@ pub struct Tally {
     pub timed_out: u64,
     pub spawn_failed: u64,
     pub interrupted: u64,
-    /// Run times of attempts that ended (started to ended).
+    /// Run times of attempts that ended (started to ended): sparse buckets (`b`: bucket index
+    /// to count; bucket `i >= 1` holds `[2^((i-1)/4), 2^(i/4))` ms, bucket 0 holds 0 ms), with
+    /// count `n`, sum `s` and max `m`.
+    #[schema(value_type = Object)]
     pub run: Histogram,
-    /// Wait times of attempts that started (ready to started).
+    /// Wait times of attempts that started (ready to started), as `run`.
+    #[schema(value_type = Object)]
     pub wait: Histogram,
 }
 
