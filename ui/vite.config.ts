@@ -1,5 +1,6 @@
-// Build config. `base: './'` keeps asset URLs relative, because the same dist/ is served by
-// Tauri (its own scheme) and by the daemon at http://127.0.0.1:PORT/ with assets under /assets/.
+// Build config. `base: './'` keeps asset URLs relative: the daemon serves dist/ at
+// http://127.0.0.1:PORT/ with assets under /assets/, to the browser and the desktop window alike.
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 // `npm run dev` proxies /api to a running daemon (NIGHTSHIFT_URL, default port 8091). The daemon
@@ -8,12 +9,14 @@ const target = process.env.NIGHTSHIFT_URL ?? 'http://127.0.0.1:8091';
 
 export default defineConfig({
   base: './',
+  plugins: [svelte()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
     // The CSP has no 'unsafe-inline': keep every script and style in its own file.
     assetsInlineLimit: 0,
+    cssCodeSplit: false,
   },
   server: {
     proxy: {

@@ -1,4 +1,4 @@
-// One error type for both transports: the API's `{code, message}`, whatever carried it.
+// One error type for the UI: the API's `{code, message}`, or what went wrong reaching it.
 
 export class ApiError extends Error {
   readonly code: string;
@@ -9,8 +9,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Turns whatever a transport rejected with into an ApiError. Tauri rejects with the plain
- *  serialized object (or, for failures before our command runs, a bare string). */
+/** Turns whatever a call rejected with into an ApiError: the API's parsed error body, an
+ *  ApiError already, or anything else thrown on the way. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (typeof err === 'object' && err !== null) {

@@ -1,6 +1,6 @@
 // Pure text formatting for times, durations and exits. No DOM, so it is unit tested in node.
 
-import type { JobView } from './types';
+import type { JobView } from './api/types';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -71,9 +71,9 @@ const SIGNALS: Record<number, string> = {
 };
 
 /** An exit status as people read it: the code, else the signal by name, else a dash. */
-export function formatExit(code: number | null, signal: number | null): string {
-  if (code !== null) return String(code);
-  if (signal !== null) return SIGNALS[signal] ?? `signal ${signal}`;
+export function formatExit(code: number | null | undefined, signal: number | null | undefined): string {
+  if (code != null) return String(code);
+  if (signal != null) return SIGNALS[signal] ?? `signal ${signal}`;
   return '—';
 }
 
@@ -82,8 +82,8 @@ export function jobDurationMs(
   job: Pick<JobView, 'state' | 'started_at' | 'finished_at'>,
   now: number,
 ): number | null {
-  if (job.started_at === null) return null;
-  if (job.finished_at !== null) return job.finished_at - job.started_at;
+  if (job.started_at == null) return null;
+  if (job.finished_at != null) return job.finished_at - job.started_at;
   if (job.state === 'running') return now - job.started_at;
   return null;
 }

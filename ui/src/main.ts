@@ -1,26 +1,27 @@
-// Entry point: pick the transport for where we run, or explain how to get in.
+// Entry point: with the access token, the app; without it (or once the daemon refuses it),
+// the panel that says how to get in. The desktop window opens the same page with the same
+// kind of link, so there is no other way in.
 
 import './style.css';
-import { startApp, type App } from './app';
-import { h } from './dom';
+import { mount, unmount } from 'svelte';
+import App from './App.svelte';
+import Gate from './components/Gate.svelte';
+import { httpClient } from './api/client';
+import { AppState } from './app-state.svelte';
 import { forgetToken, loadToken, tokenFromFragment } from './token';
-import { inTauri } from './transport';
-import { httpTransport } from './transport-http';
-import { tauriTransport } from './transport-tauri';
 
-const STATUS_COMMAND = 'nightshift status --url';
+let shown: ReturnType<typeof mount> | null = null;
 
-function showTokenPanel(root: HTMLElement, refused: boolean): void {
-  root.replaceChildren(
-    h('div', { class: 'gate' },
-      h('section', { class: 'gate-panel', testid: refused ? 'token-refused' : 'token-missing', 'aria-labelledby': 'gate-title' },
-        h('h1', { id: 'gate-title' }, refused ? 'This link has expired' : 'Nightshift needs its access link'),
-        h('p', null, refused
-          ? 'The daemon did not accept the saved access token (it may have been restarted with a new one).'
-          : 'The admin page is protected by a token that only you can read, so it has to be opened through its link.'),
-        h('p', null, 'Open this page with the link printed by ', h('code', null, STATUS_COMMAND), '.'),
-        h('p', { class: 'muted' }, 'The token travels in the part of the link after “#”, which the browser never sends over the network; this page keeps it only for this tab.'))),
-  );
+/** Replaces whatever is on screen with what `make` mounts into the root. */
+function show(make: (target: HTMLElement) => ReturnType<typeof mount>): void {
+  const target = document.getElementById('app')!;
+  if (shown) void unmount(shown);
+  target.replaceChildren();
+  shown = make(target);
+}
+
+function showGate(refused: boolean): void {
+  show((target) => mount(Gate, { target, props: { refused } }));
   // Pasting the link into this same tab changes only the fragment, which reloads nothing.
   const retry = () => {
     if (!tokenFromFragment(location.hash).token) return;
@@ -31,30 +32,27 @@ function showTokenPanel(root: HTMLElement, refused: boolean): void {
 }
 
 function boot(): void {
-  const root = document.getElementById('app')!;
-  if (inTauri()) {
-    startApp(root, tauriTransport());
-    return;
-  }
   const token = loadToken();
   if (!token) {
-    showTokenPanel(root, false);
+    showGate(false);
     return;
   }
-  let app: App | null = null;
   let refused = false;
-  const transport = httpTransport({
+  let stop: (() => void) | null = null;
+  const client = httpClient({
     token,
     onUnauthorized: () => {
       if (refused) return;
       refused = true;
       forgetToken();
-      app?.stop();
-      showTokenPanel(root, true);
+      stop?.();
+      showGate(true);
     },
   });
-  // Requests are asynchronous, so a refusal always arrives after `app` is set.
-  app = startApp(root, transport);
+  const app = new AppState(client);
+  show((target) => mount(App, { target, props: { app } }));
+  // Requests are asynchronous, so a refusal always arrives after `stop` is set.
+  stop = app.start();
 }
 
 boot();

@@ -1,15 +1,15 @@
-// A hash router: `#/jobs`, `#/jobs/42`, with optional filters after "?" (`#/jobs?state=failed`).
-// The hash keeps working under Tauri's asset scheme and needs no server-side routes.
+// A hash router: `#/overview`, `#/jobs/42`, with optional filters after "?" (`#/jobs?state=failed`).
+// The daemon serves one page; the hash needs no server-side routes.
 
 export interface Route {
-  /** First path segment: "jobs", "queues", ... ("jobs" when the hash is empty). */
+  /** First path segment: "overview", "queues", "jobs" ("overview" when the hash is empty). */
   page: string;
   /** The numeric id in the second segment, if it is a valid one. */
   id: number | null;
   params: Record<string, string>;
 }
 
-export const DEFAULT_PAGE = 'jobs';
+export const DEFAULT_PAGE = 'overview';
 
 /** Parses a location.hash. Ids follow the API's rule: positive decimal digits only. */
 export function parseRoute(hash: string): Route {

@@ -1,7 +1,7 @@
 // Job states and attempt outcomes → badge label and tone. The tone names a CSS class
 // (`badge--<tone>`), so colors live in style.css only.
 
-import type { AttemptOutcome, JobState } from './types';
+import type { AttemptOutcome, JobState } from './api/types';
 
 export type Tone = 'neutral' | 'active' | 'ok' | 'bad' | 'muted' | 'warn';
 
@@ -39,8 +39,10 @@ export function outcomeBadge(outcome: string): Badge {
   return OUTCOME_BADGES[outcome as AttemptOutcome] ?? { label: outcome, tone: 'neutral' };
 }
 
+export type JobActionKind = 'cancel' | 'retry';
+
 /** Which row action a job offers: cancel while it may still run, retry once it is final. */
-export function jobAction(state: string): 'cancel' | 'retry' | null {
+export function jobAction(state: string): JobActionKind | null {
   if (state === 'queued' || state === 'running') return 'cancel';
   if (state === 'succeeded' || state === 'failed' || state === 'cancelled') return 'retry';
   return null;

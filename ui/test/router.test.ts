@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { formatRoute, parseRoute } from '../src/router';
 
 describe('parseRoute', () => {
-  it('defaults to the jobs page', () => {
-    expect(parseRoute('')).toEqual({ page: 'jobs', id: null, params: {} });
-    expect(parseRoute('#/')).toEqual({ page: 'jobs', id: null, params: {} });
+  it('defaults to the overview', () => {
+    expect(parseRoute('')).toEqual({ page: 'overview', id: null, params: {} });
+    expect(parseRoute('#/')).toEqual({ page: 'overview', id: null, params: {} });
   });
   it('reads a job id and filters', () => {
     expect(parseRoute('#/jobs/42')).toEqual({ page: 'jobs', id: 42, params: {} });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jobAction, outcomeBadge, stateBadge } from '../src/states';
-import { JOB_STATES } from '../src/types';
+import { JOB_STATES } from '../src/api/types';
 
 describe('stateBadge', () => {
   it('gives each state its own tone', () => {

@@ -70,6 +70,9 @@ pub struct ExportQuery {
     /// Rows from this time on (Unix ms); default 24 hours ago.
     #[param(schema_with = schema::time_ms)]
     pub since: Option<i64>,
+    /// `minute` (default) or `hour` rows. Inline: a schema used only by a parameter is not
+    /// collected into the description's components, so a `$ref` to it would dangle.
+    #[param(inline)]
     pub resolution: Option<Resolution>,
     /// One queue; default all.
     #[param(schema_with = schema::queue)]

@@ -172,10 +172,12 @@ pub(crate) async fn run(
 
 /// `[from, to)` of one queue or all, in `count` steps of `step` ms from `from` (the last may
 /// end at `to`): the stored rows and, for the minute now under way, the live tally not yet
-/// written (so a summary counts what just happened). The minute under way counts as covered:
-/// the engine is running in it.
+/// written and the depths now (so a summary counts what just happened, and a chart's last
+/// point is not dragged toward zero by a minute without depths). The minute under way counts
+/// as covered: the engine is running in it.
 pub(crate) async fn window(
     ctx: &Context,
+    sources: &Sources,
     (from, to): (i64, i64),
     step: i64,
     count: usize,
@@ -192,16 +194,16 @@ pub(crate) async fn window(
     // `now` here may be a moment past the caller's `to` (read a little earlier): the minute
     // under way is in the window if it begins before the window's end.
     if now >= from && minute < to {
-        for (name, tally) in ctx.metrics.period() {
-            if queue.is_none_or(|q| q == name) {
-                rows.push(Row {
-                    at: minute,
-                    queue: name,
-                    gauges: Gauges::default(),
-                    tally,
-                });
-            }
-        }
+        // The same rows the minute's snapshot will write.
+        let live = self::rows(
+            minute,
+            &gauges_now(ctx, sources).await?,
+            &ctx.metrics.period(),
+        );
+        rows.extend(
+            live.into_iter()
+                .filter(|row| queue.is_none_or(|q| q == row.queue)),
+        );
         match spans.last_mut() {
             Some(last) if last.1 >= minute.saturating_sub(MINUTE_MS) => last.1 = last.1.max(minute),
             _ => spans.push((minute, minute)),
@@ -257,7 +259,15 @@ impl crate::EngineHandle {
         count: usize,
         queue: Option<&str>,
     ) -> Result<Vec<nightshift_core::metrics::history::Step>, EngineError> {
-        Ok(self::window(&self.inner.ctx, window, step, count, queue).await?)
+        Ok(self::window(
+            &self.inner.ctx,
+            &self.inner.history_sources,
+            window,
+            step,
+            count,
+            queue,
+        )
+        .await?)
     }
 
     /// A page of stored history rows for an export (see `Store::history_page`).

@@ -211,6 +211,54 @@ mod tests {
     use super::*;
     use axum::extract::Query;
 
+    /// The web UI's TypeScript types are generated from `ui/openapi.json` (`npm run types`), so
+    /// that copy must be this description. `NIGHTSHIFT_UPDATE_OPENAPI=1` rewrites it.
+    #[test]
+    fn the_ui_types_are_made_from_this_description() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/openapi.json");
+        let current = description();
+        if std::env::var_os("NIGHTSHIFT_UPDATE_OPENAPI").is_some_and(|v| v == "1") {
+            let text = serde_json::to_string_pretty(&current).unwrap() + "\n";
+            std::fs::write(&path, text).unwrap();
+        }
+        let stored: serde_json::Value = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        assert!(
+            stored == current,
+            "ui/openapi.json is not the API's description: run \
+             `NIGHTSHIFT_UPDATE_OPENAPI=1 cargo test -p nightshift-server the_ui_types` \
+             and rebuild the UI (`npm run build` in ui/ regenerates its types)"
+        );
+    }
+
+    /// Every `$ref` names a schema the description holds (code generators stop at one that
+    /// does not).
+    #[test]
+    fn every_reference_resolves() {
+        fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                        out.push(r.clone());
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc = description();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 20, "{}", found.len());
+        for r in found {
+            let pointer = r.strip_prefix('#').unwrap_or(&r);
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+    }
+
     /// Every operation says what the checks before the routes answer, with the error schema.
     #[test]
     fn every_operation_has_the_guard_answers() {

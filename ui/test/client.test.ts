@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/errors';
 import { followSse } from '../src/sse';
-import { httpTransport } from '../src/transport-http';
+import { httpClient, queryString } from '../src/api/client';
 
 interface Call {
   url: string;
@@ -23,10 +23,10 @@ const json = (status: number, body: unknown) =>
 
 afterEach(() => vi.unstubAllGlobals());
 
-describe('httpTransport', () => {
+describe('httpClient', () => {
   it('sends the bearer token and only the filters that are set', async () => {
     const calls = stubFetch(() => json(200, { jobs: [], next_before: null }));
-    const t = httpTransport({ token: 'abc', onUnauthorized: () => {} });
+    const t = httpClient({ token: 'abc', onUnauthorized: () => {} });
     await t.listJobs({ state: 'failed', queue: '', before: 40, limit: 100 });
     expect(calls[0]!.url).toBe('/api/jobs?state=failed&before=40&limit=100');
     expect((calls[0]!.init.headers as Record<string, string>).Authorization).toBe('Bearer abc');
@@ -36,7 +36,7 @@ describe('httpTransport', () => {
     const calls = stubFetch((url) =>
       url.includes('/logs') ? new Response('line 1\nline 2\n') : json(200, { counts: {}, running: 0, paused: true }),
     );
-    const t = httpTransport({ token: 'abc', onUnauthorized: () => {} });
+    const t = httpClient({ token: 'abc', onUnauthorized: () => {} });
     expect(await t.pauseAll()).toEqual({ counts: {}, running: 0, paused: true });
     expect(calls[0]).toMatchObject({ url: '/api/pause', init: { method: 'POST' } });
     expect(await t.jobLogs(7, 500)).toBe('line 1\nline 2\n');
@@ -45,7 +45,7 @@ describe('httpTransport', () => {
 
   it('turns the API’s error body into an ApiError with its code', async () => {
     stubFetch(() => json(409, { code: 'conflict', message: 'job 3 is running' }));
-    const t = httpTransport({ token: 'abc', onUnauthorized: () => {} });
+    const t = httpClient({ token: 'abc', onUnauthorized: () => {} });
     const err = await t.retryJob(3).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ code: 'conflict', message: 'job 3 is running' });
@@ -54,16 +54,41 @@ describe('httpTransport', () => {
   it('describes a non-JSON failure by its status, and reports a refused token', async () => {
     stubFetch(() => new Response('nope', { status: 401 }));
     const refused = vi.fn();
-    const t = httpTransport({ token: 'abc', onUnauthorized: refused });
+    const t = httpClient({ token: 'abc', onUnauthorized: refused });
     await expect(t.summary()).rejects.toMatchObject({ code: 'http_401', message: 'HTTP 401: nope' });
     expect(refused).toHaveBeenCalledOnce();
+  });
+
+  it('reaches the queue and metrics routes, names escaped, bodies as JSON', async () => {
+    const calls = stubFetch(() => json(200, {}));
+    const t = httpClient({ token: 'abc', onUnauthorized: () => {} });
+    await t.pauseQueue('night.ly');
+    await t.updateQueue('a b', { concurrency: 3 });
+    await t.metricsSummary('24h');
+    await t.metricsSummary('1h', 'index');
+    await t.trends('7d');
+    expect(calls.map((c) => [c.init.method, c.url])).toEqual([
+      ['POST', '/api/queues/night.ly/pause'],
+      ['POST', '/api/queues/a%20b'],
+      ['GET', '/api/metrics/summary?window=24h'],
+      ['GET', '/api/metrics/summary?window=1h&queue=index'],
+      ['GET', '/api/metrics/trends?window=7d'],
+    ]);
+    expect(calls[1]!.init.body).toBe('{"concurrency":3}');
+    expect((calls[1]!.init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+    expect((calls[0]!.init.headers as Record<string, string>)['Content-Type']).toBeUndefined();
+  });
+
+  it('leaves absent and empty parameters out of the query', () => {
+    expect(queryString({ a: undefined, b: '', c: null })).toBe('');
+    expect(queryString({ state: 'failed', before: 0, queue: 'x&y' })).toBe('?state=failed&before=0&queue=x%26y');
   });
 
   it('says the daemon is unreachable when fetch itself fails', async () => {
     vi.stubGlobal('fetch', async () => {
       throw new TypeError('Failed to fetch');
     });
-    const t = httpTransport({ token: 'abc', onUnauthorized: () => {} });
+    const t = httpClient({ token: 'abc', onUnauthorized: () => {} });
     await expect(t.showJob(1)).rejects.toMatchObject({ code: 'unreachable' });
   });
 });
