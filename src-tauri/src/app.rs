@@ -4,15 +4,12 @@
 
 use crate::host::Host;
 use crate::tray::{self, Tray};
-use crate::{autostart, commands, notify, tray_view, window};
+use crate::{autostart, notify, tray_view, window};
 use anyhow::Context;
 use nightshift_core::JobState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use tauri::{AppHandle, Emitter, Manager, RunEvent};
-
-/// The event the window listens to: "something changed, refetch".
-pub const CHANGED: &str = "nightshift://changed";
+use tauri::{AppHandle, Manager, RunEvent};
 
 /// Opens the window at start (also when WebDriver automation launches the app, which needs a
 /// webview to attach to).
@@ -42,7 +39,6 @@ pub fn run() -> anyhow::Result<()> {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
         ))
-        .invoke_handler(commands::handler())
         .setup(move |app| {
             // Tauri turns a setup error into a panic; say what went wrong and exit instead.
             if let Err(e) = setup(app.handle(), open_at_start) {
@@ -73,7 +69,6 @@ fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
     let host = Arc::new(crate::host::start()?);
     let api = host.api.clone();
     app.manage(api.clone());
-    app.manage(commands::Backend::Local(api.clone()));
     app.manage(host.clone());
     app.manage(Quitting::default());
     app.manage(window::WindowProcess::default());
@@ -110,7 +105,8 @@ fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Keeps the tray and the window current: one refresh per coalesced change tick.
+/// Keeps the tray current: one refresh per coalesced change tick. (The window follows the
+/// API's event stream itself, as in a browser.)
 fn follow_changes(app: AppHandle) {
     let api = app.state::<nightshift_api::Api>().inner().clone();
     tauri::async_runtime::spawn(async move {
@@ -118,9 +114,6 @@ fn follow_changes(app: AppHandle) {
         refresh(&app).await;
         while changes.next().await.is_some() {
             refresh(&app).await;
-            if app.get_webview_window(window::MAIN).is_some() {
-                let _ = app.emit_to(window::MAIN, CHANGED, ());
-            }
         }
     });
 }

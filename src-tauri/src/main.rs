@@ -1,16 +1,16 @@
 //! The Nightshift desktop app: a tray icon, an admin window, native notifications and start
 //! at login, over the same engine and local API as `nightshift daemon` (so the CLI works
-//! against it unchanged). A thin shell (DESIGN.md, invariant 3): every IPC command is one call
-//! onto `nightshift-api`, and the engine knows nothing of Tauri; it emits events that this
-//! shell turns into tray state and toasts.
+//! against it unchanged). A thin shell (DESIGN.md, invariant 3): the window shows the daemon's
+//! own page over the local API (no IPC commands at all), the tray calls `nightshift-api`, and
+//! the engine knows nothing of Tauri; it emits events that this shell turns into tray state
+//! and toasts.
 
 mod app;
 mod autostart;
-mod commands;
 mod display;
 mod host;
 mod notify;
-mod remote;
+mod page;
 mod toast;
 mod tray;
 mod tray_view;

@@ -2,13 +2,14 @@
 //! `window_process.rs`): closing it ends that process and all of WebKit's memory with it, so
 //! the tray app drops back to tray-only memory. Under WebDriver automation (tauri-driver
 //! attaches to the webview of the process it launched) the window is made in this process
-//! instead, with the in-process IPC commands.
+//! instead. Either way it shows the daemon's own page over HTTP (`page.rs`), so both are the
+//! same window.
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::process::Child;
 use std::sync::Mutex;
-use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Manager, Runtime, Url, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
@@ -66,12 +67,21 @@ fn open_here(app: &AppHandle) {
         let _ = window.set_focus();
         return;
     }
-    let built = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
-        .title("Nightshift")
-        .inner_size(1180.0, 760.0)
-        .min_inner_size(640.0, 420.0)
-        .build();
+    let built = crate::page::address(&app.state::<std::sync::Arc<crate::host::Host>>().paths)
+        .and_then(|url| build(app, url));
     if let Err(e) = built {
         tracing::error!(error = %e, "cannot open the window");
     }
+}
+
+/// Makes the window on the daemon's page; it may not navigate away from the daemon's origin.
+pub fn build<R: Runtime, M: Manager<R>>(manager: &M, page: Url) -> anyhow::Result<()> {
+    let home = page.clone();
+    WebviewWindowBuilder::new(manager, MAIN, WebviewUrl::External(page))
+        .title("Nightshift")
+        .inner_size(1180.0, 760.0)
+        .min_inner_size(640.0, 420.0)
+        .on_navigation(move |url| crate::page::allowed(&home, url))
+        .build()?;
+    Ok(())
 }

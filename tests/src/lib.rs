@@ -69,6 +69,19 @@ pub fn bin() -> PathBuf {
     path
 }
 
+/// `target/artifacts`: what tests keep for people to look at (screenshots), made if missing.
+pub fn artifacts_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("cannot find the test executable");
+    // target/<profile>/deps/<exe> → target/
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("the test executable is not inside target/<profile>/deps");
+    let dir = target.join("artifacts");
+    std::fs::create_dir_all(&dir).expect("cannot create target/artifacts");
+    dir
+}
+
 /// Polls `cond` with short, growing pauses until it holds (true) or `timeout` passes (false).
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

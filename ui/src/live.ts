@@ -45,3 +45,29 @@ export function everySecondWhileVisible(fn: (now: number) => void): () => void {
     if (timer !== null) clearInterval(timer);
   };
 }
+
+/** Calls `run` at most once per `ms`: at once when it has not run for `ms`, else once when
+ *  `ms` has passed since the last run, however many calls came in between (so the last
+ *  change is always shown, at most `ms` late). Returns the call and a function that cancels a
+ *  pending run. */
+export function throttled(run: () => void, ms: number): { call: () => void; cancel: () => void } {
+  let last = -Infinity;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const fire = () => {
+    timer = null;
+    last = Date.now();
+    run();
+  };
+  return {
+    call() {
+      if (timer !== null) return;
+      const wait = last + ms - Date.now();
+      if (wait <= 0) fire();
+      else timer = setTimeout(fire, wait);
+    },
+    cancel() {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

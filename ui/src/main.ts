@@ -2,6 +2,8 @@
 // the panel that says how to get in. The desktop window opens the same page with the same
 // kind of link, so there is no other way in.
 
+// First: before anything reads the browser's language (see locale.ts).
+import './locale';
 import './style.css';
 import { mount, unmount } from 'svelte';
 import App from './App.svelte';

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { coalesced } from '../src/live';
+import { describe, expect, it, vi } from 'vitest';
+import { coalesced, throttled } from '../src/live';
 
 describe('coalesced', () => {
   it('folds calls made during a run into exactly one more run', async () => {
@@ -30,5 +30,33 @@ describe('coalesced', () => {
     await expect(refresh()).rejects.toThrow('boom');
     await refresh();
     expect(runs).toBe(2);
+  });
+});
+
+describe('throttled', () => {
+  it('runs at once, then once at the end of the interval for any number of calls', async () => {
+    vi.useFakeTimers();
+    try {
+      let runs = 0;
+      const t = throttled(() => runs++, 10_000);
+      t.call();
+      expect(runs).toBe(1);
+      for (let i = 0; i < 50; i++) t.call();
+      expect(runs).toBe(1);
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(runs).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(runs).toBe(2);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(runs).toBe(2);
+      t.call();
+      expect(runs).toBe(3);
+      t.call();
+      t.cancel();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(runs).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -29,6 +29,8 @@ const PACKAGES: &[&str] = &[
     "sqlite3",
     // The metrics tests: `promtool check metrics` on what `/metrics` serves.
     "prometheus",
+    // The admin UI in a real browser (driven by playwright-core from ui/node_modules).
+    "chromium",
 ];
 
 fn installed(package: &str) -> bool {

@@ -6,9 +6,10 @@ use axum::response::{IntoResponse, Response};
 
 include!(concat!(env!("OUT_DIR"), "/ui_files.rs"));
 
-/// The same policy the desktop window uses: nothing from anywhere else, no inline script.
+/// The page's policy, in the browser and the desktop window alike (the window shows this same
+/// page): nothing from anywhere else, no inline script or style, no eval.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data:; connect-src 'self' ipc: http://ipc.localhost; \
+    img-src 'self' data:; connect-src 'self'; \
     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Nightshift</title>\

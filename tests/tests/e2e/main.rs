@@ -2,6 +2,7 @@
 //! own temp folder and its own daemon on a free port, so they run in parallel.
 
 mod api_security;
+mod browser;
 mod cli;
 mod console;
 mod crash;

@@ -142,12 +142,17 @@ fn closing_the_window_keeps_the_app_in_the_tray_and_open_brings_it_back() {
     let first = wait_windows(&d, 1);
     // The window runs in a process of its own, so closing it gives back WebKit's memory.
     let first_process = window_process(pid as i32).expect("a window process");
-    // Its commands and live updates reach the engine through the local API: it holds the
-    // change stream open (a refused token would have closed it).
+    // Its page reaches the engine through the local API: WebKit's network process (a child
+    // of the window process) holds the page's change stream open (a refused token would have
+    // closed it).
     wait_for(
         TIMEOUT,
-        "the window process to follow the change stream",
-        || holds_connection_to(first_process, d.port()),
+        "the window's page to follow the change stream",
+        || {
+            children(first_process)
+                .into_iter()
+                .any(|p| holds_connection_to(p, d.port()))
+        },
     );
 
     d.x().request_close(&first[0]);
@@ -209,18 +214,28 @@ fn the_app_handles_sigterm_as_soon_as_it_says_it_is_ready() {
 
 /// The app's window process (`nightshift-desktop --window`), if it has one.
 fn window_process(app: i32) -> Option<i32> {
-    std::fs::read_dir("/proc")
-        .ok()?
+    children(app).into_iter().find(|pid| {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        cmdline.split(|b| *b == 0).any(|arg| arg == b"--window")
+    })
+}
+
+/// The processes whose parent is `parent`.
+fn children(parent: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .find(|pid| {
+        .filter(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let parent = stat
+            let ppid = stat
                 .rfind(')')
                 .and_then(|i| stat[i + 1..].split_whitespace().nth(1)?.parse::<i32>().ok());
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            parent == Some(app) && cmdline.split(|b| *b == 0).any(|arg| arg == b"--window")
+            ppid == Some(parent)
         })
+        .collect()
 }
 
 /// Whether `pid` has an established TCP connection to 127.0.0.1:`port`.

@@ -1,5 +1,7 @@
 //! The window over WebDriver: tauri-driver (with Debian's WebKitWebDriver) starts the app,
 //! which opens its window under automation; the test reads and clicks the page like a user.
+//! The window shows the daemon's own page over HTTP, the page the browser tests drive too
+//! (`browser.rs`), so what is tested here is the path users run, not a relay of its own.
 
 use super::{LONG, TIMEOUT};
 use nightshift_e2e::desktop::{Desktop, WdSession, desktop_bin, png_pixels};
@@ -11,10 +13,24 @@ use std::path::PathBuf;
 pub fn wait_page(s: &WdSession<'_>) {
     s.wait_script(
         TIMEOUT,
-        "the jobs page with live updates",
+        "the page with live updates",
         "const live = document.querySelector('[data-testid=\"live-status\"]'); \
-         return !!document.querySelector('[data-testid=\"jobs-table\"]') && !!live \
+         return !!document.querySelector('[data-testid=\"nav\"]') && !!live \
              && live.getAttribute('data-status') === 'live';",
+        |v| *v == Value::Bool(true),
+    );
+}
+
+/// Goes to a page of the app (`#/jobs`) and waits for its root.
+fn go(s: &WdSession<'_>, page: &str) {
+    s.script(&format!("location.hash = '#/{page}'; return true;"));
+    s.wait_script(
+        TIMEOUT,
+        &format!("the {page} page"),
+        &format!(
+            "const p = document.querySelector('[data-testid=\"{page}-page\"]'); \
+             return !!p && p.offsetParent !== null;"
+        ),
         |v| *v == Value::Bool(true),
     );
 }
@@ -39,6 +55,15 @@ fn the_window_follows_a_job_live_and_its_buttons_cancel_and_pause() {
     let s = driver.session(&desktop_bin());
     d.attach_app();
     wait_page(&s);
+    // The window shows the daemon's own page, over HTTP, with the token gone from the address.
+    let location = s.script("return location.href;");
+    let location = location.as_str().unwrap_or_default();
+    assert!(
+        location.starts_with(&format!("{}/", d.url())) && !location.contains("token"),
+        "the window is at {location}, not the daemon's page at {}",
+        d.url()
+    );
+    go(&s, "jobs");
     // Set on the page now, gone if anything reloads it.
     s.script("window.__e2eMarker = 'same page'; return true;");
 
@@ -121,15 +146,6 @@ fn the_window_follows_a_job_live_and_its_buttons_cancel_and_pause() {
     });
 }
 
-/// `target/` of this build (the test runs as target/<profile>/deps/e2e-<hash>).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable");
-    exe.ancestors()
-        .nth(3)
-        .expect("target/<profile>/deps/<exe>")
-        .to_path_buf()
-}
-
 #[test]
 fn a_screenshot_of_the_window_with_jobs_in_each_state() {
     let mut d = Desktop::builder()
@@ -139,6 +155,7 @@ fn a_screenshot_of_the_window_with_jobs_in_each_state() {
     let s = driver.session(&desktop_bin());
     d.attach_app();
     wait_page(&s);
+    go(&s, "jobs");
 
     let sh = |script: &'static str| ["--", "sh", "-c", script];
     let done = d.add(&sh("echo report written"));
@@ -172,23 +189,38 @@ fn a_screenshot_of_the_window_with_jobs_in_each_state() {
         );
     }
 
+    let jobs = save_screenshot(&s, "desktop-window.png");
+
+    // The Overview, as the README shows it: its cards count the same jobs.
+    go(&s, "overview");
+    s.wait_script(
+        TIMEOUT,
+        "the overview's cards and charts",
+        "const v = (id) => document.querySelector(`[data-testid=\"${id}\"] .kpi-value`)?.textContent.trim(); \
+         const chart = document.querySelector('[data-testid=\"chart-outcomes\"]'); \
+         return [v('kpi-running'), v('kpi-queued'), chart?.dataset.sums ?? null];",
+        // The echo succeeded and one failed (the cancelled job is neither).
+        |v| *v == serde_json::json!(["1", "1", "succeeded:1,failed:1"]),
+    );
+    let overview = save_screenshot(&s, "desktop-overview.png");
+    if std::env::var_os("NIGHTSHIFT_UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
+        let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs");
+        std::fs::copy(&overview, docs.join("screenshot.png")).expect("cannot update the docs");
+        std::fs::copy(&jobs, docs.join("screenshot-jobs.png")).expect("cannot update the docs");
+    }
+}
+
+/// Saves a screenshot of the window as `target/artifacts/<name>` and checks it shows something.
+fn save_screenshot(s: &WdSession<'_>, name: &str) -> PathBuf {
     let png = s.screenshot();
-    let dir = target_dir().join("artifacts");
-    std::fs::create_dir_all(&dir).expect("cannot create target/artifacts");
-    let path = dir.join("desktop-window.png");
+    let path = nightshift_e2e::artifacts_dir().join(name);
     std::fs::write(&path, &png).expect("cannot save the screenshot");
     let (width, height, pixels) = png_pixels(&path).expect("the screenshot is a PNG");
-    assert!(
-        width >= 640 && height >= 420,
-        "screenshot is {width}x{height}"
-    );
+    assert!(width >= 640 && height >= 420, "{name} is {width}x{height}");
     let first = &pixels[..4];
     assert!(
         pixels.chunks(4).any(|p| p != first),
-        "the screenshot is one flat color"
+        "{name} is one flat color"
     );
-    if std::env::var_os("NIGHTSHIFT_UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
-        let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshot.png");
-        std::fs::copy(&path, &docs).expect("cannot update docs/screenshot.png");
-    }
+    path
 }
