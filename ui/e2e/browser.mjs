@@ -106,7 +106,7 @@ try {
   step = 'the charts draw the trend the API gives, and follow the window';
   const trends = await api('GET', '/api/metrics/trends?window=24h');
   const sum = (values) => values.reduce((a, v) => a + (v ?? 0), 0);
-  const outcomes = `succeeded:${sum(trends.total.succeeded)},failed:${sum(trends.total.failed)}`;
+  const outcomes = ['succeeded', 'failed', 'cancelled'].map((k) => `${k}:${sum(trends.total[k])}`).join(',');
   await until(`the outcomes chart to draw ${outcomes}`, async () =>
     (await page.locator(byTestId('chart-outcomes')).getAttribute('data-sums')) === outcomes);
   for (const chart of ['chart-outcomes', 'chart-run-time', 'chart-depth']) {
@@ -120,7 +120,7 @@ try {
   await page.click(byTestId('window-7d'));
   await page.waitForSelector(`${byTestId('charts')}[data-window="7d"]`, { timeout: TIMEOUT });
   check(page.url().includes('window=7d'), `the window is in the address: ${page.url()}`);
-  await until('the 7-day step', async () => (await text('trend-step')) === 'one point per 2h 00m');
+  await until('the 7-day step', async () => (await text('trend-step')) === 'one point per 2 h');
   await page.click(byTestId('window-24h'));
   await page.waitForSelector(`${byTestId('charts')}[data-window="24h"]`, { timeout: TIMEOUT });
   await shot('browser-overview.png');

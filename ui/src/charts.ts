@@ -13,11 +13,13 @@ export interface ChartSeries {
   stepped?: boolean;
 }
 
-/** Jobs that ended per step: succeeded and failed. */
+/** Jobs that ended per step: succeeded, failed and cancelled (together, what throughput
+ *  counts). */
 export function outcomeSeries(s: Series): ChartSeries[] {
   return [
     { label: 'succeeded', values: s.succeeded, color: '--ok', stepped: true },
     { label: 'failed', values: s.failed, color: '--bad', stepped: true },
+    { label: 'cancelled', values: s.cancelled, color: '--muted', stepped: true },
   ];
 }
 
@@ -40,11 +42,12 @@ export function depthSeries(s: Series): ChartSeries[] {
   ];
 }
 
-/** Jobs that ended per step (succeeded and failed together), gaps kept: a sparkline. */
+/** Jobs that ended per step (succeeded, failed and cancelled, as throughput counts them),
+ *  gaps kept: a sparkline. */
 export function finishedPerStep(s: Series): (number | null)[] {
   return s.succeeded.map((ok, i) => {
-    const bad = s.failed[i] ?? null;
-    return ok === null && bad === null ? null : (ok ?? 0) + (bad ?? 0);
+    const parts = [ok, s.failed[i] ?? null, s.cancelled[i] ?? null];
+    return parts.every((v) => v === null) ? null : parts.reduce<number>((a, v) => a + (v ?? 0), 0);
   });
 }
 
@@ -99,15 +102,34 @@ export function formatRate(perHour: number | null | undefined): string {
   return perHour >= 10 ? `${Math.round(perHour).toLocaleString('en')}/h` : `${perHour.toFixed(1)}/h`;
 }
 
-/** A duration in ms for a chart axis or a card, "—" when absent. */
+/** A run time as people compare them: "420ms", "1.5s" (a tenth below ten seconds, where
+ *  "1s" would hide half of it), "42s", then as a duration; "—" when absent. */
+export function formatSpan(ms: number | null | undefined): string {
+  if (ms == null) return '—';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
+  return formatDuration(ms);
+}
+
+/** A chart's step in words: "1 min", "15 min", "2 h", "1 d". */
+export function formatStep(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
+  if (seconds % 3_600 === 0) return `${seconds / 3_600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return formatDuration(seconds * 1000);
+}
+
+/** A duration in ms, "—" when absent. */
 export function formatMs(ms: number | null | undefined): string {
   return ms == null ? '—' : formatDuration(ms);
 }
 
-/** A count on a chart axis: whole numbers, and fractions only when small (mean depths). */
+/** A count on a chart axis: whole numbers as they are, fractions (mean depths) with up to two
+ *  decimals, thousands as "k". */
 export function formatCount(n: number): string {
   if (Math.abs(n) >= 1000) return `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1)}k`;
-  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+  return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(2)));
 }
 
 /** The queue's power rules in words; "any power" when it has none. */

@@ -6,6 +6,8 @@ import {
   formatCoverage,
   formatRate,
   formatRatio,
+  formatSpan,
+  formatStep,
   isolatedPoints,
   powerPolicy,
   sparkline,
@@ -19,9 +21,9 @@ const series = (over: Partial<Series>): Series => ({
 });
 
 describe('finishedPerStep', () => {
-  it('adds succeeded and failed and keeps gaps as gaps', () => {
-    const s = series({ succeeded: [3, null, 0, 2], failed: [1, null, 0, null] });
-    expect(finishedPerStep(s)).toEqual([4, null, 0, 2]);
+  it('adds succeeded, failed and cancelled (as throughput does) and keeps gaps as gaps', () => {
+    const s = series({ succeeded: [3, null, 0, 2], failed: [1, null, 0, null], cancelled: [1, null, 0, 0] });
+    expect(finishedPerStep(s)).toEqual([5, null, 0, 2]);
   });
 });
 
@@ -70,6 +72,18 @@ describe('formatting', () => {
     expect(formatRate(undefined)).toBe('—');
     expect(formatCount(12)).toBe('12');
     expect(formatCount(0.5)).toBe('0.5');
+    expect(formatCount(0.25)).toBe('0.25');
+    expect(formatCount(1 / 3)).toBe('0.33');
+    expect(formatSpan(420.4)).toBe('420ms');
+    expect(formatSpan(1_900)).toBe('1.9s');
+    expect(formatSpan(2_500)).toBe('2.5s');
+    expect(formatSpan(42_400)).toBe('42s');
+    expect(formatSpan(125_000)).toBe('2m 05s');
+    expect(formatSpan(null)).toBe('—');
+    expect(formatStep(60)).toBe('1 min');
+    expect(formatStep(900)).toBe('15 min');
+    expect(formatStep(7_200)).toBe('2 h');
+    expect(formatStep(86_400)).toBe('1 d');
     expect(formatCount(12_500)).toBe('13k');
     expect(formatCoverage(1440, 86_400_000)).toBe('all of it');
     expect(formatCoverage(1, 86_400_000)).toBe('under 1% of it');

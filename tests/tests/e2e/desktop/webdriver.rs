@@ -199,8 +199,7 @@ fn a_screenshot_of_the_window_with_jobs_in_each_state() {
         "const v = (id) => document.querySelector(`[data-testid=\"${id}\"] .kpi-value`)?.textContent.trim(); \
          const chart = document.querySelector('[data-testid=\"chart-outcomes\"]'); \
          return [v('kpi-running'), v('kpi-queued'), chart?.dataset.sums ?? null];",
-        // The echo succeeded and one failed (the cancelled job is neither).
-        |v| *v == serde_json::json!(["1", "1", "succeeded:1,failed:1"]),
+        |v| *v == serde_json::json!(["1", "1", "succeeded:1,failed:1,cancelled:1"]),
     );
     let overview = save_screenshot(&s, "desktop-overview.png");
     if std::env::var_os("NIGHTSHIFT_UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
