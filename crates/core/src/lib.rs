@@ -24,6 +24,7 @@ pub mod recurrence;
 pub mod schema;
 pub mod timestamp;
 pub mod whole;
+pub mod worker;
 
 pub use clock::{Clock, SystemClock};
 pub use config::{

@@ -21,6 +21,36 @@ const CHUNK: usize = 64 * 1024;
 /// is slowed down (as with a plain pipe) instead of growing our memory.
 const QUEUE: usize = 8;
 
+/// What goes to the writer: output, or (for a worker's standard error) the log to write the
+/// following output to.
+enum Piece {
+    Chunk(Vec<u8>),
+    Switch(LogWriter),
+}
+
+/// Sends the following output of a worker's standard error to another log (the log of the job
+/// it now works on, or its own between jobs). Output already read goes where it was going.
+#[derive(Debug, Clone)]
+pub struct LogSwitch {
+    tx: mpsc::Sender<Piece>,
+}
+
+impl std::fmt::Debug for Piece {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Piece::Chunk(c) => write!(f, "Chunk({} bytes)", c.len()),
+            Piece::Switch(_) => f.write_str("Switch"),
+        }
+    }
+}
+
+impl LogSwitch {
+    /// Output from now on goes to `log`. False once the output has ended.
+    pub async fn switch(&self, log: LogWriter) -> bool {
+        self.tx.send(Piece::Switch(log)).await.is_ok()
+    }
+}
+
 /// The running copy of one attempt's output. Dropping it stops reading the pipe.
 #[derive(Debug)]
 pub(crate) struct Capture {
@@ -38,12 +68,35 @@ impl Capture {
     pub(crate) fn start(pipe: pipe::Receiver, log: LogWriter) -> Capture {
         let stop = Arc::new(Notify::new());
         let writer = Arc::new(Mutex::new(None));
-        let reader = tokio::spawn(read(pipe, log, writer.clone(), stop.clone()));
+        let reader = tokio::spawn(read(pipe, Start::Lazy(log), writer.clone(), stop.clone()));
         Capture {
             reader,
             stop,
             writer,
         }
+    }
+
+    /// Starts copying `pipe` into `log`, with a handle that changes the log as it goes. The
+    /// writer starts at once (a worker lives long, and a switch must have somewhere to go).
+    pub(crate) fn start_switchable(pipe: pipe::Receiver, log: LogWriter) -> (Capture, LogSwitch) {
+        let stop = Arc::new(Notify::new());
+        let (tx, chunks) = mpsc::channel(QUEUE);
+        let task = tokio::task::spawn_blocking(move || write(log, chunks));
+        let writer = Arc::new(Mutex::new(Some(task)));
+        let reader = tokio::spawn(read(
+            pipe,
+            Start::Running(tx.clone()),
+            writer.clone(),
+            stop.clone(),
+        ));
+        (
+            Capture {
+                reader,
+                stop,
+                writer,
+            },
+            LogSwitch { tx },
+        )
     }
 
     /// Waits up to `limit` for the end of the output (with `now`, only for what the pipe holds
@@ -85,16 +138,25 @@ impl Drop for Capture {
     }
 }
 
+/// How the reader reaches its writer: one to start with the first chunk, or one running.
+enum Start {
+    Lazy(LogWriter),
+    Running(mpsc::Sender<Piece>),
+}
+
 /// Reads the pipe until end of file (every writer gone), or until `stop` and then only what
-/// the pipe holds, handing chunks to the writer, which the first chunk starts (into `writer`).
+/// the pipe holds, handing chunks to the writer, which the first chunk starts (into `writer`)
+/// unless it runs already.
 async fn read(
     mut pipe: pipe::Receiver,
-    log: LogWriter,
+    start: Start,
     writer: Arc<Mutex<Option<JoinHandle<()>>>>,
     stop: Arc<Notify>,
 ) {
-    let mut log = Some(log);
-    let mut tx: Option<mpsc::Sender<Vec<u8>>> = None;
+    let (mut log, mut tx) = match start {
+        Start::Lazy(log) => (Some(log), None),
+        Start::Running(tx) => (None, Some(tx)),
+    };
     let mut buf = vec![0u8; CHUNK];
     let mut stopping = false;
     loop {
@@ -125,7 +187,7 @@ async fn read(
                 // Keep draining even without a writer: closing the pipe would kill the job
                 // with SIGPIPE.
                 if let Some(sender) = &tx
-                    && sender.send(buf[..n].to_vec()).await.is_err()
+                    && sender.send(Piece::Chunk(buf[..n].to_vec())).await.is_err()
                 {
                     tracing::error!("the log writer stopped; discarding the job's output");
                     tx = None;
@@ -140,10 +202,17 @@ async fn read(
     }
 }
 
-/// Writes chunks until the reader is gone. Runs on the blocking pool.
-fn write(mut log: LogWriter, mut rx: mpsc::Receiver<Vec<u8>>) {
-    while let Some(chunk) = rx.blocking_recv() {
-        log.write_or_discard(&chunk);
+/// Writes chunks until the reader is gone (and, for a worker, every switch handle). Runs on
+/// the blocking pool.
+fn write(mut log: LogWriter, mut rx: mpsc::Receiver<Piece>) {
+    while let Some(piece) = rx.blocking_recv() {
+        match piece {
+            Piece::Chunk(chunk) => log.write_or_discard(&chunk),
+            Piece::Switch(next) => {
+                log.report_loss();
+                log = next;
+            }
+        }
     }
     log.report_loss();
 }

@@ -31,9 +31,10 @@ mod spawn;
 mod tagged;
 pub mod usage;
 
+pub use capture::LogSwitch;
 pub use children::{Orphans, OwnChild, adopt_orphans, keep_child};
 pub use escapes::{Escaped, end_escaped};
 pub use group::{GroupEnd, Reclaim, group_alive, pause, reclaim, resume, terminate};
 pub use identity::Identity;
-pub use spawn::{Exit, Running, SpawnError, SpawnRequest, spawn};
+pub use spawn::{Exit, Running, RunningWorker, SpawnError, SpawnRequest, spawn, spawn_worker};
 pub use tagged::{TaggedAttempt, reclaim_tagged};

@@ -1,6 +1,7 @@
-//! Starting an attempt: a new process group, output into the job's log.
+//! Starting an attempt (a new process group, output into the job's log) or a worker (the same,
+//! talking over its standard input and output).
 
-use crate::capture::Capture;
+use crate::capture::{Capture, LogSwitch};
 use crate::identity::Identity;
 use crate::logfile::LogWriter;
 use std::ffi::OsString;
@@ -121,6 +122,65 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
     // Before spawning, so a failure here leaves no process behind. Makes the read end
     // non-blocking; only we hold it (std's pipes are close-on-exec).
     let reader = pipe::Receiver::from_owned_fd(OwnedFd::from(reader)).map_err(SpawnError::Pipe)?;
+    let (child, own, identity) = start(&req, Stdio::null(), writer.into(), writer2.into())?;
+    let capture = Capture::start(reader, req.log);
+    Ok(Running {
+        child,
+        identity,
+        capture: Some(capture),
+        _own: own,
+    })
+}
+
+/// A started worker: its group (stderr copied into a log that can be switched), and the pipes
+/// it talks over.
+#[derive(Debug)]
+pub struct RunningWorker {
+    pub running: Running,
+    /// Its standard input: Nightshift's messages.
+    pub stdin: tokio::process::ChildStdin,
+    /// Its standard output: the worker's messages.
+    pub stdout: tokio::process::ChildStdout,
+    /// Where its standard error goes next (drop it before `finish_output`, which waits for the
+    /// log's writer to end).
+    pub stderr: LogSwitch,
+}
+
+/// Starts a worker as a new process group leader, with its standard input and output as pipes
+/// to us and its standard error copied into `req.log` (switchable). Needs a Tokio runtime.
+pub fn spawn_worker(req: SpawnRequest) -> Result<RunningWorker, SpawnError> {
+    let (reader, writer) = std::io::pipe().map_err(SpawnError::Pipe)?;
+    let reader = pipe::Receiver::from_owned_fd(OwnedFd::from(reader)).map_err(SpawnError::Pipe)?;
+    let (mut child, own, identity) = start(&req, Stdio::piped(), Stdio::piped(), writer.into())?;
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        // Asked for above, so always there; refused rather than run a worker we cannot reach.
+        let _ = child.start_kill();
+        return Err(SpawnError::NoPid {
+            program: req.program,
+        });
+    };
+    let (capture, stderr) = Capture::start_switchable(reader, req.log);
+    Ok(RunningWorker {
+        running: Running {
+            child,
+            identity,
+            capture: Some(capture),
+            _own: own,
+        },
+        stdin,
+        stdout,
+        stderr,
+    })
+}
+
+/// Spawns `req` as a new process group leader with the given standard streams, registered with
+/// the orphan reaper, and reads its identity.
+fn start(
+    req: &SpawnRequest,
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Result<(Child, crate::children::OwnChild, Identity), SpawnError> {
     // Held from before the spawn until the leader is registered, so the orphan reaper never
     // sees it unregistered, even if it exits at once.
     let spawning = crate::children::spawning();
@@ -128,15 +188,15 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
         let mut cmd = Command::new(&req.program);
         cmd.args(&req.args)
             .envs(req.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(writer)
-            .stderr(writer2)
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(stderr)
             .process_group(0)
             .kill_on_drop(false);
         if let Some(cwd) = &req.cwd {
             cmd.current_dir(cwd);
         }
-        // `cmd` (holding our copies of the pipe's write end) drops at the end of this block,
+        // `cmd` (holding our copies of the pipes' write ends) drops at the end of this block,
         // so the reader sees end-of-file once the group's processes are gone.
         cmd.spawn().map_err(|error| SpawnError::Start {
             program: req.program.clone(),
@@ -152,17 +212,10 @@ pub fn spawn(req: SpawnRequest) -> Result<Running, SpawnError> {
     else {
         let _ = child.start_kill();
         return Err(SpawnError::NoPid {
-            program: req.program,
+            program: req.program.clone(),
         });
     };
     let own = crate::children::registry().register(pid);
     drop(spawning);
-    let identity = Identity::of(pid);
-    let capture = Capture::start(reader, req.log);
-    Ok(Running {
-        child,
-        identity,
-        capture: Some(capture),
-        _own: own,
-    })
+    Ok((child, own, Identity::of(pid)))
 }
