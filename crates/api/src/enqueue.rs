@@ -48,7 +48,7 @@ fn start_time(
 }
 
 /// A duration given as milliseconds or as human text.
-fn duration_of(value: &DurationValue) -> Result<std::time::Duration, String> {
+pub(crate) fn duration_of(value: &DurationValue) -> Result<std::time::Duration, String> {
     match value {
         DurationValue::Millis(ms) => Ok(std::time::Duration::from_millis(*ms)),
         DurationValue::Human(text) => nightshift_core::duration::parse(text),
@@ -56,10 +56,13 @@ fn duration_of(value: &DurationValue) -> Result<std::time::Duration, String> {
 }
 
 /// What a queue gives jobs added without their own timeout or attempts.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct QueueDefaults {
     pub timeout_ms: Option<u64>,
     pub max_attempts: Option<u32>,
+    /// The worker pool serving the queue: its jobs have no program, their words are
+    /// arguments for the worker.
+    pub pool: Option<String>,
 }
 
 /// Looks up a queue's defaults by name.
@@ -91,12 +94,27 @@ pub(crate) fn prepare(
         after,
         leave_running,
     } = request;
-    if cmd.is_empty() || cmd[0].is_empty() {
-        return Err(ApiError::bad_request(
-            "cmd is empty: give the program and its arguments",
-        ));
+    let queue_name = queue.as_deref().unwrap_or(DEFAULT_QUEUE);
+    let pool = defaults(queue_name).pool;
+    if pool.is_none() && (cmd.is_empty() || cmd[0].is_empty()) {
+        return Err(ApiError::bad_request(format!(
+            "cmd is empty: give the program and its arguments (only a queue served by a worker \
+             pool takes jobs without a command, and no pool serves queue '{queue_name}': see \
+             nightshift worker add)"
+        )));
     }
-    let (program, args) = if shell {
+    if let Some(pool) = &pool
+        && shell
+    {
+        return Err(ApiError::bad_request(format!(
+            "shell: queue '{queue_name}' is served by pool '{pool}', whose workers run its \
+             jobs; there is no shell to run"
+        )));
+    }
+    let (program, args) = if pool.is_some() {
+        // A pool's job: its words go to the worker as arguments.
+        (String::new(), cmd)
+    } else if shell {
         ("/bin/sh".to_string(), vec!["-c".to_string(), cmd.join(" ")])
     } else {
         (cmd[0].clone(), cmd[1..].to_vec())
@@ -132,7 +150,11 @@ pub(crate) fn prepare(
         nightshift_core::power_policy::validate_min_battery(min)
             .map_err(|e| ApiError::bad_request(format!("min_battery: {e}")))?;
     }
-    spec.validate().map_err(|e| ApiError::bad_request(e.0))?;
+    match pool {
+        Some(_) => spec.validate_for_worker(),
+        None => spec.validate(),
+    }
+    .map_err(|e| ApiError::bad_request(e.0))?;
     let run_at = start_time(run_at, delay, now)?;
     let payload = match payload {
         None => None,
@@ -306,6 +328,7 @@ mod tests {
         let defaults = |queue: &str| QueueDefaults {
             timeout_ms: (queue == "slow").then_some(7_200_000),
             max_attempts: (queue == "slow").then_some(3),
+            pool: None,
         };
         let req = |queue: &str, timeout: Option<DurationValue>| EnqueueRequest {
             cmd: vec!["true".into()],

@@ -9,6 +9,7 @@ mod enqueue;
 mod error;
 mod history;
 mod logs;
+mod pools;
 mod prometheus;
 mod report;
 mod schedules;
@@ -30,6 +31,7 @@ pub use history::{
     SummaryQuery, Trends, TrendsQuery,
 };
 pub use logs::LogStream;
+pub use pools::{PoolRequest, PoolUpdate, PoolView, WorkerState, WorkerView};
 pub use prometheus::MetricsFormat;
 pub use report::{FailingCommand, HourCount, MAX_REPORT_HOURS, Report, ReportQuery, SlowJob};
 pub use schema::directory as directory_schema;
@@ -251,6 +253,7 @@ impl Api {
         enqueue::QueueDefaults {
             timeout_ms: q.timeout_ms,
             max_attempts: q.max_attempts,
+            pool: self.engine.pool_serving(queue),
         }
     }
 

@@ -158,6 +158,7 @@ impl Table {
                 retry_at: None,
                 crash_limit: None,
                 usage: None,
+                result: None,
             })
             .await?;
         ensure!(

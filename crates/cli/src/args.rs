@@ -51,6 +51,12 @@ pub enum Command {
     Queue(QueueCommand),
     /// List recurring jobs (same as `schedule ls`).
     Schedules(JsonArgs),
+    /// List worker pools and their workers (same as `worker ls`).
+    Workers(JsonArgs),
+    /// Worker pools: long-running workers that take the jobs of one queue (add, list, scale,
+    /// stop, start, restart, remove).
+    #[command(subcommand)]
+    Worker(WorkerCommand),
     /// Recurring jobs (made with `add --every` or `add --cron`): list, pause, resume, run now,
     /// remove.
     #[command(subcommand)]
@@ -160,8 +166,9 @@ pub struct AddArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-    /// The program and its arguments, after `--`.
-    #[arg(last = true, value_name = "COMMAND", required_unless_present = "batch")]
+    /// The program and its arguments, after `--`. In a queue served by a worker pool, the
+    /// job's arguments for the worker instead (optional there: a payload may be all it needs).
+    #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 }
 
@@ -285,6 +292,68 @@ pub struct QueueSetArgs {
     /// retry_backoff.
     #[arg(long, value_name = "SETTING")]
     pub unset: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkerCommand {
+    /// Define a pool and start its workers: `worker add NAME --queue Q [-c N] -- COMMAND...`.
+    Add(WorkerAddArgs),
+    /// Pools and their workers: state, pid, uptime, restarts, current job, jobs done and
+    /// failed, last heard from.
+    Ls(JsonArgs),
+    /// Set how many workers a pool runs (extra ones stop after their job).
+    Scale(WorkerScaleArgs),
+    /// Restart every worker of a pool, each after its current job.
+    Restart(WorkerNameArgs),
+    /// Stop every worker of a pool, each after its current job, until `worker start`.
+    Stop(WorkerNameArgs),
+    /// Start the workers of a pool stopped with `worker stop`.
+    Start(WorkerNameArgs),
+    /// Remove a pool; its workers stop after their jobs. Refused while jobs wait in its queue.
+    Rm(WorkerNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerAddArgs {
+    /// The pool's name (letters, digits, '-', '_' or '.').
+    pub name: String,
+    /// The queue whose jobs the workers take (a queue has one pool).
+    #[arg(short, long)]
+    pub queue: String,
+    /// How many workers run.
+    #[arg(short, long, default_value_t = 1)]
+    pub count: u32,
+    /// An environment variable for the workers (repeatable).
+    #[arg(short, long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// The workers' working directory (default: the current one).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// A busy worker must say something at least this often (e.g. 10s); after three intervals
+    /// of silence it is unresponsive: killed, replaced, and its job run again.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub heartbeat: Option<std::time::Duration>,
+    #[arg(long)]
+    pub json: bool,
+    /// The worker's program and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND", required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerScaleArgs {
+    pub name: String,
+    /// How many workers (0 to 256).
+    pub count: u32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerNameArgs {
+    pub name: String,
     #[arg(long)]
     pub json: bool,
 }

@@ -27,6 +27,7 @@ pub struct Config {
     pub desktop: DesktopConfig,
     pub power: PowerConfig,
     pub metrics: MetricsConfig,
+    pub workers: WorkersConfig,
     /// Per-queue settings by queue name. Queues not listed here use the `[jobs]` defaults.
     pub queues: BTreeMap<String, QueueConfig>,
 }
@@ -180,6 +181,40 @@ pub struct MetricsConfig {
     /// The bearer token the `listen` address asks for, in this file (relative: under the data
     /// folder; made with a random token if missing); unset: that address asks for none.
     pub listen_token_file: Option<PathBuf>,
+}
+
+/// How worker pools restart their workers (docs/workers.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkersConfig {
+    /// The wait before restarting a worker that exited; doubled for each quick exit in a row.
+    #[serde(with = "serde_human")]
+    pub restart_backoff: Duration,
+    /// The longest wait before a restart.
+    #[serde(with = "serde_human")]
+    pub restart_backoff_max: Duration,
+}
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        let backoff = crate::worker::backoff::Backoff::default();
+        WorkersConfig {
+            restart_backoff: backoff.initial,
+            restart_backoff_max: backoff.max,
+        }
+    }
+}
+
+impl WorkersConfig {
+    /// The restart policy these settings make (a run as long as the longest wait resets it).
+    pub fn backoff(&self) -> crate::worker::backoff::Backoff {
+        crate::worker::backoff::Backoff {
+            initial: self.restart_backoff,
+            max: self.restart_backoff_max,
+            reset_after: self.restart_backoff_max,
+            ..Default::default()
+        }
+    }
 }
 
 /// The shortest `minutes_kept`: summaries and trends over the last day read minutes.
@@ -367,6 +402,17 @@ impl Config {
         }
         if self.jobs.log_max_bytes < 4096 {
             return Err("jobs.log_max_bytes must be at least 4096".into());
+        }
+        let workers = &self.workers;
+        if workers.restart_backoff.is_zero()
+            || workers.restart_backoff > workers.restart_backoff_max
+            || workers.restart_backoff_max > Duration::from_secs(86400)
+        {
+            return Err(
+                "workers.restart_backoff must be longer than zero and at most \
+                 workers.restart_backoff_max, which is at most 1d"
+                    .into(),
+            );
         }
         Ok(())
     }

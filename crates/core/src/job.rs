@@ -326,6 +326,23 @@ impl JobSpec {
                 "the command is empty: give a program to run".into(),
             ));
         }
+        self.validate_rest()
+    }
+
+    /// Checks a job for a worker pool's queue: it has no program (the worker runs it); its
+    /// words are arguments sent to the worker, checked like a command's.
+    pub fn validate_for_worker(&self) -> Result<(), SpecError> {
+        if !self.program.is_empty() || self.shell {
+            return Err(SpecError(
+                "a job for a worker pool has no program of its own: its words are arguments \
+                 for the worker"
+                    .into(),
+            ));
+        }
+        self.validate_rest()
+    }
+
+    fn validate_rest(&self) -> Result<(), SpecError> {
         let nul = |s: &str| s.contains('\0');
         if nul(&self.program) || self.args.iter().any(|a| nul(a)) {
             return Err(SpecError(
@@ -379,12 +396,17 @@ impl JobSpec {
         Ok(())
     }
 
-    /// The command as a person would type it, for tables and logs.
+    /// The command as a person would type it, for tables and logs. A worker pool's job (no
+    /// program) shows its arguments after "worker:".
     pub fn display_command(&self) -> String {
         if self.shell
             && let Some(line) = self.args.get(1)
         {
             return line.clone();
+        }
+        if self.program.is_empty() {
+            let args: Vec<String> = self.args.iter().map(|a| shell_quote(a)).collect();
+            return format!("worker: {}", args.join(" ")).trim_end().to_string();
         }
         std::iter::once(&self.program)
             .chain(self.args.iter())
@@ -463,6 +485,13 @@ pub struct Attempt {
     /// over the samples; absent when it ended before its first sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_bytes: Option<u64>,
+    /// The worker that ran it ("pool/slot"), for a job of a worker pool's queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// The value the worker's result carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
 }
 
 /// What an attempt's process group used, from the samples taken while it ran.

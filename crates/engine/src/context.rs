@@ -39,4 +39,6 @@ pub(crate) struct Context {
     pub usage: Arc<crate::usage::Sampler>,
     /// The size of the logs folder, as the minute snapshot last measured it.
     pub logs_bytes: std::sync::Mutex<Option<u64>>,
+    /// The worker pools that run.
+    pub pools: crate::pools::Pools,
 }

@@ -18,6 +18,11 @@ pub enum EngineError {
     NotRunning(JobId),
     #[error("{0}")]
     Invalid(String),
+    #[error("there is no worker pool named '{0}' (nightshift workers lists them)")]
+    NoPool(String),
+    /// The request conflicts with what is there now; the message says what.
+    #[error("{0}")]
+    Conflict(String),
     #[error("Nightshift is shutting down")]
     ShuttingDown,
     #[error("internal error: {0}")]

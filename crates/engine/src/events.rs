@@ -28,6 +28,8 @@ pub enum Event {
     Paused { paused: bool },
     /// A queue's settings changed (limit, paused).
     QueueChanged { name: String },
+    /// A worker pool's workers changed (started, ready, busy, exited, stopped).
+    PoolChanged { name: String },
     /// The power source changed (AC plugged or unplugged, battery percent moved).
     PowerChanged { state: nightshift_power::PowerState },
     /// A running job was paused because power was lost (`paused`), or goes on again.

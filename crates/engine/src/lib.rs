@@ -22,6 +22,7 @@ mod locks;
 pub mod metrics;
 pub use self_stats::SelfStats;
 mod outcomes;
+mod pools;
 mod power;
 mod power_gate;
 mod queues;
@@ -51,6 +52,7 @@ pub use queues::{LimitSource, QueueSettings};
 pub use recovery::RecoveryReport;
 pub use schedules::run_key as schedule_run_key;
 
+pub use pools::{PoolView, WorkerState, WorkerView};
 pub use start::Engine;
 
 /// Everything the engine needs to start.
@@ -448,6 +450,8 @@ impl EngineHandle {
         if let Some(task) = task {
             let _ = task.await;
         }
+        // The workers' jobs have ended with the scheduler; now the workers themselves.
+        self.inner.ctx.pools.shutdown().await;
         // Every outcome is recorded by now, and counted: the unfinished minute joins the history.
         if let Err(e) = self.flush_history().await {
             tracing::warn!(error = %e, "cannot write the last minute's metrics history on stop");

@@ -46,6 +46,12 @@ struct Record {
     /// Absent in records written before it was kept.
     #[serde(default)]
     usage: Option<nightshift_core::AttemptUsage>,
+    /// A worker's result value (absent before workers).
+    #[serde(default)]
+    result: Option<String>,
+    /// An end that counts as an interruption in a row (a worker that died mid-job).
+    #[serde(default)]
+    crash_limit: Option<u32>,
 }
 
 impl Record {
@@ -62,6 +68,10 @@ impl Record {
             now: f.now,
             retry_at: f.retry_at,
             usage: f.usage,
+            // Kept only when short, like the reason: a cut JSON value would be no value. A long
+            // one is lost if the disk was full when its attempt ended (the outcome is not).
+            result: f.result.clone().filter(|r| r.len() <= 200),
+            crash_limit: f.crash_limit,
         }
     }
 
@@ -76,8 +86,9 @@ impl Record {
             reason: self.reason,
             now: self.now,
             retry_at: self.retry_at,
-            crash_limit: None,
+            crash_limit: self.crash_limit,
             usage: self.usage,
+            result: self.result,
         }
     }
 }
@@ -273,6 +284,8 @@ mod tests {
                 cpu_ms: 1_234,
                 peak_rss_bytes: 56 << 20,
             }),
+            result: Some("{\"vectors\":3}".into()),
+            crash_limit: Some(3),
         }
     }
 

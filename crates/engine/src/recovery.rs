@@ -25,6 +25,9 @@ pub struct RecoveryReport {
     pub failed: Vec<nightshift_core::JobId>,
     /// Groups that matched their stored identity and were killed.
     pub groups_killed: usize,
+    /// Processes of worker pools the previous instance left running, ended before any new
+    /// worker starts.
+    pub workers_stopped: usize,
     /// Stored pids now used by another process, left alone.
     pub not_ours: usize,
     pub payloads_removed: usize,
@@ -89,6 +92,7 @@ pub(crate) async fn run(
                 crash_limit: Some(config.jobs.max_interruptions),
                 // Sampled by the engine that crashed; nothing of it is left.
                 usage: None,
+                result: None,
                 exit_code: None,
                 signal: None,
                 reason: Some(format!(
@@ -113,6 +117,17 @@ pub(crate) async fn run(
         } else {
             report.failed.push(job.id);
         }
+    }
+    // Workers the previous instance left: found by the tag every worker carries, all of them
+    // in one scan, and ended (with their groups) before any worker of this run starts, so two
+    // sets never run at once.
+    let workers = TaggedAttempt {
+        tags: vec![(crate::pools::ENV_WORKER_OF, store.instance_id().to_string())],
+        every_process: true,
+    };
+    if let [Reclaim::Killed { members, survivors }] = reclaim_tagged(&[workers]).await[..] {
+        report.workers_stopped = members;
+        tracing::warn!(members, survivors, "ended the workers a previous run left");
     }
     if !report.requeued.is_empty() || !report.failed.is_empty() {
         tracing::warn!(

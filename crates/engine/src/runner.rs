@@ -25,7 +25,7 @@ use tokio::time::Instant;
 /// How long output may keep flowing after the group and the processes that left it are gone
 /// (only a process that left the group and was not found, having dropped its tags, can still
 /// hold the pipe then).
-const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
+pub(crate) const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
 
 /// Environment variables every job receives.
 pub const ENV_JOB_ID: &str = "NIGHTSHIFT_JOB_ID";
@@ -75,6 +75,11 @@ pub(crate) struct Outcome {
     pub consume: bool,
     pub exit: Option<Exit>,
     pub reason: Option<String>,
+    /// Counts as an interruption in a row (a worker that died mid-job), as a crash of
+    /// Nightshift does: the job fails after `jobs.max_interruptions` of them.
+    pub crash: bool,
+    /// The value a worker's result carried (JSON).
+    pub result: Option<String>,
 }
 
 /// Runs the attempt `claimed` to its end and returns how it ended. Recording that is the
@@ -141,6 +146,8 @@ async fn guarded(
         reason: Some(format!(
             "Nightshift failed while supervising this attempt ({message}); {processes}"
         )),
+        crash: false,
+        result: None,
     }
 }
 
@@ -213,6 +220,8 @@ async fn attempt(
             consume: false,
             exit: None,
             reason: Some(format!("could not record the process: {e}")),
+            crash: false,
+            result: None,
         };
     }
     ctx.metrics.started(&spec.queue, claimed.waited_ms());
@@ -259,6 +268,8 @@ async fn attempt(
                         nightshift_core::duration::format_short(timeout.unwrap_or_default()),
                         if end.escalated { "; killed after the grace period" } else { "" }
                     )),
+                    crash: false,
+                    result: None,
                 };
             }
             message = control.recv() => match message {
@@ -319,6 +330,8 @@ async fn attempt(
                 consume: false,
                 exit: outcome.exit,
                 reason: Some(reason),
+                crash: false,
+                result: None,
             };
         }
     }
@@ -374,11 +387,13 @@ fn stopped(stop: Stop, exit: Option<Exit>) -> Outcome {
         consume: false,
         exit,
         reason: Some(reason),
+        crash: false,
+        result: None,
     }
 }
 
 /// Records (or clears) that a job is paused for power, for readers.
-fn set_paused(ctx: &Context, id: JobId, paused: Option<crate::PausedForPower>) {
+pub(crate) fn set_paused(ctx: &Context, id: JobId, paused: Option<crate::PausedForPower>) {
     let mut all = crate::locks::write(&ctx.power_paused);
     match paused {
         Some(paused) => all.insert(id, paused),
@@ -393,12 +408,16 @@ fn ended(exit: Option<Exit>) -> Outcome {
             consume: false,
             exit: Some(exit),
             reason: None,
+            crash: false,
+            result: None,
         },
         Some(Exit::Code(code)) => Outcome {
             outcome: AttemptOutcome::Failed,
             consume: true,
             exit,
             reason: Some(format!("exited with code {code}")),
+            crash: false,
+            result: None,
         },
         Some(Exit::Signal(signal)) => Outcome {
             outcome: AttemptOutcome::Failed,
@@ -408,12 +427,16 @@ fn ended(exit: Option<Exit>) -> Outcome {
                 "killed by signal {signal} ({})",
                 signal_name(signal)
             )),
+            crash: false,
+            result: None,
         },
         None => Outcome {
             outcome: AttemptOutcome::Failed,
             consume: true,
             exit: None,
             reason: Some("lost track of the process".into()),
+            crash: false,
+            result: None,
         },
     }
 }
@@ -424,10 +447,12 @@ fn spawn_failed(reason: String) -> Outcome {
         consume: true,
         exit: None,
         reason: Some(reason),
+        crash: false,
+        result: None,
     }
 }
 
-fn signal_name(signal: i32) -> &'static str {
+pub(crate) fn signal_name(signal: i32) -> &'static str {
     nix::sys::signal::Signal::try_from(signal)
         .map(|s| s.as_str())
         .unwrap_or("unknown")

@@ -111,6 +111,7 @@ impl Engine {
             metrics,
             usage: Arc::new(usage::Sampler::new(config.metrics.enabled)),
             logs_bytes: Default::default(),
+            pools: Default::default(),
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(health::supervised(
@@ -125,6 +126,10 @@ impl Engine {
                 .run(initial),
         ));
         let store_watch = tokio::spawn(health::watch_store(health.clone(), store.clone()));
+        // The workers start once the scheduler runs (a ready worker asks it for work).
+        for pool in store.pools().await? {
+            ctx.pools.apply(&ctx, &pool);
+        }
         let history_sources = history::Sources {
             power_held: power_view.held.clone(),
             paused: paused.clone(),

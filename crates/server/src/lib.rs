@@ -14,6 +14,7 @@ mod exporter;
 mod guard;
 mod host;
 mod openapi;
+mod pool_routes;
 mod routes;
 mod serve;
 mod token;

@@ -25,7 +25,7 @@ const WAIT_BODY: usize = 8 << 20;
 /// Body limit of a batch enqueue.
 const BATCH_BODY: usize = 256 << 20;
 
-type Reply<T> = Result<T, HttpError>;
+pub(crate) type Reply<T> = Result<T, HttpError>;
 
 /// Every route of the API, each with its description: the router and the OpenAPI document
 /// are made from this one list, so a route cannot be served without being described.
@@ -59,6 +59,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<Api> {
         .routes(routes!(metrics_trends))
         .routes(routes!(metrics_history))
         .routes(routes!(report))
+        .merge(crate::pool_routes::pool_routes())
 }
 
 pub(crate) fn router(api: Api, guard: Guard) -> Router {
@@ -128,7 +129,7 @@ fn cause<'e, T: std::error::Error + 'static>(
 
 /// Reads a whole body up to `limit` bytes: 413 past it, 408 if it does not arrive within
 /// `server.body_timeout`.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, HttpError> {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, HttpError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         if let Some(timeout) = cause::<BodyTimeout>(&e) {
             return HttpError::timed_out(format!("{timeout} (server.body_timeout)"));
@@ -148,7 +149,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, HttpError> {
     })
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
     serde_json::from_slice(bytes)
         .map_err(|e| HttpError::from(ApiError::bad_request(format!("invalid JSON body: {e}"))))
 }
@@ -499,7 +500,7 @@ async fn power(State(api): State<Api>) -> Reply<impl IntoResponse> {
 }
 
 /// A queue's or a schedule's name from the path.
-fn queue_name(path: Result<Path<String>, PathRejection>) -> Result<String, HttpError> {
+pub(crate) fn queue_name(path: Result<Path<String>, PathRejection>) -> Result<String, HttpError> {
     let Path(name) = path.map_err(|e| HttpError::from(ApiError::bad_request(e.body_text())))?;
     Ok(name)
 }

@@ -71,6 +71,8 @@ pub struct Finish {
     pub crash_limit: Option<u32>,
     /// What the attempt's process group used, if it was sampled.
     pub usage: Option<nightshift_core::AttemptUsage>,
+    /// The value a worker's result carried (JSON), kept with the attempt.
+    pub result: Option<String>,
 }
 
 /// Listing filters, newest first, with keyset pagination on the id.
@@ -266,13 +268,21 @@ pub(crate) fn set_identity(
     pid: i32,
     start_ticks: Option<u64>,
     boot_id: Option<&str>,
+    worker: Option<&str>,
 ) -> Result<()> {
     let changed = c
         .prepare_cached(
-            "UPDATE attempts SET pid = ?2, pgid = ?2, start_ticks = ?3, boot_id = ?4, outcome = 'running'
+            "UPDATE attempts SET pid = ?2, pgid = ?2, start_ticks = ?3, boot_id = ?4, worker = ?5,
+                                 outcome = 'running'
              WHERE id = ?1 AND outcome = 'starting'",
         )?
-        .execute(params![attempt, pid, start_ticks.map(|t| t as i64), boot_id])?;
+        .execute(params![
+            attempt,
+            pid,
+            start_ticks.map(|t| t as i64),
+            boot_id,
+            worker
+        ])?;
     if changed == 0 {
         return Err(StoreError::Corrupt(format!(
             "attempt {attempt} is not starting"
@@ -303,7 +313,7 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
     let closed = c
         .prepare_cached(
             "UPDATE attempts SET ended_at = ?2, exit_code = ?3, signal = ?4, outcome = ?5,
-                                 cpu_ms = ?7, peak_rss_bytes = ?8
+                                 cpu_ms = ?7, peak_rss_bytes = ?8, result = ?9
              WHERE id = ?1 AND job_id = ?6 AND outcome IN ('starting', 'running')",
         )?
         .execute(params![
@@ -316,6 +326,7 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
             f.usage.map(|u| i64::try_from(u.cpu_ms).unwrap_or(i64::MAX)),
             f.usage
                 .map(|u| i64::try_from(u.peak_rss_bytes).unwrap_or(i64::MAX)),
+            f.result,
         ])?;
     if closed == 0 || state != "running" {
         return Err(StoreError::WrongState {
@@ -341,9 +352,16 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
         _ => JobState::Queued,
     };
     let reason = if too_many_crashes && next == JobState::Failed {
+        // What interrupted the last attempt (Nightshift's crash, or its worker's death), then
+        // why the job stops here.
+        let last = f
+            .reason
+            .as_deref()
+            .map(|r| r.trim_end_matches("; the job went back to its queue"))
+            .unwrap_or("interrupted");
         Some(format!(
-            "Nightshift stopped unexpectedly during {interruptions} attempts of this job in a \
-             row; it is not run again in case it is what brings Nightshift or the machine down \
+            "{last}; after {interruptions} interruptions of this job in a row it is not run \
+             again, in case it is what brings Nightshift, its worker or the machine down \
              (jobs.max_interruptions; `nightshift retry` runs it again)"
         ))
     } else {

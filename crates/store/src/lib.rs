@@ -14,6 +14,7 @@ mod jobs;
 mod migrate;
 mod open;
 mod payload;
+mod pools;
 mod power_hold;
 mod queues;
 mod read;
@@ -36,6 +37,7 @@ pub use jobs::{
 };
 pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
+pub use pools::{PoolChange, PoolRow};
 pub use power_hold::PowerNow;
 pub use queues::{QueueChange, QueueRow};
 pub use schedules::{NewSchedule, ScheduleRow};
@@ -347,8 +349,33 @@ impl Store {
         start_ticks: Option<u64>,
         boot_id: Option<String>,
     ) -> Result<()> {
-        self.write(move |c| jobs::set_identity(c, attempt, pid, start_ticks, boot_id.as_deref()))
-            .await
+        self.write(move |c| {
+            jobs::set_identity(c, attempt, pid, start_ticks, boot_id.as_deref(), None)
+        })
+        .await
+    }
+
+    /// As `set_identity`, for an attempt a worker runs: its identity is the worker's, and the
+    /// worker ("pool/slot") is kept with the attempt.
+    pub async fn set_worker_identity(
+        &self,
+        attempt: i64,
+        pid: i32,
+        start_ticks: Option<u64>,
+        boot_id: Option<String>,
+        worker: String,
+    ) -> Result<()> {
+        self.write(move |c| {
+            jobs::set_identity(
+                c,
+                attempt,
+                pid,
+                start_ticks,
+                boot_id.as_deref(),
+                Some(&worker),
+            )
+        })
+        .await
     }
 
     /// Closes an attempt and moves its job to its next state, which is returned.
@@ -506,6 +533,50 @@ impl Store {
         let name = name.to_string();
         self.write(move |c| queues::upsert(c, &name, &change, now))
             .await
+    }
+
+    /// Every worker pool, by name.
+    pub async fn pools(&self) -> Result<Vec<PoolRow>> {
+        self.read(pools::list).await
+    }
+
+    /// The pool named `name`, if there is one.
+    pub async fn pool(&self, name: &str) -> Result<Option<PoolRow>> {
+        let name = name.to_string();
+        self.read(move |c| pools::get(c, &name)).await
+    }
+
+    /// The pool serving `queue`, if any.
+    pub async fn pool_serving(&self, queue: &str) -> Result<Option<PoolRow>> {
+        let queue = queue.to_string();
+        self.read(move |c| pools::serving(c, &queue)).await
+    }
+
+    /// Stores a new pool (checked by the caller); `Exists` if the name or the queue is taken.
+    pub async fn add_pool(
+        &self,
+        spec: nightshift_core::worker::pool::PoolSpec,
+        now: i64,
+    ) -> Result<PoolRow> {
+        self.write(move |c| pools::insert(c, &spec, now)).await
+    }
+
+    /// Changes a pool; `None` if there is no such pool.
+    pub async fn change_pool(
+        &self,
+        name: &str,
+        change: PoolChange,
+        now: i64,
+    ) -> Result<Option<PoolRow>> {
+        let name = name.to_string();
+        self.write(move |c| pools::update(c, &name, &change, now))
+            .await
+    }
+
+    /// Removes a pool; false if there was none.
+    pub async fn remove_pool(&self, name: &str) -> Result<bool> {
+        let name = name.to_string();
+        self.write(move |c| pools::remove(c, &name)).await
     }
 
     /// Running jobs per queue.

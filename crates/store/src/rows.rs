@@ -11,7 +11,7 @@ pub(crate) const JOB_COLUMNS: &str = "id, state, queue, priority, program, args,
     require_ac, min_battery, on_power_loss, power_held, waiting_on, leave_running";
 
 pub(crate) const ATTEMPT_COLUMNS: &str = "id, job_id, number, pid, pgid, start_ticks, boot_id, \
-    started_at, ended_at, exit_code, signal, outcome, cpu_ms, peak_rss_bytes";
+    started_at, ended_at, exit_code, signal, outcome, cpu_ms, peak_rss_bytes, worker, result";
 
 /// An optional power-loss action column (jobs and queues store it the same way).
 pub(crate) fn on_power_loss(
@@ -93,5 +93,10 @@ pub(crate) fn attempt(row: &Row<'_>) -> rusqlite::Result<Attempt> {
             .ok_or_else(|| corrupt("attempt outcome", &outcome))?,
         cpu_ms: row.get::<_, Option<i64>>(12)?.map(|n| n.max(0) as u64),
         peak_rss_bytes: row.get::<_, Option<i64>>(13)?.map(|n| n.max(0) as u64),
+        worker: row.get(14)?,
+        // A value that does not parse (it was stored as the worker sent it) reads as its text.
+        result: row
+            .get::<_, Option<String>>(15)?
+            .map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))),
     })
 }

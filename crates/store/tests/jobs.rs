@@ -465,6 +465,7 @@ async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_the
         consume: false,
         crash_limit: Some(3),
         usage: None,
+        result: None,
         ..finish(id, attempt, AttemptOutcome::Interrupted)
     };
     let claim = || async {
@@ -499,7 +500,7 @@ async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_the
     let failed = store.job(id).await.unwrap().unwrap();
     let reason = failed.reason.unwrap_or_default();
     assert!(
-        reason.contains("3 attempts of this job in a row"),
+        reason.contains("after 3 interruptions of this job in a row"),
         "{reason}"
     );
     assert_eq!(failed.attempts_used, 0, "crashes use no attempt");
@@ -514,6 +515,7 @@ async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_the
     let failed_once = Finish {
         crash_limit: None,
         usage: None,
+        result: None,
         ..finish(id, c.attempt_id, AttemptOutcome::Failed)
     };
     // One attempt allowed, and it failed: failed by attempts, not by crashes.

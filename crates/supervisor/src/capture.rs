@@ -49,6 +49,12 @@ impl LogSwitch {
     pub async fn switch(&self, log: LogWriter) -> bool {
         self.tx.send(Piece::Switch(log)).await.is_ok()
     }
+
+    /// Writes `bytes` into the current log, in order with the output (a worker's log messages,
+    /// which arrive on its standard output, go where its standard error goes).
+    pub async fn write(&self, bytes: Vec<u8>) -> bool {
+        self.tx.send(Piece::Chunk(bytes)).await.is_ok()
+    }
 }
 
 /// The running copy of one attempt's output. Dropping it stops reading the pipe.

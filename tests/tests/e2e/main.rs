@@ -25,6 +25,7 @@ mod report;
 mod scheduling;
 mod server_limits;
 mod torture;
+mod workers;
 
 use nightshift_e2e::Daemon;
 use serde_json::Value;

@@ -38,6 +38,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/metrics/trends", &["get"]),
     ("/api/metrics/history", &["get"]),
     ("/api/report", &["get"]),
+    ("/api/pools", &["get", "post"]),
+    ("/api/pools/{name}", &["delete", "get", "post"]),
+    ("/api/pools/{name}/stop", &["post"]),
+    ("/api/pools/{name}/start", &["post"]),
+    ("/api/pools/{name}/restart", &["post"]),
 ];
 
 fn described_routes(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {

@@ -236,6 +236,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["pools"];
+        put?: never;
+        post: operations["add_pool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["pool"];
+        put?: never;
+        post: operations["scale_pool"];
+        delete: operations["remove_pool"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{name}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["restart_pool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{name}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["start_pool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{name}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["stop_pool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/power": {
         parameters: {
             query?: never;
@@ -500,6 +580,8 @@ export interface components {
             pgid?: number | null;
             /** Format: int32 */
             pid?: number | null;
+            /** @description The value the worker's result carried. */
+            result?: Record<string, never> | null;
             /** Format: int32 */
             signal?: number | null;
             /**
@@ -509,6 +591,8 @@ export interface components {
             start_ticks?: number | null;
             /** Format: int64 */
             started_at: number;
+            /** @description The worker that ran it ("pool/slot"), for a job of a worker pool's queue. */
+            worker?: string | null;
         };
         /**
          * @description How one attempt ended (or that it has not yet).
@@ -524,6 +608,8 @@ export interface components {
             id: components["schemas"]["JobId"];
             state: components["schemas"]["JobState"];
         };
+        /** @description Milliseconds, or a number with a unit: "90s", "30m", "1h30m", "250ms". */
+        DurationValue: number | string;
         /** @description One job to enqueue: the body of `POST /api/jobs` and each line of a batch. */
         EnqueueRequest: {
             /** @description Ids of jobs that must succeed first; if one fails or is cancelled, so is this job. */
@@ -847,6 +933,52 @@ export interface components {
             p95_ms?: number | null;
             /** Format: int64 */
             p99_ms?: number | null;
+        };
+        /** @description `POST /api/pools`: a new pool. */
+        PoolRequest: {
+            /** @description The worker's program and its arguments. */
+            cmd: string[];
+            /**
+             * Format: int32
+             * @description How many workers run; default 1.
+             */
+            count?: number | null;
+            /** @description An absolute path to a directory that exists when the job is added. */
+            cwd?: string | null;
+            env?: {
+                [key: string]: string;
+            };
+            heartbeat?: components["schemas"]["DurationValue"] | null;
+            /** @description 1 to 64 letters, digits, '-', '_' or '.'. */
+            name: string;
+            /** @description The queue whose jobs its workers take (a queue has one pool). */
+            queue: string;
+        };
+        /** @description `POST /api/pools/{name}`: a change to a pool. */
+        PoolUpdate: {
+            /**
+             * Format: int32
+             * @description How many workers run (extra ones stop after their job).
+             */
+            count: number;
+        };
+        /** @description One pool as shown: its definition and its workers. */
+        PoolView: {
+            args: string[];
+            /** Format: int32 */
+            count: number;
+            /**
+             * @description Workers keep exiting soon after they start: why, in words (the last exit and the last
+             *     lines of its error output). Absent while the pool is healthy.
+             */
+            crash_looping?: string | null;
+            /** Format: int64 */
+            heartbeat_ms?: number | null;
+            name: string;
+            program: string;
+            queue: string;
+            stopped: boolean;
+            workers: components["schemas"]["WorkerView"][];
         };
         /** @description The power source's latest reading. */
         PowerView: {
@@ -1226,6 +1358,47 @@ export interface components {
         };
         /** @enum {string} */
         WaitingKind: "scheduled" | "backoff" | "dependency" | "all_paused" | "queue_paused" | "on_battery" | "battery_low" | "queue_held" | "queue_full" | "paused_for_power" | "cpu_busy" | "next";
+        /**
+         * @description What a worker is doing.
+         * @enum {string}
+         */
+        WorkerState: "starting" | "idle" | "busy" | "backing_off" | "stopped";
+        /** @description One worker as `nightshift workers` and the API show it. */
+        WorkerView: {
+            job?: components["schemas"]["JobId"] | null;
+            /** Format: int64 */
+            jobs_done: number;
+            /** Format: int64 */
+            jobs_failed: number;
+            /**
+             * Format: int64
+             * @description When it last sent anything (Unix ms).
+             */
+            last_heard?: number | null;
+            /**
+             * Format: int32
+             * @description The leader of its process group, while it runs.
+             */
+            pid?: number | null;
+            /**
+             * Format: int64
+             * @description While backing off: when it starts again (Unix ms).
+             */
+            restart_at?: number | null;
+            /**
+             * Format: int32
+             * @description Restarts after exits (a pool's own restarts and scaling do not count).
+             */
+            restarts: number;
+            /** Format: int32 */
+            slot: number;
+            /**
+             * Format: int64
+             * @description When the running process started (Unix ms).
+             */
+            started_at?: number | null;
+            state: components["schemas"]["WorkerState"];
+        };
     };
     responses: never;
     parameters: never;
@@ -2400,6 +2573,677 @@ export interface operations {
             };
             /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description insufficient_storage: the disk holding the data folder is full; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    pools: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every worker pool with its workers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolView"][];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    add_pool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PoolRequest"];
+            };
+        };
+        responses: {
+            /** @description The new pool; its workers are starting */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolView"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body did not arrive within server.body_timeout */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description conflict: the name or the queue is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description insufficient_storage: the disk holding the data folder is full; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    pool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pool name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool and its workers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolView"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    scale_pool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pool name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description The number of workers. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PoolUpdate"];
+            };
+        };
+        responses: {
+            /** @description The pool, scaled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolView"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body did not arrive within server.body_timeout */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description insufficient_storage: the disk holding the data folder is full; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    remove_pool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pool name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed; its workers stop after their jobs */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description conflict: jobs still wait in its queue */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description insufficient_storage: the disk holding the data folder is full; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    restart_pool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pool name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool; each worker restarts after its job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolView"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    start_pool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pool name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool, starting its workers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolView"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description insufficient_storage: the disk holding the data folder is full; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    stop_pool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pool name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool, stopping (each worker after its job) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolView"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,6 +13,7 @@ mod show;
 mod status;
 mod top;
 mod wait;
+mod workers;
 
 use crate::args::{Cli, Command};
 use nightshift_core::JobId;
@@ -35,6 +36,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Queue(command) => queues::command(command),
         Command::Schedules(args) => schedules::list(args),
         Command::Schedule(command) => schedules::command(command),
+        Command::Workers(args) => workers::list(args),
+        Command::Worker(command) => workers::command(command),
         Command::Status(args) => status::run(args),
         Command::Top(args) => top::run(args),
         Command::Report(args) => report::run(args),

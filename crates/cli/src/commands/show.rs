@@ -136,6 +136,17 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
             ],
             &rows,
         )?;
+        // A worker pool's attempts: which worker ran each, and what its result carried.
+        for a in &detail.attempts {
+            if let Some(worker) = &a.worker {
+                let result = a.result.as_ref().map(|r| format!(", result {r}"));
+                outln!(
+                    "attempt {} ran on worker {worker}{}",
+                    a.number,
+                    result.unwrap_or_default()
+                )?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,4 +3,6 @@
 //! with each worker (`protocol`), and the restart policy (`backoff`); the engine supervises.
 
 pub mod backoff;
+pub mod pool;
 pub mod protocol;
+pub mod view;

@@ -67,6 +67,16 @@ impl Scheduler {
                 // Stays marked: a power change, a freed slot or a resume looks again.
                 Err(_) => continue,
             };
+            // A pool's queue starts no more jobs than it has idle workers. Stays marked: a
+            // worker that becomes idle asks for work.
+            let free = if self.ctx.pools.serves(&queue) {
+                free.min(self.ctx.pools.idle(&queue))
+            } else {
+                free
+            };
+            if free == 0 {
+                continue;
+            }
             let (claimed, set_aside) = match self
                 .ctx
                 .store
@@ -149,9 +159,20 @@ impl Scheduler {
                 },
             );
             self.ctx.running.fetch_add(1, Ordering::Relaxed);
-            let task = self
-                .attempts
-                .spawn(runner::run(self.ctx.clone(), job, control_rx));
+            let task = if self.ctx.pools.serves(queue) {
+                // Taken now, on the scheduler's task, so two jobs never get one worker. None if
+                // it went away since `idle` counted it: the job then goes straight back.
+                let worker = self.ctx.pools.checkout(queue);
+                self.attempts.spawn(crate::pools::run_attempt(
+                    self.ctx.clone(),
+                    job,
+                    control_rx,
+                    worker,
+                ))
+            } else {
+                self.attempts
+                    .spawn(runner::run(self.ctx.clone(), job, control_rx))
+            };
             self.attempt_of.insert(task.id(), attempt);
         }
     }

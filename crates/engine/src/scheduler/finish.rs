@@ -62,6 +62,8 @@ impl Scheduler {
                     reason: Some(format!(
                         "Nightshift failed while supervising this attempt ({message})"
                     )),
+                    crash: false,
+                    result: None,
                 };
                 (self.attempt_of.remove(&e.id()), outcome)
             }
@@ -94,8 +96,13 @@ impl Scheduler {
             reason: outcome.reason.clone(),
             now,
             retry_at: Some(retry_at),
-            crash_limit: None,
+            // A worker that died mid-job: an interruption in a row, so a job that kills its
+            // worker every time fails after `jobs.max_interruptions` instead of looping.
+            crash_limit: outcome
+                .crash
+                .then_some(self.ctx.config.jobs.max_interruptions),
             usage: self.ctx.usage.finish(attempt),
+            result: outcome.result.clone(),
         };
         let claim = self.claim_with_end(&queue, now);
         let store = &self.ctx.store;
@@ -146,7 +153,8 @@ impl Scheduler {
     /// The claim to run with an attempt's end in `queue`: one job to take the slot, when
     /// dispatch would start one there now (counting that slot as free).
     fn claim_with_end(&mut self, queue: &str, now: i64) -> Option<ClaimAsk> {
-        if self.shutdown.is_some() {
+        // A pool's next job waits for its worker to say it is idle again (dispatch claims it).
+        if self.shutdown.is_some() || self.ctx.pools.serves(queue) {
             return None;
         }
         let power = self.power_now();

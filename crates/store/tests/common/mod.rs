@@ -42,6 +42,7 @@ pub fn finish(job: JobId, attempt: i64, outcome: AttemptOutcome) -> Finish {
         retry_at: None,
         crash_limit: None,
         usage: None,
+        result: None,
     }
 }
 

@@ -1,0 +1,110 @@
+//! Worker pools through the facade: `nightshift worker …`, `GET/POST /api/pools…`.
+
+use crate::{Api, ApiError, DurationValue};
+use nightshift_core::worker::pool::PoolSpec;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use utoipa::ToSchema;
+
+pub use nightshift_core::worker::view::{PoolView, WorkerState, WorkerView};
+
+/// `POST /api/pools`: a new pool.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolRequest {
+    /// 1 to 64 letters, digits, '-', '_' or '.'.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub name: String,
+    /// The queue whose jobs its workers take (a queue has one pool).
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub queue: String,
+    /// How many workers run; default 1.
+    #[serde(default)]
+    #[schema(maximum = 256)]
+    pub count: Option<u32>,
+    /// The worker's program and its arguments.
+    #[schema(min_items = 1)]
+    pub cmd: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// An absolute path; default the data folder.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::cwd)]
+    pub cwd: Option<PathBuf>,
+    /// A busy worker must send something at least this often (1 s to 1 h); three intervals of
+    /// silence make it unresponsive. Milliseconds, or a number with a unit ("10s").
+    #[serde(default)]
+    #[schema(value_type = Option<DurationValue>)]
+    pub heartbeat: Option<DurationValue>,
+}
+
+/// `POST /api/pools/{name}`: a change to a pool.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolUpdate {
+    /// How many workers run (extra ones stop after their job).
+    #[schema(maximum = 256)]
+    pub count: u32,
+}
+
+impl Api {
+    pub fn pools(&self) -> Vec<PoolView> {
+        self.engine.pools()
+    }
+
+    pub fn pool(&self, name: &str) -> Result<PoolView, ApiError> {
+        Ok(self.engine.pool(name)?)
+    }
+
+    pub async fn add_pool(&self, request: PoolRequest) -> Result<PoolView, ApiError> {
+        let PoolRequest {
+            name,
+            queue,
+            count,
+            cmd,
+            env,
+            cwd,
+            heartbeat,
+        } = request;
+        let Some((program, args)) = cmd.split_first() else {
+            return Err(ApiError::bad_request(
+                "cmd is empty: give the worker's program and its arguments",
+            ));
+        };
+        let heartbeat_ms = heartbeat
+            .map(|h| {
+                crate::enqueue::duration_of(&h)
+                    .map_err(|e| ApiError::bad_request(format!("heartbeat: {e}")))
+            })
+            .transpose()?
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let spec = PoolSpec {
+            name,
+            queue,
+            count: count.unwrap_or(1),
+            program: program.clone(),
+            args: args.to_vec(),
+            env,
+            cwd,
+            heartbeat_ms,
+        };
+        Ok(self.engine.add_pool(spec).await?)
+    }
+
+    pub async fn scale_pool(&self, name: &str, update: PoolUpdate) -> Result<PoolView, ApiError> {
+        Ok(self.engine.scale_pool(name, update.count).await?)
+    }
+
+    pub async fn stop_pool(&self, name: &str, stopped: bool) -> Result<PoolView, ApiError> {
+        Ok(self.engine.stop_pool(name, stopped).await?)
+    }
+
+    pub fn restart_pool(&self, name: &str) -> Result<PoolView, ApiError> {
+        Ok(self.engine.restart_pool(name)?)
+    }
+
+    pub async fn remove_pool(&self, name: &str) -> Result<(), ApiError> {
+        Ok(self.engine.remove_pool(name).await?)
+    }
+}

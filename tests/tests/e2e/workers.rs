@@ -1,0 +1,408 @@
+//! Worker pools with real worker processes (`nightshift-test-worker`, built with the tests):
+//! jobs fed over standard input and output, results kept, crashes healed, a SIGKILL of
+//! Nightshift leaving no worker of the old instance, cancels and timeouts, scale, stop, start,
+//! restart and remove.
+
+use nightshift_e2e::{Daemon, JOB_TIMEOUT, is_live, wait_for};
+use serde_json::Value;
+
+/// Short restart waits and kill grace, so the tests watch restarts without waiting long.
+const CONFIG: &str = "[workers]\nrestart_backoff = \"100ms\"\nrestart_backoff_max = \"400ms\"\n\
+                      [jobs]\nkill_grace = \"1s\"\n";
+
+fn worker_bin() -> String {
+    nightshift_e2e::bin()
+        .with_file_name("nightshift-test-worker")
+        .display()
+        .to_string()
+}
+
+fn add_pool(d: &Daemon, extra: &[&str]) {
+    let bin = worker_bin();
+    let mut args = vec!["worker", "add", "emb", "--queue", "embed"];
+    args.extend_from_slice(extra);
+    args.extend(["--", bin.as_str()]);
+    d.cli_ok(&args);
+}
+
+fn pool(d: &Daemon) -> Value {
+    let pools: Value = serde_json::from_str(&d.cli_ok(&["workers", "--json"])).unwrap();
+    pools[0].clone()
+}
+
+fn workers_in(d: &Daemon, state: &str) -> usize {
+    pool(d)["workers"]
+        .as_array()
+        .map_or(0, |w| w.iter().filter(|w| w["state"] == state).count())
+}
+
+fn wait_idle(d: &Daemon, n: usize) {
+    wait_for(JOB_TIMEOUT, &format!("{n} idle workers"), || {
+        workers_in(d, "idle") == n
+    });
+}
+
+fn pids(d: &Daemon) -> Vec<i64> {
+    pool(d)["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["pid"].as_i64())
+        .collect()
+}
+
+fn add_job(d: &Daemon, args: &[&str]) -> i64 {
+    let mut all = vec!["add", "--queue", "embed", "--"];
+    all.extend_from_slice(args);
+    d.cli_ok(&all).trim().parse().unwrap()
+}
+
+#[test]
+fn a_pool_runs_jobs_on_its_workers_and_keeps_their_results() {
+    let d = Daemon::with_config(CONFIG);
+    add_pool(&d, &["-c", "2"]);
+    wait_idle(&d, 2);
+    let workers = pids(&d);
+    let ids: Vec<i64> = (0..6)
+        .map(|i| {
+            let payload = format!("{{\"n\": {i}}}");
+            d.cli_ok(&[
+                "add",
+                "--queue",
+                "embed",
+                "--payload",
+                &payload,
+                "--",
+                "echo",
+                "w",
+            ])
+            .trim()
+            .parse()
+            .unwrap()
+        })
+        .collect();
+    let failing = add_job(&d, &["fail"]);
+    let talking = add_job(&d, &["stderr", "warming the cache"]);
+    // A job with no words at all is a job too: the payload may be all a worker needs.
+    let bare: i64 = d
+        .cli_ok(&["add", "--queue", "embed"])
+        .trim()
+        .parse()
+        .unwrap();
+    d.wait_jobs(
+        &[ids.clone(), vec![failing, talking, bare]].concat(),
+        JOB_TIMEOUT,
+    );
+    for (i, id) in ids.iter().enumerate() {
+        let show = d.show(*id);
+        assert_eq!(show["job"]["state"], "succeeded", "{show}");
+        assert_eq!(show["job"]["command"], "worker: echo w");
+        let attempt = &show["attempts"][0];
+        assert!(
+            attempt["worker"]
+                .as_str()
+                .is_some_and(|w| w == "emb/0" || w == "emb/1"),
+            "{attempt}"
+        );
+        let result = &attempt["result"];
+        assert_eq!(result["payload"]["n"], i, "{result}");
+        assert_eq!(result["args"], serde_json::json!(["w"]));
+        assert!(
+            workers.contains(&result["pid"].as_i64().unwrap()),
+            "{result}"
+        );
+    }
+    let failed = d.show(failing);
+    assert_eq!(failed["job"]["state"], "failed");
+    assert_eq!(failed["job"]["reason"], "asked to fail");
+    // The worker's error output and its log messages go to the log of the job it works on.
+    let log = d.cli_ok(&["logs", &talking.to_string()]);
+    assert!(log.contains("warming the cache"), "{log}");
+    let log = d.cli_ok(&["logs", &ids[0].to_string()]);
+    assert!(log.contains("echoing 2"), "{log}");
+    assert_eq!(d.state(bare), "succeeded");
+    // The same two workers did it all.
+    assert_eq!(pids(&d), workers);
+    let done: u64 = pool(&d)["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["jobs_done"].as_u64().unwrap() + w["jobs_failed"].as_u64().unwrap())
+        .sum();
+    assert_eq!(done, 9);
+}
+
+#[test]
+fn a_job_without_a_command_is_refused_where_no_pool_serves_its_queue() {
+    let d = Daemon::with_config(CONFIG);
+    let out = d.cli(&["add", "--queue", "plain"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("no pool serves queue 'plain'") && said.contains("worker add"),
+        "{said}"
+    );
+    add_pool(&d, &[]);
+    // A second pool for the same queue, or a pool with a taken name, is refused by name.
+    let bin = worker_bin();
+    let out = d.cli(&["worker", "add", "other", "--queue", "embed", "--", &bin]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already served by pool 'emb'"));
+    let out = d.cli(&["worker", "add", "emb", "--queue", "x", "--", &bin]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already a pool named 'emb'"));
+    let out = d.cli(&["worker", "scale", "nope", "2"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no worker pool named 'nope'"));
+}
+
+#[test]
+fn a_worker_killed_mid_job_is_replaced_and_its_job_runs_again_once() {
+    let d = Daemon::with_config(CONFIG);
+    add_pool(&d, &[]);
+    wait_idle(&d, 1);
+    let before = pids(&d)[0];
+    let id = add_job(&d, &["sleep", "1500"]);
+    wait_for(JOB_TIMEOUT, "the worker to be busy", || {
+        workers_in(&d, "busy") == 1
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(before as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    d.wait_jobs(&[id], JOB_TIMEOUT);
+    let show = d.show(id);
+    assert_eq!(
+        crate::outcomes(&show),
+        ["interrupted", "succeeded"],
+        "{show}"
+    );
+    let reason = show["attempts"][0]["outcome"].clone();
+    assert_eq!(reason, "interrupted");
+    wait_idle(&d, 1);
+    let worker = &pool(&d)["workers"][0];
+    assert_eq!(worker["restarts"], 1, "{worker}");
+    assert_ne!(worker["pid"].as_i64(), Some(before));
+    assert!(!is_live(before as i32));
+}
+
+#[test]
+fn a_worker_that_crashes_at_start_makes_its_pool_crash_looping_and_says_why() {
+    let d = Daemon::with_config(CONFIG);
+    add_pool(&d, &["--env", "TEST_WORKER_CRASH_AT_START=1"]);
+    wait_for(JOB_TIMEOUT, "the pool to be crash-looping", || {
+        pool(&d)["crash_looping"].as_str().is_some_and(|why| {
+            why.contains("exited with code 3 before it was ready")
+                && why.contains("cannot load the model")
+        })
+    });
+    // Still restarted (at the longest wait), and said in the listing.
+    let text = d.cli_ok(&["workers"]);
+    assert!(text.contains("crash-looping:"), "{text}");
+    assert!(pool(&d)["workers"][0]["restarts"].as_u64().unwrap() >= 5);
+}
+
+#[test]
+fn after_a_sigkill_of_nightshift_no_worker_of_the_old_instance_survives() {
+    let mut d = Daemon::with_config(CONFIG);
+    add_pool(&d, &["-c", "2"]);
+    wait_idle(&d, 2);
+    // One worker hangs in a job (it ignores everything, even its input closing), one is idle.
+    let hung = add_job(&d, &["hang"]);
+    wait_for(JOB_TIMEOUT, "a busy worker", || workers_in(&d, "busy") == 1);
+    let old = pids(&d);
+    d.kill9();
+    let survivors: Vec<i64> = old.iter().copied().filter(|p| is_live(*p as i32)).collect();
+    assert!(
+        !survivors.is_empty(),
+        "the hung worker outlives a SIGKILL of Nightshift"
+    );
+    d.restart();
+    // Recovery ended it before the new workers started; exactly two new ones run.
+    for pid in &old {
+        assert!(
+            !is_live(*pid as i32),
+            "worker {pid} of the old instance survived"
+        );
+    }
+    wait_for(JOB_TIMEOUT, "two workers again", || {
+        let now = pids(&d);
+        now.len() == 2 && now.iter().all(|p| !old.contains(p))
+    });
+    // The hung job went back to its queue (an interruption) and hangs again; a cancel ends it:
+    // the worker does not stop it, so after the kill grace the worker goes and comes back.
+    wait_for(JOB_TIMEOUT, "the hung job to run again", || {
+        d.state(hung) == "running"
+    });
+    let busy_pid = pool(&d)["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["state"] == "busy")
+        .and_then(|w| w["pid"].as_i64())
+        .expect("a busy worker");
+    d.cli_ok(&["cancel", &hung.to_string()]);
+    d.wait_jobs(&[hung], JOB_TIMEOUT);
+    assert_eq!(d.state(hung), "cancelled");
+    assert_eq!(crate::outcomes(&d.show(hung)), ["interrupted", "cancelled"]);
+    wait_for(JOB_TIMEOUT, "the stuck worker to be replaced", || {
+        !is_live(busy_pid as i32) && workers_in(&d, "idle") == 2
+    });
+}
+
+#[test]
+fn a_cancel_or_a_timeout_stops_a_worker_job_and_the_worker_takes_the_next() {
+    let d = Daemon::with_config(CONFIG);
+    add_pool(&d, &[]);
+    wait_idle(&d, 1);
+    let pid = pids(&d)[0];
+    let long = add_job(&d, &["sleep", "60000"]);
+    wait_for(JOB_TIMEOUT, "the job to run", || d.state(long) == "running");
+    d.cli_ok(&["cancel", &long.to_string()]);
+    d.wait_jobs(&[long], JOB_TIMEOUT);
+    assert_eq!(d.state(long), "cancelled");
+    let timed: i64 = d
+        .cli_ok(&[
+            "add",
+            "--queue",
+            "embed",
+            "--timeout",
+            "500ms",
+            "--",
+            "sleep",
+            "60000",
+        ])
+        .trim()
+        .parse()
+        .unwrap();
+    d.wait_jobs(&[timed], JOB_TIMEOUT);
+    let show = d.show(timed);
+    assert_eq!(show["job"]["state"], "failed", "{show}");
+    assert_eq!(crate::outcomes(&show), ["timed_out"]);
+    // The worker answered both stops itself: it is the same process, idle again.
+    wait_idle(&d, 1);
+    assert_eq!(pids(&d), [pid]);
+}
+
+#[test]
+fn a_silent_busy_worker_is_unresponsive_killed_and_replaced() {
+    let d = Daemon::with_config(&format!("{CONFIG}max_interruptions = 1\n"));
+    // Its workers send a heartbeat every 300ms while they work (the test worker does so while
+    // it sleeps; a hanging job sends nothing).
+    add_pool(
+        &d,
+        &["--heartbeat", "1s", "--env", "TEST_WORKER_HEARTBEAT_MS=300"],
+    );
+    wait_idle(&d, 1);
+    let pid = pids(&d)[0];
+    // Longer than three heartbeat intervals, and left alone: it says it is alive.
+    let beating = add_job(&d, &["sleep", "4000"]);
+    d.wait_jobs(&[beating], JOB_TIMEOUT);
+    assert_eq!(d.state(beating), "succeeded");
+    assert_eq!(pids(&d), [pid]);
+
+    let id = add_job(&d, &["hang"]);
+    d.wait_jobs(&[id], JOB_TIMEOUT);
+    let show = d.show(id);
+    assert_eq!(show["job"]["state"], "failed", "{show}");
+    let reason = show["job"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("was unresponsive: it said nothing for 3")
+            && reason.contains("after 1 interruptions"),
+        "{reason}"
+    );
+    wait_idle(&d, 1);
+    assert!(!is_live(pid as i32));
+    assert_eq!(pool(&d)["workers"][0]["restarts"], 1);
+}
+
+#[test]
+fn a_pool_is_scaled_stopped_started_restarted_and_removed() {
+    let d = Daemon::with_config(CONFIG);
+    add_pool(&d, &[]);
+    wait_idle(&d, 1);
+    d.cli_ok(&["worker", "scale", "emb", "3"]);
+    wait_idle(&d, 3);
+    d.cli_ok(&["worker", "scale", "emb", "1"]);
+    wait_for(JOB_TIMEOUT, "two workers stopped", || {
+        workers_in(&d, "stopped") == 2 && workers_in(&d, "idle") == 1
+    });
+    assert_eq!(pids(&d).len(), 1);
+
+    d.cli_ok(&["worker", "stop", "emb"]);
+    wait_for(JOB_TIMEOUT, "every worker stopped", || pids(&d).is_empty());
+    let id = add_job(&d, &["echo"]);
+    // Nothing runs it while the pool is stopped.
+    assert_eq!(d.state(id), "queued");
+    let out = d.cli(&["worker", "rm", "emb"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("1 waiting") && said.contains("worker stop emb"),
+        "{said}"
+    );
+
+    d.cli_ok(&["worker", "start", "emb"]);
+    d.wait_jobs(&[id], JOB_TIMEOUT);
+    assert_eq!(d.state(id), "succeeded");
+    wait_idle(&d, 1);
+    let before = pids(&d);
+    d.cli_ok(&["worker", "restart", "emb"]);
+    wait_for(JOB_TIMEOUT, "a new worker", || {
+        let now = pids(&d);
+        now.len() == 1 && now != before && workers_in(&d, "idle") == 1
+    });
+    // A restart asked for is not an exit: no restart counted.
+    assert_eq!(pool(&d)["workers"][0]["restarts"], 0);
+
+    d.cli_ok(&["worker", "rm", "emb"]);
+    assert_eq!(d.cli_ok(&["workers", "--json"]).trim(), "[]");
+    wait_for(JOB_TIMEOUT, "the worker to end", || {
+        !is_live(before[0] as i32)
+    });
+}
+
+/// The reference worker in plain Python (examples/worker.py) does what docs/workers.md says.
+#[test]
+fn the_python_example_worker_counts_words() {
+    let d = Daemon::with_config(CONFIG);
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/worker.py");
+    d.cli_ok(&[
+        "worker",
+        "add",
+        "words",
+        "--queue",
+        "words",
+        "--",
+        "python3",
+        &example.display().to_string(),
+    ]);
+    wait_idle(&d, 1);
+    let id: i64 = d
+        .cli_ok(&[
+            "add",
+            "--queue",
+            "words",
+            "--payload",
+            r#"{"text": "the quick brown fox"}"#,
+        ])
+        .trim()
+        .parse()
+        .unwrap();
+    let bad: i64 = d
+        .cli_ok(&["add", "--queue", "words", "--payload", "[1, 2]"])
+        .trim()
+        .parse()
+        .unwrap();
+    d.wait_jobs(&[id, bad], JOB_TIMEOUT);
+    let show = d.show(id);
+    assert_eq!(show["job"]["state"], "succeeded", "{show}");
+    assert_eq!(
+        show["attempts"][0]["result"],
+        serde_json::json!({"words": 4})
+    );
+    let log = d.cli_ok(&["logs", &id.to_string()]);
+    assert!(log.contains(&format!("job {id}, attempt 1")), "{log}");
+    // A payload it cannot read fails the job and leaves the worker running.
+    assert_eq!(d.show(bad)["job"]["state"], "failed");
+    assert_eq!(workers_in(&d, "idle"), 1);
+    assert_eq!(pool(&d)["workers"][0]["restarts"], 0);
+}
