@@ -61,6 +61,7 @@ struct Snapshot {
     all_paused: bool,
     unclean_start: bool,
     stats: SelfStats,
+    pools: Vec<crate::PoolView>,
 }
 
 impl Api {
@@ -83,6 +84,7 @@ impl Api {
             all_paused: self.engine.is_paused(),
             unclean_start: !recovery.requeued.is_empty() || !recovery.failed.is_empty(),
             stats: self.engine.self_stats().await,
+            pools: self.engine.pools(),
         };
         let mut registry = Registry::with_prefix("nightshift");
         registry.register_collector(Box::new(snapshot));
@@ -407,6 +409,7 @@ impl Collector for Snapshot {
                 )?;
             }
         }
+        self.encode_pools(&mut e)?;
         family(
             &mut e,
             "build_info",
@@ -416,6 +419,116 @@ impl Collector for Snapshot {
             vec![(vec![("version", env!("CARGO_PKG_VERSION"))], gauge(1))],
         )?;
         Ok(())
+    }
+}
+
+impl Snapshot {
+    /// Worker pools: workers by state against the count wanted, restarts, jobs and busy ratio.
+    fn encode_pools(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use nightshift_core::worker::view::WorkerState;
+        const STATES: [(WorkerState, &str); 5] = [
+            (WorkerState::Starting, "starting"),
+            (WorkerState::Idle, "idle"),
+            (WorkerState::Busy, "busy"),
+            (WorkerState::BackingOff, "backing_off"),
+            (WorkerState::Stopped, "stopped"),
+        ];
+        let in_state = |p: &crate::PoolView, s: WorkerState| {
+            p.workers.iter().filter(|w| w.state == s).count() as u64
+        };
+        let mut by_state = Vec::new();
+        for p in &self.pools {
+            for (state, label) in STATES {
+                by_state.push((
+                    vec![("pool", p.name.as_str()), ("state", label)],
+                    count(in_state(p, state)),
+                ));
+            }
+        }
+        family(
+            e,
+            "pool_workers",
+            "Workers of each pool now, by state: starting, idle, busy, backing_off (exited, restarting after its wait), stopped.",
+            None,
+            MetricType::Gauge,
+            by_state,
+        )?;
+        let per_pool = |f: &dyn Fn(&crate::PoolView) -> u64| -> Vec<(Labels, ConstGauge<i64>)> {
+            self.pools
+                .iter()
+                .map(|p| (vec![("pool", p.name.as_str())], count(f(p))))
+                .collect()
+        };
+        family(
+            e,
+            "pool_desired_workers",
+            "How many workers each pool should run (0 while it is stopped).",
+            None,
+            MetricType::Gauge,
+            per_pool(&|p| if p.stopped { 0 } else { u64::from(p.count) }),
+        )?;
+        family(
+            e,
+            "pool_crash_looping",
+            "1 while a pool's workers keep exiting soon after they start.",
+            None,
+            MetricType::Gauge,
+            per_pool(&|p| u64::from(p.crash_looping.is_some())),
+        )?;
+        let sum = |p: &crate::PoolView, f: &dyn Fn(&crate::WorkerView) -> u64| -> u64 {
+            p.workers.iter().map(f).sum()
+        };
+        family(
+            e,
+            "pool_worker_restarts",
+            "Restarts of a pool's workers after they exited, since Nightshift started.",
+            None,
+            MetricType::Counter,
+            self.pools
+                .iter()
+                .map(|p| {
+                    (
+                        vec![("pool", p.name.as_str())],
+                        counter(sum(p, &|w| u64::from(w.restarts))),
+                    )
+                })
+                .collect(),
+        )?;
+        let mut jobs = Vec::new();
+        for p in &self.pools {
+            for (outcome, n) in [
+                ("succeeded", sum(p, &|w| w.jobs_done)),
+                ("failed", sum(p, &|w| w.jobs_failed)),
+            ] {
+                jobs.push((vec![("pool", p.name.as_str()), ("outcome", outcome)], counter(n)));
+            }
+        }
+        family(
+            e,
+            "pool_jobs",
+            "Jobs a pool's workers ran since Nightshift started, by outcome (failed: anything but success).",
+            None,
+            MetricType::Counter,
+            jobs,
+        )?;
+        let mut busy = Vec::new();
+        for p in &self.pools {
+            let ready = in_state(p, WorkerState::Idle) + in_state(p, WorkerState::Busy);
+            let ratio = if ready == 0 {
+                0.0
+            } else {
+                in_state(p, WorkerState::Busy) as f64 / ready as f64
+            };
+            busy.push((vec![("pool", p.name.as_str())], ConstGauge::new(ratio)));
+        }
+        family(
+            e,
+            "pool_busy",
+            "Share of a pool's ready workers that are busy now, 0 to 1.",
+            Some(Unit::Other("ratio".into())),
+            MetricType::Gauge,
+            busy,
+        )
     }
 }
 

@@ -13,7 +13,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 }
 
 /// `promtool check metrics` on `text`: its complaints, empty when clean.
-fn promtool_check(text: &str) -> String {
+pub(crate) fn promtool_check(text: &str) -> String {
     let mut child = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

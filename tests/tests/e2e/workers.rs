@@ -406,3 +406,31 @@ fn the_python_example_worker_counts_words() {
     assert_eq!(workers_in(&d, "idle"), 1);
     assert_eq!(pool(&d)["workers"][0]["restarts"], 0);
 }
+
+/// `/metrics` counts each pool's workers by state, its restarts, jobs and busy share, clean
+/// under promtool.
+#[test]
+fn pools_are_in_the_metrics() {
+    let d = Daemon::with_config(CONFIG);
+    add_pool(&d, &["-c", "2"]);
+    wait_idle(&d, 2);
+    let id = add_job(&d, &["echo"]);
+    d.wait_jobs(&[id], JOB_TIMEOUT);
+    let hung = add_job(&d, &["sleep", "30000"]);
+    wait_for(JOB_TIMEOUT, "a busy worker", || workers_in(&d, "busy") == 1);
+    let (status, text) = d.http("GET", "/metrics", None);
+    assert_eq!(status, 200);
+    for line in [
+        "nightshift_pool_workers{pool=\"emb\",state=\"idle\"} 1",
+        "nightshift_pool_workers{pool=\"emb\",state=\"busy\"} 1",
+        "nightshift_pool_desired_workers{pool=\"emb\"} 2",
+        "nightshift_pool_crash_looping{pool=\"emb\"} 0",
+        "nightshift_pool_worker_restarts_total{pool=\"emb\"} 0",
+        "nightshift_pool_jobs_total{pool=\"emb\",outcome=\"succeeded\"} 1",
+        "nightshift_pool_busy_ratio{pool=\"emb\"} 0.5",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line} in:\n{text}");
+    }
+    assert_eq!(crate::metrics::promtool_check(&text), "");
+    d.cli_ok(&["cancel", &hung.to_string()]);
+}
