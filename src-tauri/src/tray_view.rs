@@ -8,7 +8,8 @@ use nightshift_core::JobState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Health {
     /// A job failed for good (or jobs were lost to a crash) since the window was last opened,
-    /// or Nightshift itself needs a person (writes to its database fail).
+    /// Nightshift itself needs a person (writes to its database fail), or a worker pool is
+    /// short of workers (they exited and are restarting, or keep crashing).
     Attention,
     /// Every queue is held.
     Paused,
@@ -58,20 +59,21 @@ pub fn view(summary: &Summary, unseen_failures: u64) -> TrayView {
         count(JobState::Queued),
         count(JobState::Failed),
     );
-    let health = if unseen_failures > 0 || !summary.problems.is_empty() {
-        Health::Attention
-    } else if summary.paused {
-        Health::Paused
-    } else if waiting_for_power && running == 0 && queued > 0 {
-        Health::WaitingForPower
-    } else if running > 0 {
-        Health::Running
-    } else {
-        Health::Idle
-    };
+    let health =
+        if unseen_failures > 0 || !summary.problems.is_empty() || !summary.pools_down.is_empty() {
+            Health::Attention
+        } else if summary.paused {
+            Health::Paused
+        } else if waiting_for_power && running == 0 && queued > 0 {
+            Health::WaitingForPower
+        } else if running > 0 {
+            Health::Running
+        } else {
+            Health::Idle
+        };
     let counts = format!("Running {running} · Queued {queued} · Failed {failed}");
     let state = match health {
-        Health::Attention => match summary.problems.first() {
+        Health::Attention => match summary.problems.first().or(summary.pools_down.first()) {
             Some(problem) => problem.clone(),
             None => format!("{unseen_failures} new failure(s)"),
         },
@@ -110,7 +112,21 @@ mod tests {
             held_for_power: if held { vec!["q".into()] } else { Vec::new() },
             jobs_held_for_power: false,
             problems: Vec::new(),
+            pools_down: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_worker_pool_short_of_workers_calls_for_attention_and_says_which() {
+        let mut s = summary(1, 5, 0, false, false);
+        s.pools_down = vec!["pool embed is crash-looping: the last one exited with code 3".into()];
+        let v = view(&s, 0);
+        assert_eq!(v.health, Health::Attention);
+        assert!(
+            v.tooltip.contains("pool embed is crash-looping"),
+            "{}",
+            v.tooltip
+        );
     }
 
     #[test]

@@ -201,6 +201,35 @@ try {
   await samePage();
   await shot('browser-jobs.png');
 
+  step = 'the Workers page shows the pool live, and scales, stops and starts it';
+  await page.click(byTestId('nav-workers'));
+  await page.waitForSelector(`${byTestId('worker-emb-0')}[data-state="idle"]`, { timeout: TIMEOUT });
+  await until('the pool to say it is ready', async () => (await text('pool-status-emb')) === '1 of 1 ready');
+  await page.fill(byTestId('pool-count-emb'), 'many');
+  await page.click(byTestId('pool-scale-emb'));
+  await until('the refusal naming the pool', async () => {
+    const m = await page.locator(`${byTestId('message')}[data-kind="error"]`).last().textContent();
+    return m?.includes('pool emb') && m.includes('“many”');
+  });
+  await page.fill(byTestId('pool-count-emb'), '2');
+  await page.click(byTestId('pool-scale-emb'));
+  await page.waitForSelector(`${byTestId('worker-emb-1')}[data-state="idle"]`, { timeout: TIMEOUT });
+  check((await api('GET', '/api/pools'))[0].count === 2, 'the daemon scaled the pool');
+  const job = await api('POST', '/api/jobs', { cmd: ['echo', 'from the page'], queue: 'embed' });
+  await until('the job to run on a worker', async () => (await api('GET', `/api/jobs/${job.id}`)).job.state === 'succeeded');
+  await until('the page to count it on its worker', async () => {
+    const done = await page.locator(`${byTestId('pool-emb')} tr[data-done]`).evaluateAll((rows) =>
+      rows.reduce((n, r) => n + Number(r.getAttribute('data-done')), 0));
+    return done === 1;
+  });
+  await shot('browser-workers.png');
+  await page.click(byTestId('pool-toggle-emb'));
+  await page.waitForSelector(`${byTestId('pool-emb')}[data-stopped="true"]`, { timeout: TIMEOUT });
+  await until('every worker stopped', async () => (await api('GET', '/api/pools'))[0].workers.every((w) => w.state === 'stopped'));
+  await page.click(byTestId('pool-toggle-emb'));
+  await page.waitForSelector(`${byTestId('pool-emb')}[data-stopped="false"]`, { timeout: TIMEOUT });
+  await page.waitForSelector(`${byTestId('worker-emb-1')}[data-state="idle"]`, { timeout: TIMEOUT });
+
   step = 'no page error and no CSP violation';
   check(problems.length === 0, problems.join('\n'));
   console.log('all checks held');

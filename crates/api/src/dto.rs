@@ -317,6 +317,10 @@ pub struct Summary {
     /// to be recorded); empty when all is well. The same as `problems` in the health.
     #[serde(default)]
     pub problems: Vec<String>,
+    /// Worker pools short of workers because they exited (backing off, or crash-looping), in
+    /// words ("pool embed: 1 of 4 workers restarting"); empty when every pool is whole.
+    #[serde(default)]
+    pub pools_down: Vec<String>,
 }
 
 /// The power source's latest reading.

@@ -363,6 +363,7 @@ impl Api {
             held_for_power: self.engine.power_holds().into_keys().collect(),
             jobs_held_for_power: self.engine.any_power_held().await?,
             problems: self.engine.health().problems,
+            pools_down: pools::down(&self.engine.pools()),
         })
     }
 

@@ -48,6 +48,31 @@ pub struct PoolUpdate {
     pub count: u32,
 }
 
+/// Pools short of workers because workers exited, in words: a crash-looping pool with its
+/// reason, or how many workers are restarting. A pool still starting, or stopped on purpose,
+/// is not down.
+pub(crate) fn down(pools: &[PoolView]) -> Vec<String> {
+    pools
+        .iter()
+        .filter_map(|p| {
+            if let Some(why) = &p.crash_looping {
+                return Some(format!("pool {} is crash-looping: {why}", p.name));
+            }
+            let restarting = p
+                .workers
+                .iter()
+                .filter(|w| w.state == WorkerState::BackingOff)
+                .count();
+            (restarting > 0).then(|| {
+                format!(
+                    "pool {}: {restarting} of {} workers restarting",
+                    p.name, p.count
+                )
+            })
+        })
+        .collect()
+}
+
 impl Api {
     pub fn pools(&self) -> Vec<PoolView> {
         self.engine.pools()

@@ -500,7 +500,10 @@ impl Snapshot {
                 ("succeeded", sum(p, &|w| w.jobs_done)),
                 ("failed", sum(p, &|w| w.jobs_failed)),
             ] {
-                jobs.push((vec![("pool", p.name.as_str()), ("outcome", outcome)], counter(n)));
+                jobs.push((
+                    vec![("pool", p.name.as_str()), ("outcome", outcome)],
+                    counter(n),
+                ));
             }
         }
         family(

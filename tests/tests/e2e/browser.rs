@@ -39,6 +39,17 @@ fn every_page_in_a_real_browser_shows_what_the_api_says_and_acts_on_the_daemon()
     let held = d.add(&["--queue", "later", "--", "sh", "-c", "echo nightly backup"]);
     d.wait_jobs(&done, JOB_TIMEOUT);
     d.wait_running(running);
+    // A worker pool for the Workers page.
+    let worker = nightshift_e2e::bin().with_file_name("nightshift-test-worker");
+    d.cli_ok(&[
+        "worker",
+        "add",
+        "emb",
+        "--queue",
+        "embed",
+        "--",
+        &worker.display().to_string(),
+    ]);
 
     let artifacts = nightshift_e2e::artifacts_dir();
     let mut node = Command::new("node");
@@ -69,10 +80,14 @@ fn every_page_in_a_real_browser_shows_what_the_api_says_and_acts_on_the_daemon()
         .find(|q| q["name"] == "later")
         .expect("queue later");
     assert_eq!(later["concurrency"], 2, "{later}");
+    let pools: Value = serde_json::from_str(&d.cli_ok(&["workers", "--json"])).unwrap();
+    assert_eq!(pools[0]["count"], 2, "{pools}");
+    assert_eq!(pools[0]["stopped"], false, "{pools}");
     assert_eq!(d.state(held), "succeeded");
     assert_eq!(d.state(running), "cancelled");
+    let pgid = d.show(running)["attempts"][0]["pgid"].as_i64().unwrap() as i32;
     wait_for(JOB_TIMEOUT, "the cancelled job's group to be gone", || {
-        d.job_processes().is_empty()
+        nightshift_e2e::group_members(pgid).is_empty()
     });
 
     for name in [
@@ -80,6 +95,7 @@ fn every_page_in_a_real_browser_shows_what_the_api_says_and_acts_on_the_daemon()
         "browser-queues.png",
         "browser-job.png",
         "browser-jobs.png",
+        "browser-workers.png",
     ] {
         let (width, height, pixels) =
             png_pixels(&artifacts.join(name)).unwrap_or_else(|| panic!("{name} is not a PNG"));

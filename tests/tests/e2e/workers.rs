@@ -194,6 +194,14 @@ fn a_worker_that_crashes_at_start_makes_its_pool_crash_looping_and_says_why() {
                 && why.contains("cannot load the model")
         })
     });
+    // The summary the tray and the page read says so (the tray turns to attention).
+    let summary = d.api("GET", "/api/summary", None);
+    assert!(
+        summary["pools_down"][0]
+            .as_str()
+            .is_some_and(|s| s.starts_with("pool emb is crash-looping")),
+        "{summary}"
+    );
     // Still restarted (at the longest wait), and said in the listing.
     let text = d.cli_ok(&["workers"]);
     assert!(text.contains("crash-looping:"), "{text}");

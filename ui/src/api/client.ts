@@ -11,6 +11,7 @@ import type {
   JobView,
   ListQuery,
   MetricsSummary,
+  PoolView,
   PowerView,
   QueueUpdate,
   QueueView,
@@ -47,6 +48,10 @@ export interface Client {
   metricsSummary(window: string, queue?: string): Promise<MetricsSummary>;
   /** Series per queue and for all over `window`, the step chosen by the daemon. */
   trends(window: string): Promise<Trends>;
+  pools(): Promise<PoolView[]>;
+  scalePool(name: string, count: number): Promise<PoolView>;
+  /** Stop (each worker after its job), start, or restart a pool's workers. */
+  poolAction(name: string, action: 'stop' | 'start' | 'restart'): Promise<PoolView>;
   /** Calls `onChange` on every "something changed, refetch" tick until the returned function
    *  is called. `onStatus` reports whether ticks can currently arrive. */
   subscribe(onChange: () => void, onStatus?: (status: LiveStatus) => void): () => void;
@@ -113,6 +118,9 @@ export function httpClient(opts: ClientOptions): Client {
     updateQueue: (name, update) => json('POST', queuePath(name), update),
     metricsSummary: (window, queue) => json('GET', `/api/metrics/summary${queryString({ window, queue })}`),
     trends: (window) => json('GET', `/api/metrics/trends${queryString({ window })}`),
+    pools: () => json('GET', '/api/pools'),
+    scalePool: (name, count) => json('POST', `/api/pools/${encodeURIComponent(name)}`, { count }),
+    poolAction: (name, action) => json('POST', `/api/pools/${encodeURIComponent(name)}/${action}`),
     subscribe(onChange, onStatus) {
       return followSse({
         url: `${base}/api/events`,

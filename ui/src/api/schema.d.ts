@@ -1236,6 +1236,11 @@ export interface components {
             jobs_held_for_power?: boolean;
             paused: boolean;
             /**
+             * @description Worker pools short of workers because they exited (backing off, or crash-looping), in
+             *     words ("pool embed: 1 of 4 workers restarting"); empty when every pool is whole.
+             */
+            pools_down?: string[];
+            /**
              * @description What needs a person about Nightshift itself (writes to the database fail, outcomes wait
              *     to be recorded); empty when all is well. The same as `problems` in the health.
              */

@@ -23,6 +23,9 @@ export type QueueSummary = Schemas['QueueSummary'];
 export type Percentiles = Schemas['Percentiles'];
 export type Trends = Schemas['Trends'];
 export type Series = Schemas['Series'];
+export type PoolView = Schemas['PoolView'];
+export type WorkerView = Schemas['WorkerView'];
+export type WorkerState = Schemas['WorkerState'];
 
 export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 

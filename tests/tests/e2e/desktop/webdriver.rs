@@ -223,3 +223,45 @@ fn save_screenshot(s: &WdSession<'_>, name: &str) -> PathBuf {
     );
     path
 }
+
+#[test]
+fn the_workers_page_in_the_window_follows_a_pool_and_stops_it() {
+    let mut d = Desktop::builder().start();
+    let driver = d.tauri_driver();
+    let s = driver.session(&desktop_bin());
+    d.attach_app();
+    wait_page(&s);
+    go(&s, "workers");
+    // Added from the CLI: the open page shows it, its worker ready, without a reload.
+    let worker = nightshift_e2e::bin().with_file_name("nightshift-test-worker");
+    d.cli_ok(&[
+        "worker",
+        "add",
+        "emb",
+        "--queue",
+        "embed",
+        "--",
+        &worker.display().to_string(),
+    ]);
+    s.wait_script(
+        TIMEOUT,
+        "the pool's worker to show as idle",
+        "const r = document.querySelector('[data-testid=\"worker-emb-0\"]'); \
+         return r ? r.getAttribute('data-state') : null;",
+        |v| v == "idle",
+    );
+    let stop = s.find("[data-testid=\"pool-toggle-emb\"]");
+    s.click(&stop);
+    wait_for(TIMEOUT, "the pool to be stopped", || {
+        let pools: Value = serde_json::from_str(&d.cli_ok(&["workers", "--json"])).unwrap();
+        pools[0]["stopped"] == true && pools[0]["workers"][0]["state"] == "stopped"
+    });
+    s.wait_script(
+        TIMEOUT,
+        "the page to show the pool stopped",
+        "const p = document.querySelector('[data-testid=\"pool-emb\"]'); \
+         return p ? p.getAttribute('data-stopped') : null;",
+        |v| v == "true",
+    );
+    save_screenshot(&s, "desktop-workers.png");
+}
