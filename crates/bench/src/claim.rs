@@ -159,6 +159,7 @@ impl Table {
                 crash_limit: None,
                 usage: None,
                 result: None,
+                worker: None,
             })
             .await?;
         ensure!(

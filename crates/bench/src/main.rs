@@ -25,6 +25,7 @@ mod http;
 mod idle;
 mod latency;
 mod options;
+mod pools;
 mod power_wait;
 mod procfs;
 mod pueue;
@@ -51,6 +52,10 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
+    // Started by the pool figures as a worker (see `pools`).
+    if std::env::args().nth(1).as_deref() == Some("--worker") {
+        return pools::worker();
+    }
     let options = match options::parse(std::env::args().skip(1))? {
         Parsed::Run(options) => options,
         Parsed::Help => {
@@ -191,6 +196,23 @@ fn measure(
             sizes.idle_window.as_secs()
         ),
         &|| runtime.block_on(watch::sampling(&options.bin, sizes.idle_window)),
+    );
+    take(
+        "pools",
+        &format!(
+            "worker pools ({} jobs, {} dispatches, {}s idle window)",
+            sizes.throughput_jobs,
+            sizes.latency_jobs,
+            sizes.idle_window.as_secs()
+        ),
+        &|| {
+            runtime.block_on(pools::run(
+                &options.bin,
+                sizes.throughput_jobs,
+                sizes.latency_jobs,
+                sizes.idle_window,
+            ))
+        },
     );
     take(
         "idle",

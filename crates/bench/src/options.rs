@@ -10,16 +10,16 @@ usage: nightshift-bench [--quick] [--json PATH] [--bin PATH] [--only NAME,...]
   --quick      shrink every count about 10x (a smoke run of under a minute)
   --json PATH  also write every figure as JSON to PATH
   --bin PATH   the nightshift binary for the daemon figures (throughput, metrics,
-               sampling, idle) (default: `nightshift` beside this program)
+               sampling, pools, idle) (default: `nightshift` beside this program)
   --only NAMES take only these measurements, named by comma: latency, throughput,
-               enqueue, http, claim, power, metrics, scrape, history, sampling, idle,
-               desktop (default: all)
+               enqueue, http, claim, power, metrics, scrape, history, sampling, pools,
+               idle, desktop (default: all)
 
 The desktop-app figures run `nightshift-desktop` and `nightshift-bare-tray` from beside this
 program, on a private Xvfb display and session bus (Debian packages xvfb and dbus).";
 
 /// The names `--only` takes, in the order the measurements run.
-pub const MEASUREMENTS: [&str; 12] = [
+pub const MEASUREMENTS: [&str; 13] = [
     "latency",
     "throughput",
     "enqueue",
@@ -30,6 +30,7 @@ pub const MEASUREMENTS: [&str; 12] = [
     "scrape",
     "history",
     "sampling",
+    "pools",
     "idle",
     "desktop",
 ];

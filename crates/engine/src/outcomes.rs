@@ -52,6 +52,9 @@ struct Record {
     /// An end that counts as an interruption in a row (a worker that died mid-job).
     #[serde(default)]
     crash_limit: Option<u32>,
+    /// The worker that ran it, and its pid.
+    #[serde(default)]
+    worker: Option<(String, i32)>,
 }
 
 impl Record {
@@ -72,6 +75,7 @@ impl Record {
             // one is lost if the disk was full when its attempt ended (the outcome is not).
             result: f.result.clone().filter(|r| r.len() <= 200),
             crash_limit: f.crash_limit,
+            worker: f.worker.clone(),
         }
     }
 
@@ -89,6 +93,7 @@ impl Record {
             crash_limit: self.crash_limit,
             usage: self.usage,
             result: self.result,
+            worker: self.worker,
         }
     }
 }
@@ -286,6 +291,7 @@ mod tests {
             }),
             result: Some("{\"vectors\":3}".into()),
             crash_limit: Some(3),
+            worker: Some(("embed/2".into(), 4242)),
         }
     }
 

@@ -93,6 +93,7 @@ pub(crate) async fn run(
                 // Sampled by the engine that crashed; nothing of it is left.
                 usage: None,
                 result: None,
+                worker: None,
                 exit_code: None,
                 signal: None,
                 reason: Some(format!(

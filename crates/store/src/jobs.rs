@@ -73,6 +73,9 @@ pub struct Finish {
     pub usage: Option<nightshift_core::AttemptUsage>,
     /// The value a worker's result carried (JSON), kept with the attempt.
     pub result: Option<String>,
+    /// For an attempt a worker ran: the worker ("pool/slot") and its pid, recorded with the
+    /// end (the worker's own tag, not the attempt's identity, is what recovery ends it by).
+    pub worker: Option<(String, i32)>,
 }
 
 /// Listing filters, newest first, with keyset pagination on the id.
@@ -268,21 +271,13 @@ pub(crate) fn set_identity(
     pid: i32,
     start_ticks: Option<u64>,
     boot_id: Option<&str>,
-    worker: Option<&str>,
 ) -> Result<()> {
     let changed = c
         .prepare_cached(
-            "UPDATE attempts SET pid = ?2, pgid = ?2, start_ticks = ?3, boot_id = ?4, worker = ?5,
-                                 outcome = 'running'
+            "UPDATE attempts SET pid = ?2, pgid = ?2, start_ticks = ?3, boot_id = ?4, outcome = 'running'
              WHERE id = ?1 AND outcome = 'starting'",
         )?
-        .execute(params![
-            attempt,
-            pid,
-            start_ticks.map(|t| t as i64),
-            boot_id,
-            worker
-        ])?;
+        .execute(params![attempt, pid, start_ticks.map(|t| t as i64), boot_id])?;
     if changed == 0 {
         return Err(StoreError::Corrupt(format!(
             "attempt {attempt} is not starting"
@@ -313,7 +308,9 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
     let closed = c
         .prepare_cached(
             "UPDATE attempts SET ended_at = ?2, exit_code = ?3, signal = ?4, outcome = ?5,
-                                 cpu_ms = ?7, peak_rss_bytes = ?8, result = ?9
+                                 cpu_ms = ?7, peak_rss_bytes = ?8, result = ?9,
+                                 worker = coalesce(?10, worker), pid = coalesce(?11, pid),
+                                 pgid = coalesce(?11, pgid)
              WHERE id = ?1 AND job_id = ?6 AND outcome IN ('starting', 'running')",
         )?
         .execute(params![
@@ -327,6 +324,8 @@ pub(crate) fn finish(c: &Connection, f: &Finish) -> Result<Ended> {
             f.usage
                 .map(|u| i64::try_from(u.peak_rss_bytes).unwrap_or(i64::MAX)),
             f.result,
+            f.worker.as_ref().map(|(name, _)| name.as_str()),
+            f.worker.as_ref().map(|(_, pid)| *pid),
         ])?;
     if closed == 0 || state != "running" {
         return Err(StoreError::WrongState {

@@ -349,33 +349,8 @@ impl Store {
         start_ticks: Option<u64>,
         boot_id: Option<String>,
     ) -> Result<()> {
-        self.write(move |c| {
-            jobs::set_identity(c, attempt, pid, start_ticks, boot_id.as_deref(), None)
-        })
-        .await
-    }
-
-    /// As `set_identity`, for an attempt a worker runs: its identity is the worker's, and the
-    /// worker ("pool/slot") is kept with the attempt.
-    pub async fn set_worker_identity(
-        &self,
-        attempt: i64,
-        pid: i32,
-        start_ticks: Option<u64>,
-        boot_id: Option<String>,
-        worker: String,
-    ) -> Result<()> {
-        self.write(move |c| {
-            jobs::set_identity(
-                c,
-                attempt,
-                pid,
-                start_ticks,
-                boot_id.as_deref(),
-                Some(&worker),
-            )
-        })
-        .await
+        self.write(move |c| jobs::set_identity(c, attempt, pid, start_ticks, boot_id.as_deref()))
+            .await
     }
 
     /// Closes an attempt and moves its job to its next state, which is returned.

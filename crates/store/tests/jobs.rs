@@ -466,6 +466,7 @@ async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_the
         crash_limit: Some(3),
         usage: None,
         result: None,
+        worker: None,
         ..finish(id, attempt, AttemptOutcome::Interrupted)
     };
     let claim = || async {
@@ -516,6 +517,7 @@ async fn crashes_of_nightshift_use_no_attempt_but_end_the_job_after_a_run_of_the
         crash_limit: None,
         usage: None,
         result: None,
+        worker: None,
         ..finish(id, c.attempt_id, AttemptOutcome::Failed)
     };
     // One attempt allowed, and it failed: failed by attempts, not by crashes.

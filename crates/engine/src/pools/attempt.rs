@@ -1,12 +1,10 @@
 //! The attempt of a job a worker runs, as the scheduler sees it: like `runner::run` for a
-//! process, it stores the identity first (the worker's: a crash of Nightshift now ends the
-//! worker and puts the job back, as recovery does for any attempt), then hands the job to the
-//! worker's task and waits for the outcome, which the scheduler records.
+//! process, it announces the start, hands the job to the worker's task and waits for the
+//! outcome, which the scheduler records (with the worker that ran it).
 
 use super::{Feed, WorkerHandle};
 use crate::context::Context;
 use crate::runner::{Control, Outcome};
-use nightshift_core::AttemptOutcome;
 use nightshift_store::Claimed;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -20,28 +18,12 @@ pub(crate) async fn run(
     let Some(worker) = worker else {
         return super::worker::gone_before_start();
     };
+    // No identity of its own is stored before the job goes: the process is the worker's,
+    // which carries the worker tag that start-up recovery ends every worker by, and an attempt
+    // left open without an identity is put back in its queue by recovery. (That is a commit
+    // per job less than a process's attempt needs; the worker and its pid are kept with the
+    // end.)
     let identity = &worker.identity;
-    if let Err(e) = ctx
-        .store
-        .set_worker_identity(
-            claimed.attempt_id,
-            identity.pid,
-            identity.start_ticks,
-            identity.boot_id.clone(),
-            worker.name.clone(),
-        )
-        .await
-    {
-        tracing::error!(job = %claimed.job.id, error = %e, "cannot store the attempt's worker; the job goes back");
-        return Outcome {
-            outcome: AttemptOutcome::Interrupted,
-            consume: false,
-            exit: None,
-            reason: Some(format!("could not record the worker: {e}")),
-            crash: false,
-            result: None,
-        };
-    }
     let (id, attempt, queue) = (
         claimed.job.id,
         claimed.attempt_number,

@@ -16,6 +16,7 @@ use nightshift_supervisor::{LogSwitch, Running, pause, resume};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{ChildStdin, ChildStdout};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// The parts of a running worker a job uses.
@@ -52,7 +53,7 @@ pub(super) async fn run(
     worker: &str,
     parts: Parts<'_>,
     feed: super::Feed,
-) -> (AttemptOutcome, After) {
+) -> (Outcome, After, oneshot::Sender<Outcome>) {
     let super::Feed {
         claimed,
         mut control,
@@ -73,11 +74,8 @@ pub(super) async fn run(
         let _ = tokio::fs::remove_file(&payload_file).await;
     }
     crate::runner::set_paused(ctx, id, None);
-    // The attempt's task may be gone (the engine stopping): the outcome then goes nowhere,
-    // and recovery settles the attempt at the next start.
-    let how = outcome.outcome;
-    let _ = reply.send(outcome);
-    (how, after)
+    // The caller sends the outcome, once the worker's state says what comes next.
+    (outcome, after, reply)
 }
 
 async fn exchange(

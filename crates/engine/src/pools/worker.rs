@@ -239,19 +239,24 @@ async fn run_once(
                 changed(ctx, pool);
                 let worker_name = format!("{pool}/{slot}");
                 let parts = job::Parts { running, stdin: &mut stdin, lines: &mut lines, stderr: &stderr, heard: &heard };
-                let (how, after) = job::run(ctx, spec, &worker_name, parts, feed).await;
-                let ok = how == AttemptOutcome::Succeeded;
+                let (outcome, after, reply) = job::run(ctx, spec, &worker_name, parts, feed).await;
+                let ok = outcome.outcome == AttemptOutcome::Succeeded;
                 ctx.pools.update(pool, slot, |v, _, _| {
                     v.job = None;
                     if ok { v.jobs_done += 1 } else { v.jobs_failed += 1 }
                 });
+                // Idle before the outcome goes: the scheduler, recording the end, may claim the
+                // queue's next job with it for this very worker. (The attempt's task may be gone,
+                // the engine stopping: recovery then settles the attempt at the next start.)
                 match after {
                     After::Idle => {
                         // Back to its own log between jobs, in a moment (see above).
                         back_to_own_log = Some(Instant::now() + STDERR_SETTLE);
                         idle(ctx, spec, slot, &feed_tx);
+                        let _ = reply.send(outcome);
                     }
                     After::End { why, counts, reaped: gone } => {
+                        let _ = reply.send(outcome);
                         reaped = gone;
                         break End::Exited { why, counts };
                     }

@@ -156,6 +156,7 @@ impl Scheduler {
                     stopping: false,
                     power_paused: false,
                     ending: false,
+                    worker: None,
                 },
             );
             self.ctx.running.fetch_add(1, Ordering::Relaxed);
@@ -163,6 +164,9 @@ impl Scheduler {
                 // Taken now, on the scheduler's task, so two jobs never get one worker. None if
                 // it went away since `idle` counted it: the job then goes straight back.
                 let worker = self.ctx.pools.checkout(queue);
+                if let (Some(slot), Some(w)) = (self.running.get_mut(&attempt), &worker) {
+                    slot.worker = Some((w.name.clone(), w.identity.pid));
+                }
                 self.attempts.spawn(crate::pools::run_attempt(
                     self.ctx.clone(),
                     job,

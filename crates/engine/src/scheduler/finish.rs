@@ -73,7 +73,7 @@ impl Scheduler {
             return;
         };
         slot.ending = true;
-        let (job, queue) = (slot.job, slot.queue.clone());
+        let (job, queue, worker) = (slot.job, slot.queue.clone(), slot.worker.clone());
         let now = self.ctx.clock.now_ms();
         // Counted in attempts that failed, not in all attempts: cancels and restarts do not make
         // the next wait longer.
@@ -103,6 +103,7 @@ impl Scheduler {
                 .then_some(self.ctx.config.jobs.max_interruptions),
             usage: self.ctx.usage.finish(attempt),
             result: outcome.result.clone(),
+            worker,
         };
         let claim = self.claim_with_end(&queue, now);
         let store = &self.ctx.store;
@@ -153,8 +154,12 @@ impl Scheduler {
     /// The claim to run with an attempt's end in `queue`: one job to take the slot, when
     /// dispatch would start one there now (counting that slot as free).
     fn claim_with_end(&mut self, queue: &str, now: i64) -> Option<ClaimAsk> {
-        // A pool's next job waits for its worker to say it is idle again (dispatch claims it).
-        if self.shutdown.is_some() || self.ctx.pools.serves(queue) {
+        if self.shutdown.is_some() {
+            return None;
+        }
+        // A pool's worker says it is idle before its job's outcome arrives here, so the next
+        // job is claimed with this end when a worker is free to take it.
+        if self.ctx.pools.serves(queue) && self.ctx.pools.idle(queue) == 0 {
             return None;
         }
         let power = self.power_now();

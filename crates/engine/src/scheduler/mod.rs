@@ -74,6 +74,8 @@ struct Slot {
     power_paused: bool,
     /// The attempt has ended and its end is being recorded.
     ending: bool,
+    /// The worker running it ("pool/slot") and its pid, for a job of a pool's queue.
+    worker: Option<(String, i32)>,
 }
 
 impl Slot {

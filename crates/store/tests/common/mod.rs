@@ -43,6 +43,7 @@ pub fn finish(job: JobId, attempt: i64, outcome: AttemptOutcome) -> Finish {
         crash_limit: None,
         usage: None,
         result: None,
+        worker: None,
     }
 }
 
