@@ -7,6 +7,8 @@
 //! - `stderr TEXT`: writes TEXT to standard error, then succeeds.
 //! - `crash`: exits with code 9 in the middle of the job.
 //! - `hang`: never answers, and ignores a cancel.
+//! - `escape FILE`: starts a process that leaves its group (`setsid`) and writes its pid to
+//!   FILE, then succeeds.
 //!
 //! `TEST_WORKER_CRASH_AT_START=1` makes it fail at start-up (after a line on standard error),
 //! every time; `TEST_WORKER_HEARTBEAT_MS` makes it send heartbeats that often while it sleeps.
@@ -61,6 +63,13 @@ fn main() {
             "hang" => loop {
                 std::thread::park();
             },
+            "escape" => {
+                let file = args.get(1).cloned().unwrap_or_default();
+                let _ = std::process::Command::new("setsid")
+                    .args(["sh", "-c", "echo $$ > \"$1\"; exec sleep 300", "sh", &file])
+                    .spawn();
+                send(json!({"type": "result", "id": id, "ok": true}));
+            }
             "stderr" => {
                 eprintln!("{}", args[1..].join(" "));
                 send(json!({"type": "result", "id": id, "ok": true}));

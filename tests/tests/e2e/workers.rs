@@ -361,10 +361,25 @@ fn a_pool_is_scaled_stopped_started_restarted_and_removed() {
     // A restart asked for is not an exit: no restart counted.
     assert_eq!(pool(&d)["workers"][0]["restarts"], 0);
 
+    // A process that left the worker's group goes when the worker goes.
+    let pid_file = d.scratch().join("escaped.pid");
+    let escaper = add_job(&d, &["escape", &pid_file.display().to_string()]);
+    d.wait_jobs(&[escaper], JOB_TIMEOUT);
+    wait_for(JOB_TIMEOUT, "the escaped process's pid", || {
+        std::fs::read_to_string(&pid_file).is_ok_and(|t| t.ends_with('\n'))
+    });
+    let escaped: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(is_live(escaped));
+    let last = pids(&d);
+
     d.cli_ok(&["worker", "rm", "emb"]);
     assert_eq!(d.cli_ok(&["workers", "--json"]).trim(), "[]");
-    wait_for(JOB_TIMEOUT, "the worker to end", || {
-        !is_live(before[0] as i32)
+    wait_for(JOB_TIMEOUT, "the worker and what it left to end", || {
+        !is_live(last[0] as i32) && !is_live(escaped)
     });
 }
 
@@ -441,4 +456,30 @@ fn pools_are_in_the_metrics() {
     }
     assert_eq!(crate::metrics::promtool_check(&text), "");
     d.cli_ok(&["cancel", &hung.to_string()]);
+}
+
+/// A pool follows its queue's power policy: on battery an AC-only queue's job waits, saying
+/// why, and a worker takes it once AC is back.
+#[test]
+fn a_pool_follows_its_queues_power_policy() {
+    let d = Daemon::builder()
+        .config(&format!(
+            "{CONFIG}[power]\nsource = \"simulated\"\npoll = \"1s\"\n[queues.embed]\nrequire_ac = true\n"
+        ))
+        .prepare();
+    let power = d.home().join("power.json");
+    std::fs::write(&power, r#"{"on_ac": false, "percent": 80}"#).unwrap();
+    let mut d = d;
+    d.restart();
+    add_pool(&d, &[]);
+    wait_idle(&d, 1);
+    let id = add_job(&d, &["echo"]);
+    wait_for(JOB_TIMEOUT, "the job to say it waits for AC", || {
+        d.show(id)["job"]["waiting"]["kind"] == "on_battery"
+    });
+    assert_eq!(d.state(id), "queued");
+    assert_eq!(workers_in(&d, "idle"), 1, "the worker waits idle, not busy");
+    std::fs::write(&power, r#"{"on_ac": true, "percent": 81}"#).unwrap();
+    d.wait_jobs(&[id], JOB_TIMEOUT);
+    assert_eq!(d.state(id), "succeeded");
 }

@@ -295,6 +295,22 @@ async fn run_once(
             "processes of a worker could not be stopped"
         );
     }
+    // Processes that left its group (setsid, a daemon) go with it, found by its tags, as an
+    // attempt's do.
+    let tags = [
+        (ENV_WORKER_OF, ctx.store.instance_id().to_string()),
+        (ENV_POOL, pool.clone()),
+        (ENV_WORKER, slot.to_string()),
+    ];
+    let escaped = nightshift_supervisor::end_escaped(&tags, grace).await;
+    if escaped.found > 0 {
+        tracing::info!(
+            pool,
+            slot,
+            found = escaped.found,
+            "ended processes that had left a worker's group"
+        );
+    }
     drop(stderr);
     running.finish_output(OUTPUT_DRAIN).await;
     let end = match end {
