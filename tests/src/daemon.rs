@@ -250,6 +250,17 @@ impl Daemon {
         text(&out.stdout)
     }
 
+    /// `nightshift worker add NAME --queue QUEUE EXTRA… -- nightshift-test-worker`: a pool of
+    /// the tests' worker (`tests/src/bin/test_worker.rs`, built beside `nightshift`).
+    pub fn add_test_pool(&self, name: &str, queue: &str, extra: &[&str]) {
+        let worker = crate::bin().with_file_name("nightshift-test-worker");
+        let worker = worker.display().to_string();
+        let mut args = vec!["worker", "add", name, "--queue", queue];
+        args.extend_from_slice(extra);
+        args.extend(["--", worker.as_str()]);
+        self.cli_ok(&args);
+    }
+
     /// `nightshift add ARGS`; returns the printed id.
     pub fn add(&self, args: &[&str]) -> i64 {
         let mut all = vec!["add"];

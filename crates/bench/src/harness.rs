@@ -70,7 +70,11 @@ impl BenchEngine {
 
 /// `n` jobs that run `/bin/true` in `queue`.
 pub fn true_jobs(n: usize, queue: &str) -> Vec<NewJob> {
-    let spec = JobSpec::command(&["/bin/true"], queue);
+    jobs(n, JobSpec::command(&["/bin/true"], queue))
+}
+
+/// `n` jobs of `spec`, to run at once.
+pub fn jobs(n: usize, spec: JobSpec) -> Vec<NewJob> {
     (0..n)
         .map(|_| NewJob {
             spec: spec.clone(),

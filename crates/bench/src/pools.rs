@@ -71,16 +71,9 @@ fn pool_spec(count: u32) -> anyhow::Result<PoolSpec> {
     })
 }
 
+/// `n` jobs for the pool: no program, no arguments.
 fn pool_jobs(n: usize) -> Vec<NewJob> {
-    let spec = JobSpec::command(&[], POOL_QUEUE);
-    (0..n)
-        .map(|_| NewJob {
-            spec: spec.clone(),
-            run_at: None,
-            payload: None,
-            after: Vec::new(),
-        })
-        .collect()
+    crate::harness::jobs(n, JobSpec::command(&[], POOL_QUEUE))
 }
 
 /// Waits until the pool's workers are all idle (set-up, bounded).

@@ -40,16 +40,7 @@ fn every_page_in_a_real_browser_shows_what_the_api_says_and_acts_on_the_daemon()
     d.wait_jobs(&done, JOB_TIMEOUT);
     d.wait_running(running);
     // A worker pool for the Workers page.
-    let worker = nightshift_e2e::bin().with_file_name("nightshift-test-worker");
-    d.cli_ok(&[
-        "worker",
-        "add",
-        "emb",
-        "--queue",
-        "embed",
-        "--",
-        &worker.display().to_string(),
-    ]);
+    d.add_test_pool("emb", "embed", &[]);
 
     let artifacts = nightshift_e2e::artifacts_dir();
     let mut node = Command::new("node");

@@ -18,11 +18,7 @@ fn worker_bin() -> String {
 }
 
 fn add_pool(d: &Daemon, extra: &[&str]) {
-    let bin = worker_bin();
-    let mut args = vec!["worker", "add", "emb", "--queue", "embed"];
-    args.extend_from_slice(extra);
-    args.extend(["--", bin.as_str()]);
-    d.cli_ok(&args);
+    d.add_test_pool("emb", "embed", extra);
 }
 
 fn pool(d: &Daemon) -> Value {

@@ -233,16 +233,7 @@ fn the_workers_page_in_the_window_follows_a_pool_and_stops_it() {
     wait_page(&s);
     go(&s, "workers");
     // Added from the CLI: the open page shows it, its worker ready, without a reload.
-    let worker = nightshift_e2e::bin().with_file_name("nightshift-test-worker");
-    d.cli_ok(&[
-        "worker",
-        "add",
-        "emb",
-        "--queue",
-        "embed",
-        "--",
-        &worker.display().to_string(),
-    ]);
+    d.add_test_pool("emb", "embed", &[]);
     s.wait_script(
         TIMEOUT,
         "the pool's worker to show as idle",
