@@ -11,7 +11,7 @@
 //!   FILE, then succeeds.
 //!
 //! `TEST_WORKER_CRASH_AT_START=1` makes it fail at start-up (after a line on standard error),
-//! every time; `TEST_WORKER_HEARTBEAT_MS` makes it send heartbeats that often while it sleeps.
+//! every time (`TEST_WORKER_CRASH_IF=FILE`: while FILE exists); `TEST_WORKER_HEARTBEAT_MS` makes it send heartbeats that often while it sleeps.
 
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
@@ -25,7 +25,9 @@ fn send(message: Value) {
 }
 
 fn main() {
-    if std::env::var_os("TEST_WORKER_CRASH_AT_START").is_some_and(|v| v == "1") {
+    let crash_if = std::env::var_os("TEST_WORKER_CRASH_IF")
+        .is_some_and(|file| std::path::Path::new(&file).exists());
+    if crash_if || std::env::var_os("TEST_WORKER_CRASH_AT_START").is_some_and(|v| v == "1") {
         eprintln!("cannot load the model: /models/missing.bin not found");
         std::process::exit(3);
     }

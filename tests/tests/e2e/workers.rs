@@ -183,7 +183,11 @@ fn a_worker_killed_mid_job_is_replaced_and_its_job_runs_again_once() {
 #[test]
 fn a_worker_that_crashes_at_start_makes_its_pool_crash_looping_and_says_why() {
     let d = Daemon::with_config(CONFIG);
-    add_pool(&d, &["--env", "TEST_WORKER_CRASH_AT_START=1"]);
+    // It crashes at start while this file exists.
+    let broken = d.scratch().join("model-missing");
+    std::fs::write(&broken, "").unwrap();
+    let env = format!("TEST_WORKER_CRASH_IF={}", broken.display());
+    add_pool(&d, &["--env", &env]);
     wait_for(JOB_TIMEOUT, "the pool to be crash-looping", || {
         pool(&d)["crash_looping"].as_str().is_some_and(|why| {
             why.contains("exited with code 3 before it was ready")
@@ -202,6 +206,14 @@ fn a_worker_that_crashes_at_start_makes_its_pool_crash_looping_and_says_why() {
     let text = d.cli_ok(&["workers"]);
     assert!(text.contains("crash-looping:"), "{text}");
     assert!(pool(&d)["workers"][0]["restarts"].as_u64().unwrap() >= 5);
+
+    // Mended: the next start stays up, and once it has run a while the pool is well again.
+    std::fs::remove_file(&broken).unwrap();
+    wait_idle(&d, 1);
+    wait_for(JOB_TIMEOUT, "the crash-looping to clear", || {
+        pool(&d)["crash_looping"].is_null()
+            && d.api("GET", "/api/summary", None)["pools_down"] == serde_json::json!([])
+    });
 }
 
 #[test]

@@ -187,7 +187,13 @@ async fn exchange(
                     let _ = stdin.write_all(&cancel).await;
                     asked = Some((Asked::Cancel(reason), Instant::now() + grace));
                 }
-                Some(Control::Stop(Stop::Cancel(_))) => {}
+                // Asked already (a timeout): a cancel now is what the end will say, within
+                // the same grace.
+                Some(Control::Stop(Stop::Cancel(reason))) => {
+                    if let Some((why, _)) = asked.as_mut() {
+                        *why = Asked::Cancel(reason);
+                    }
+                }
                 Some(Control::Stop(stop)) => {
                     let reason = match stop {
                         Stop::PowerLost(reason) => format!("{reason}; stopped and put back in its queue"),

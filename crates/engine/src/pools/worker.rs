@@ -70,7 +70,7 @@ pub(super) async fn supervise(
             return;
         };
         let started = Instant::now();
-        match run_once(&ctx, &spec, slot, &mut wanted).await {
+        match run_once(&ctx, &spec, slot, &mut wanted, &mut restarts).await {
             End::Stopped | End::Restart => {}
             End::Exited { why, counts } => {
                 let wait = if counts {
@@ -82,11 +82,11 @@ pub(super) async fn supervise(
                 } else {
                     Duration::ZERO
                 };
-                let looping = restarts.crash_looping().then(|| {
-                    format!("its workers keep exiting soon after they start (the last one {why})")
-                });
-                if restarts.in_a_row == 0 || looping.is_some() {
-                    ctx.pools.set_crash_looping(&pool, looping);
+                if restarts.crash_looping() {
+                    let why = format!(
+                        "its workers keep exiting soon after they start (the last one {why})"
+                    );
+                    ctx.pools.set_crash_looping(&pool, Some(why));
                 }
                 tracing::warn!(pool, slot, %why, restart_in = ?wait, "a worker exited");
                 let at = nightshift_core::timestamp::later(ctx.clock.now_ms(), wait);
@@ -114,6 +114,7 @@ async fn run_once(
     spec: &PoolSpec,
     slot: u32,
     wanted: &mut watch::Receiver<Wanted>,
+    restarts: &mut Restarts,
 ) -> End {
     let pool = &spec.name;
     let log_dir = ctx.paths.logs_dir.join("workers").join(pool);
@@ -169,6 +170,9 @@ async fn run_once(
     // After a job, its error output goes on into the job's log for a moment: what the worker
     // wrote just before its result may still be in the pipe when the result arrives.
     let mut back_to_own_log: Option<Instant> = None;
+    // Once it has been ready this long, its run of quick exits is over (and so is the pool's
+    // crash-looping, if this slot's exits made it so).
+    let mut stable_at: Option<Instant> = None;
     let heard = || {
         let now = ctx.clock.now_ms();
         ctx.pools
@@ -176,7 +180,16 @@ async fn run_once(
     };
     let end = loop {
         let switch_timer = job::sleep_until(back_to_own_log);
+        let stable_timer = job::sleep_until(stable_at);
         tokio::select! {
+            () = stable_timer => {
+                stable_at = None;
+                if restarts.in_a_row > 0 {
+                    *restarts = Restarts::default();
+                    ctx.pools.set_crash_looping(pool, None);
+                    changed(ctx, pool);
+                }
+            }
             () = switch_timer => {
                 back_to_own_log = None;
                 stderr.switch(own_log()).await;
@@ -187,6 +200,7 @@ async fn run_once(
                     match parse_line(&bytes) {
                         Ok(Line::Message(FromWorker::Ready)) if !ready => {
                             ready = true;
+                            stable_at = Some(Instant::now() + ctx.config.workers.backoff().reset_after);
                             idle(ctx, spec, slot, &feed_tx);
                         }
                         Ok(Line::Message(FromWorker::Log { message, .. })) => {
