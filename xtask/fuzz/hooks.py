@@ -2,9 +2,9 @@
 
 They teach the fuzzer what the description says in words only, never loosening a check:
 
-- the custom string formats of the description (`duration`, `cron`, `path`) get generators of
-  values the server accepts, and a positive case with a string such a format refuses is
-  dropped;
+- the custom string formats of the description (`duration`, `heartbeat`, `cron`, `path`) get
+  generators of values the server accepts, and a positive case with a string such a format
+  refuses is dropped;
 - `application/x-ndjson` (the batch body, described as an array of enqueue requests) is sent
   as JSON Lines, one element per line, and read back the same way (the history export,
   described as an array of rows), so its every line is validated against the description;
@@ -37,6 +37,12 @@ schemathesis.openapi.format(
     ),
 )
 
+# A worker pool's heartbeat: 1 s to 1 h.
+schemathesis.openapi.format(
+    "heartbeat",
+    st.builds(_duration, st.integers(min_value=1, max_value=3600), st.just("s")),
+)
+
 # A cron expression or nickname that `nightshift_core::recurrence::CronSchedule` reads.
 schemathesis.openapi.format(
     "cron",
@@ -66,6 +72,7 @@ def ndjson_lines(ctx, response):
 WAIT_CAP_MS = 200
 
 DURATION = re.compile(r"^[1-9][0-9]*[smhd]$")
+HEARTBEAT = re.compile(r"^[1-9][0-9]{0,3}s$")
 CRONS = ["30 2 * * *", "*/5 * * * *", "0 9-17 * * 1-5", "@daily", "@hourly"]
 PATHS = ["/", "/tmp"]
 
@@ -78,6 +85,7 @@ FORMATTED = {
     "delay": lambda v: bool(DURATION.match(v)),
     "every": lambda v: bool(DURATION.match(v)),
     "retry_backoff": lambda v: bool(DURATION.match(v)),
+    "heartbeat": lambda v: bool(HEARTBEAT.match(v)) and int(v[:-1]) <= 3600,
     "cron": lambda v: v in CRONS,
     "cwd": lambda v: v in PATHS,
 }

@@ -103,13 +103,18 @@ pub(crate) fn prepare(
              nightshift worker add)"
         )));
     }
+    // A conflict with the queue as it is now (a pool serves it), not malformed input: the same
+    // request is good for a queue without a pool.
     if let Some(pool) = &pool
         && shell
     {
-        return Err(ApiError::bad_request(format!(
-            "shell: queue '{queue_name}' is served by pool '{pool}', whose workers run its \
-             jobs; there is no shell to run"
-        )));
+        return Err(ApiError::new(
+            crate::ErrorKind::Conflict,
+            format!(
+                "shell: queue '{queue_name}' is served by pool '{pool}', whose workers run its \
+                 jobs; there is no shell to run"
+            ),
+        ));
     }
     let (program, args) = if pool.is_some() {
         // A pool's job: its words go to the worker as arguments.

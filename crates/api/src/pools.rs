@@ -1,6 +1,7 @@
 //! Worker pools through the facade: `nightshift worker …`, `GET/POST /api/pools…`.
 
 use crate::{Api, ApiError, DurationValue};
+use nightshift_core::whole;
 use nightshift_core::worker::pool::PoolSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -19,14 +20,15 @@ pub struct PoolRequest {
     /// The queue whose jobs its workers take (a queue has one pool).
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub queue: String,
-    /// How many workers run; default 1.
-    #[serde(default)]
-    #[schema(maximum = 256)]
+    /// How many workers run (0 to 256); default 1.
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(minimum = 0, maximum = 256)]
     pub count: Option<u32>,
     /// The worker's program and its arguments.
-    #[schema(min_items = 1)]
+    #[schema(schema_with = crate::schema::command)]
     pub cmd: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::env)]
     pub env: BTreeMap<String, String>,
     /// An absolute path; default the data folder.
     #[serde(default)]
@@ -35,7 +37,7 @@ pub struct PoolRequest {
     /// A busy worker must send something at least this often (1 s to 1 h); three intervals of
     /// silence make it unresponsive. Milliseconds, or a number with a unit ("10s").
     #[serde(default)]
-    #[schema(value_type = Option<DurationValue>)]
+    #[schema(schema_with = crate::schema::heartbeat)]
     pub heartbeat: Option<DurationValue>,
 }
 
@@ -43,8 +45,9 @@ pub struct PoolRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoolUpdate {
-    /// How many workers run (extra ones stop after their job).
-    #[schema(maximum = 256)]
+    /// How many workers run, 0 to 256 (extra ones stop after their job).
+    #[serde(deserialize_with = "whole::integer")]
+    #[schema(minimum = 0, maximum = 256)]
     pub count: u32,
 }
 

@@ -223,6 +223,24 @@ pub fn delay() -> Schema {
     duration_within(0, crate::enqueue::MAX_DELAY.as_millis() as u64)
 }
 
+/// A pool's heartbeat: 1 s to 1 h, as milliseconds or seconds with their unit ("10s").
+pub fn heartbeat() -> Schema {
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(unsigned(1000, 3_600_000))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::Custom("heartbeat".into()))),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .description(Some(
+                "1 s to 1 h: milliseconds, or a number with a unit (\"10s\", \"1m\").",
+            ))
+            .build(),
+    )
+}
+
 /// A schedule's interval: at least a second, at most `i64::MAX` milliseconds.
 pub fn interval() -> Schema {
     duration_within(1000, i64::MAX as u64)

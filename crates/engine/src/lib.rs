@@ -225,7 +225,13 @@ impl EngineHandle {
     ) -> Result<nightshift_store::ScheduleRow, EngineError> {
         nightshift_core::job::validate_queue_name(name)
             .map_err(|e| EngineError::Invalid(e.0.replace("queue name", "schedule name")))?;
-        job.spec.validate().map_err(|e| EngineError::Invalid(e.0))?;
+        // A job without a program is a worker pool's (the API made it so for a pool's queue).
+        if job.spec.program.is_empty() {
+            job.spec.validate_for_worker()
+        } else {
+            job.spec.validate()
+        }
+        .map_err(|e| EngineError::Invalid(e.0))?;
         let now = self.now_ms();
         let first = start.unwrap_or(now);
         let next_due = match recurrence {

@@ -491,3 +491,23 @@ fn a_pool_follows_its_queues_power_policy() {
     d.wait_jobs(&[id], JOB_TIMEOUT);
     assert_eq!(d.state(id), "succeeded");
 }
+
+/// A recurring job in a pool's queue runs on the pool's workers.
+#[test]
+fn a_recurring_job_runs_on_a_pools_workers() {
+    let d = Daemon::with_config(CONFIG);
+    add_pool(&d, &[]);
+    wait_idle(&d, 1);
+    d.cli_ok(&[
+        "add", "--queue", "embed", "--every", "1h", "--name", "nightly", "--", "echo", "x",
+    ]);
+    d.cli_ok(&["schedule", "run", "nightly"]);
+    wait_for(JOB_TIMEOUT, "the run to succeed on a worker", || {
+        let jobs: Value =
+            serde_json::from_str(&d.cli_ok(&["ls", "--queue", "embed", "--json"])).unwrap();
+        jobs["jobs"].as_array().is_some_and(|j| {
+            j.iter()
+                .any(|j| j["state"] == "succeeded" && j["command"] == "worker: echo x")
+        })
+    });
+}

@@ -608,8 +608,6 @@ export interface components {
             id: components["schemas"]["JobId"];
             state: components["schemas"]["JobState"];
         };
-        /** @description Milliseconds, or a number with a unit: "90s", "30m", "1h30m", "250ms". */
-        DurationValue: number | string;
         /** @description One job to enqueue: the body of `POST /api/jobs` and each line of a batch. */
         EnqueueRequest: {
             /** @description Ids of jobs that must succeed first; if one fails or is cancelled, so is this job. */
@@ -936,19 +934,23 @@ export interface components {
         };
         /** @description `POST /api/pools`: a new pool. */
         PoolRequest: {
-            /** @description The worker's program and its arguments. */
-            cmd: string[];
+            /** @description The program, then its arguments; no NUL byte in any (no program can receive one). */
+            cmd: [
+                string
+            ];
             /**
              * Format: int32
-             * @description How many workers run; default 1.
+             * @description How many workers run (0 to 256); default 1.
              */
             count?: number | null;
             /** @description An absolute path to a directory that exists when the job is added. */
             cwd?: string | null;
+            /** @description Variables added to the daemon's environment: names without '=', no NUL byte. */
             env?: {
                 [key: string]: string;
             };
-            heartbeat?: components["schemas"]["DurationValue"] | null;
+            /** @description 1 s to 1 h: milliseconds, or a number with a unit ("10s", "1m"). */
+            heartbeat?: number | string | null;
             /** @description 1 to 64 letters, digits, '-', '_' or '.'. */
             name: string;
             /** @description The queue whose jobs its workers take (a queue has one pool). */
@@ -958,7 +960,7 @@ export interface components {
         PoolUpdate: {
             /**
              * Format: int32
-             * @description How many workers run (extra ones stop after their job).
+             * @description How many workers run, 0 to 256 (extra ones stop after their job).
              */
             count: number;
         };
