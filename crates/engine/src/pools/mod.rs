@@ -109,7 +109,9 @@ impl Pools {
             .values()
             .filter(|p| p.spec.queue == queue)
             .flat_map(|p| &p.slots)
-            .filter(|s| s.view.state == WorkerState::Idle && s.feed.is_some())
+            .filter(|s| {
+                s.view.state == WorkerState::Idle && s.feed.is_some() && s.identity.is_some()
+            })
             .count() as u32
     }
 
@@ -118,16 +120,17 @@ impl Pools {
         let mut pools = crate::locks::lock(&self.pools);
         let pool = pools.values_mut().find(|p| p.spec.queue == queue)?;
         let name = pool.spec.name.clone();
-        let slot = pool
-            .slots
-            .iter_mut()
-            .find(|s| s.view.state == WorkerState::Idle && s.feed.is_some())?;
-        slot.view.state = WorkerState::Busy;
-        Some(WorkerHandle {
+        let slot = pool.slots.iter_mut().find(|s| {
+            s.view.state == WorkerState::Idle && s.feed.is_some() && s.identity.is_some()
+        })?;
+        let handle = WorkerHandle {
             name: format!("{name}/{}", slot.view.slot),
             identity: slot.identity.clone()?,
             feed: slot.feed.clone()?,
-        })
+        };
+        // Busy only once it is surely handed out: a worker marked busy is fed nothing else.
+        slot.view.state = WorkerState::Busy;
+        Some(handle)
     }
 
     /// Every pool and its workers, by name.
