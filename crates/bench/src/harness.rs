@@ -85,6 +85,27 @@ pub fn jobs(n: usize, spec: JobSpec) -> Vec<NewJob> {
         .collect()
 }
 
+/// Enqueues one job, and returns how long it took from `enqueue` returning to its `Started`
+/// event, once the job has also succeeded (so the next round starts on a quiet engine).
+pub async fn time_to_start(
+    engine: &EngineHandle,
+    events: &mut Receiver<Event>,
+    job: Vec<NewJob>,
+    within: Duration,
+) -> anyhow::Result<Duration> {
+    let id = engine.enqueue(job).await?[0];
+    let t0 = tokio::time::Instant::now();
+    let t1 = wait_for(
+        events,
+        within,
+        "Started event",
+        |e| matches!(e, Event::Started { id: started, .. } if *started == id),
+    )
+    .await?;
+    wait_all_succeeded(engine, events, &[id], within).await?;
+    Ok(t1 - t0)
+}
+
 /// Waits for the first event `matches` accepts; returns when it was received.
 pub async fn wait_for(
     events: &mut Receiver<Event>,

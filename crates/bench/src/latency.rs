@@ -3,11 +3,10 @@
 //! Baseline: how long a bare `std::process::Command::spawn()` of `/bin/true` takes, sampled
 //! in between, so both see the same machine.
 
-use crate::harness::{BenchEngine, true_jobs, wait_all_succeeded, wait_for};
+use crate::harness::{BenchEngine, time_to_start, true_jobs};
 use crate::report::{Figure, Target};
 use crate::stats::Samples;
 use anyhow::Context;
-use nightshift_engine::Event;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -32,19 +31,10 @@ pub async fn run(jobs: usize) -> anyhow::Result<Vec<Figure>> {
         let spawned = t.elapsed();
         child.wait().context("cannot wait for /bin/true")?;
 
-        let id = engine.enqueue(true_jobs(1, "lat")).await?[0];
-        let t0 = tokio::time::Instant::now();
-        let t1 = wait_for(
-            &mut events,
-            PER_JOB,
-            "Started event",
-            |e| matches!(e, Event::Started { id: started, .. } if *started == id),
-        )
-        .await?;
-        wait_all_succeeded(engine, &mut events, &[id], PER_JOB).await?;
+        let took = time_to_start(engine, &mut events, true_jobs(1, "lat"), PER_JOB).await?;
         if round >= WARM_UP {
             spawn.push(spawned);
-            dispatch.push(t1 - t0);
+            dispatch.push(took);
         }
     }
     bench.stop().await;

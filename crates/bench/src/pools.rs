@@ -11,14 +11,14 @@
 //!   its workers included) with four idle workers; baseline: the same daemon without a pool.
 
 use crate::daemon::Daemon;
-use crate::harness::{BenchEngine, true_jobs, wait_all_succeeded, wait_for};
+use crate::harness::{BenchEngine, time_to_start, true_jobs, wait_all_succeeded};
 use crate::procfs::Switches;
 use crate::report::{Figure, Target};
 use crate::stats::{Samples, per_second};
 use anyhow::{Context, bail};
 use nightshift_core::JobSpec;
 use nightshift_core::worker::pool::PoolSpec;
-use nightshift_engine::{EngineHandle, Event};
+use nightshift_engine::EngineHandle;
 use nightshift_store::NewJob;
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -126,18 +126,9 @@ pub async fn run(
             (pool_jobs(1), &mut to_worker),
             (true_jobs(1, PROCESS_QUEUE), &mut to_process),
         ] {
-            let id = engine.enqueue(jobs).await?[0];
-            let t0 = tokio::time::Instant::now();
-            let t1 = wait_for(
-                &mut events,
-                PER_JOB,
-                "Started event",
-                |e| matches!(e, Event::Started { id: started, .. } if *started == id),
-            )
-            .await?;
-            wait_all_succeeded(engine, &mut events, &[id], PER_JOB).await?;
+            let took = time_to_start(engine, &mut events, jobs, PER_JOB).await?;
             if round >= WARM_UP {
-                samples.push(t1 - t0);
+                samples.push(took);
             }
         }
     }

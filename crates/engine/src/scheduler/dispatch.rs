@@ -137,6 +137,7 @@ impl Scheduler {
             });
         }
         crate::locks::write(&self.power.held).remove(queue);
+        let pooled = self.ctx.pools.serves(queue);
         for job in claimed {
             let (control, control_rx) = mpsc::unbounded_channel();
             *self.per_queue.entry(queue.to_string()).or_default() += 1;
@@ -160,7 +161,7 @@ impl Scheduler {
                 },
             );
             self.ctx.running.fetch_add(1, Ordering::Relaxed);
-            let task = if self.ctx.pools.serves(queue) {
+            let task = if pooled {
                 // Taken now, on the scheduler's task, so two jobs never get one worker. None if
                 // it went away since `idle` counted it: the job then goes straight back.
                 let worker = self.ctx.pools.checkout(queue);
