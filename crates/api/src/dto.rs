@@ -179,6 +179,8 @@ pub enum WaitingKind {
     PausedForPower,
     /// The system's CPU use is over `jobs.max_cpu`.
     CpuBusy,
+    /// Its queue's worker pool has no worker free: all busy, starting, restarting or stopped.
+    Workers,
     /// Nothing holds it: it starts as soon as the scheduler gets to it.
     Next,
 }

@@ -64,7 +64,7 @@ pub(crate) fn down(pools: &[PoolView]) -> Vec<String> {
             let restarting = p
                 .workers
                 .iter()
-                .filter(|w| w.state == WorkerState::BackingOff)
+                .filter(|w| matches!(w.state, WorkerState::BackingOff | WorkerState::Unresponsive))
                 .count();
             (restarting > 0).then(|| {
                 format!(
@@ -77,12 +77,13 @@ pub(crate) fn down(pools: &[PoolView]) -> Vec<String> {
 }
 
 impl Api {
-    pub fn pools(&self) -> Vec<PoolView> {
-        self.engine.pools()
+    /// Every pool, with each running worker's CPU time and memory.
+    pub async fn pools(&self) -> Vec<PoolView> {
+        self.engine.pools_with_usage().await
     }
 
-    pub fn pool(&self, name: &str) -> Result<PoolView, ApiError> {
-        Ok(self.engine.pool(name)?)
+    pub async fn pool(&self, name: &str) -> Result<PoolView, ApiError> {
+        Ok(self.engine.pool_with_usage(name).await?)
     }
 
     pub async fn add_pool(&self, request: PoolRequest) -> Result<PoolView, ApiError> {

@@ -426,11 +426,12 @@ impl Snapshot {
     /// Worker pools: workers by state against the count wanted, restarts, jobs and busy ratio.
     fn encode_pools(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
         use nightshift_core::worker::view::WorkerState;
-        const STATES: [(WorkerState, &str); 5] = [
+        const STATES: [(WorkerState, &str); 6] = [
             (WorkerState::Starting, "starting"),
             (WorkerState::Idle, "idle"),
             (WorkerState::Busy, "busy"),
             (WorkerState::BackingOff, "backing_off"),
+            (WorkerState::Unresponsive, "unresponsive"),
             (WorkerState::Stopped, "stopped"),
         ];
         let in_state = |p: &crate::PoolView, s: WorkerState| {
@@ -448,7 +449,7 @@ impl Snapshot {
         family(
             e,
             "pool_workers",
-            "Workers of each pool now, by state: starting, idle, busy, backing_off (exited, restarting after its wait), stopped.",
+            "Workers of each pool now, by state: starting, idle, busy, backing_off (exited, restarting after its wait), unresponsive (ended for its silence, restarting after its wait), stopped.",
             None,
             MetricType::Gauge,
             by_state,

@@ -6,7 +6,7 @@
 use crate::dto::{JobView, Waiting, WaitingKind};
 use crate::error::ApiError;
 use nightshift_core::{Job, JobId, JobState};
-use nightshift_engine::{EngineHandle, Hold, PausedForPower, PowerHold, QueueHold};
+use nightshift_engine::{EngineHandle, Hold, PausedForPower, PowerHold, QueueHold, WorkersHold};
 use std::collections::BTreeMap;
 
 /// Fills `waiting` on the queued and power-paused jobs of `views`.
@@ -134,8 +134,49 @@ async fn describe(
                 |cpu| cpu.to_string(),
             ),
         ),
+        Hold::Workers(hold) => reason(WaitingKind::Workers, workers_reason(engine, name, &hold)),
         Hold::Next => reason(WaitingKind::Next, "next in line for a free slot".into()),
     })
+}
+
+/// Why no worker of the queue's pool takes the job, with what to do about it.
+fn workers_reason(engine: &EngineHandle, queue: &str, hold: &WorkersHold) -> String {
+    let pool = engine.pool_serving(queue).unwrap_or_else(|| "?".into());
+    if hold.stopped {
+        return format!("pool {pool} is stopped (nightshift worker start {pool})");
+    }
+    if hold.count == 0 {
+        return format!("pool {pool} has no workers (nightshift worker scale {pool} N)");
+    }
+    if hold.crash_looping {
+        return format!(
+            "pool {pool} is crash-looping: its workers exit soon after they start \
+             (nightshift workers says why)"
+        );
+    }
+    if hold.busy == hold.count {
+        let all = if hold.count == 1 {
+            "its worker is"
+        } else {
+            "all its workers are"
+        };
+        return format!("pool {pool}: {all} busy ({} of {})", hold.busy, hold.count);
+    }
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (hold.busy, "busy"),
+        (hold.starting, "starting"),
+        (hold.restarting, "restarting"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    format!(
+        "pool {pool}: no worker is free ({} of {})",
+        parts.join(", "),
+        hold.count
+    )
 }
 
 fn reason(kind: WaitingKind, message: String) -> Waiting {

@@ -76,6 +76,15 @@ pub fn print_json(value: &impl serde::Serialize) -> io::Result<()> {
     outln!("{text}")
 }
 
+/// CPU time: "0.42s" under ten seconds, "3m 12s" above.
+pub fn cpu_time(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{:.2}s", ms as f64 / 1000.0)
+    } else {
+        nightshift_core::duration::format_short(std::time::Duration::from_millis(ms))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

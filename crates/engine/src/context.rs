@@ -41,4 +41,7 @@ pub(crate) struct Context {
     pub logs_bytes: std::sync::Mutex<Option<u64>>,
     /// The worker pools that run.
     pub pools: crate::pools::Pools,
+    /// Told when the clock was moved by hand (`EngineHandle::clock_moved`), so that waits kept
+    /// on the engine's clock look at it again.
+    pub time_moved: tokio::sync::watch::Sender<()>,
 }

@@ -26,8 +26,25 @@ pub enum Hold {
     JobPower(PowerHold),
     /// Something holds its whole queue.
     Queue(QueueHold),
+    /// Its queue is served by a worker pool with no worker free to take it.
+    Workers(WorkersHold),
     /// Nothing holds it: it starts when a slot is free and jobs before it have started.
     Next,
+}
+
+/// A pool's workers when none of them is free for its queue's next job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkersHold {
+    /// The workers it should run (0 when scaled to none).
+    pub count: u32,
+    pub busy: u32,
+    /// Started and not ready yet.
+    pub starting: u32,
+    /// Exited (or ended as unresponsive) and waiting out their backoff.
+    pub restarting: u32,
+    /// Stopped with `worker stop`.
+    pub stopped: bool,
+    pub crash_looping: bool,
 }
 
 /// What holds a whole queue back, in dispatch's order.

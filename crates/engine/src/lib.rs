@@ -43,7 +43,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use cpu::CpuHold;
 pub use error::EngineError;
 pub use events::Event;
-pub use gate::{Hold, QueueHold};
+pub use gate::{Hold, QueueHold, WorkersHold};
 pub use health::{HealthReport, Status as HealthStatus};
 pub use instance::{InstanceLock, RunningInstance};
 pub use power::{POWER_FILE_ENV, source_for as power_source_for};
@@ -315,6 +315,14 @@ impl EngineHandle {
         let _ = self.inner.schedules_wake.send(());
     }
 
+    /// The engine's clock moved other than by the passing of time (a test's clock set by hand,
+    /// a machine that woke from sleep): schedules and the waits kept on that clock (a worker's
+    /// restart backoff) look at it again.
+    pub fn clock_moved(&self) {
+        self.check_schedules();
+        self.inner.ctx.time_moved.send_modify(|_| {});
+    }
+
     /// Cancels a queued job, or starts stopping a running one.
     pub async fn cancel(&self, id: JobId, reason: String) -> Result<CancelAck, EngineError> {
         let (reply, answer) = oneshot::channel();
@@ -557,7 +565,16 @@ impl EngineHandle {
                         power_hold: held.get(name).copied(),
                         cpu,
                     };
-                    gate::hold_of(job, now, &queue)
+                    match gate::hold_of(job, now, &queue) {
+                        // Nothing else holds it: a pool's queue waits for a free worker.
+                        Hold::Next => self
+                            .inner
+                            .ctx
+                            .pools
+                            .hold(name)
+                            .map_or(Hold::Next, Hold::Workers),
+                        hold => hold,
+                    }
                 })
             })
             .collect())

@@ -112,6 +112,7 @@ impl Engine {
             usage: Arc::new(usage::Sampler::new(config.metrics.enabled)),
             logs_bytes: Default::default(),
             pools: Default::default(),
+            time_moved: tokio::sync::watch::Sender::new(()),
         });
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(health::supervised(

@@ -26,7 +26,7 @@ pub(crate) fn pool_routes() -> OpenApiRouter<Api> {
 #[utoipa::path(get, path = "/api/pools", tag = "pools",
     responses((status = 200, description = "Every worker pool with its workers", body = Vec<PoolView>)))]
 async fn pools(State(api): State<Api>) -> Reply<impl IntoResponse> {
-    Ok(Json(api.pools()))
+    Ok(Json(api.pools().await))
 }
 
 #[utoipa::path(post, path = "/api/pools", tag = "pools",
@@ -56,7 +56,7 @@ async fn pool(
     State(api): State<Api>,
     name: Result<Path<String>, PathRejection>,
 ) -> Reply<impl IntoResponse> {
-    Ok(Json(api.pool(&queue_name(name)?)?))
+    Ok(Json(api.pool(&queue_name(name)?).await?))
 }
 
 #[utoipa::path(post, path = "/api/pools/{name}", tag = "pools",

@@ -272,9 +272,27 @@ fn a_cancel_or_a_timeout_stops_a_worker_job_and_the_worker_takes_the_next() {
     let pid = pids(&d)[0];
     let long = add_job(&d, &["sleep", "60000"]);
     wait_for(JOB_TIMEOUT, "the job to run", || d.state(long) == "running");
+    // While it works, the next job of its queue waits for it, and says so.
+    let next = add_job(&d, &["echo", "next"]);
+    let waiting = &d.show(next)["job"]["waiting"];
+    assert_eq!(waiting["kind"], "workers", "{waiting}");
+    assert_eq!(
+        waiting["message"], "pool emb: its worker is busy (1 of 1)",
+        "{waiting}"
+    );
+    let ls = d.cli_ok(&["ls"]);
+    assert!(ls.contains("pool emb: its worker is busy"), "{ls}");
+    // A working worker's process group is measured when the pools are listed.
+    let worker = &pool(&d)["workers"][0];
+    assert!(worker["cpu_ms"].is_u64(), "{worker}");
+    assert!(
+        worker["rss_bytes"].as_u64().is_some_and(|b| b > 0),
+        "{worker}"
+    );
     d.cli_ok(&["cancel", &long.to_string()]);
-    d.wait_jobs(&[long], JOB_TIMEOUT);
+    d.wait_jobs(&[long, next], JOB_TIMEOUT);
     assert_eq!(d.state(long), "cancelled");
+    assert_eq!(d.state(next), "succeeded");
     let timed: i64 = d
         .cli_ok(&[
             "add",
@@ -300,7 +318,11 @@ fn a_cancel_or_a_timeout_stops_a_worker_job_and_the_worker_takes_the_next() {
 
 #[test]
 fn a_silent_busy_worker_is_unresponsive_killed_and_replaced() {
-    let d = Daemon::with_config(&format!("{CONFIG}max_interruptions = 1\n"));
+    // A restart wait long enough to see the worker as unresponsive before it comes back.
+    let d = Daemon::with_config(
+        "[workers]\nrestart_backoff = \"30s\"\nrestart_backoff_max = \"1m\"\n\
+         [jobs]\nkill_grace = \"1s\"\nmax_interruptions = 1\n",
+    );
     // Its workers send a heartbeat every 300ms while they work (the test worker does so while
     // it sleeps; a hanging job sends nothing).
     add_pool(
@@ -325,6 +347,18 @@ fn a_silent_busy_worker_is_unresponsive_killed_and_replaced() {
             && reason.contains("after 1 interruptions"),
         "{reason}"
     );
+    wait_for(JOB_TIMEOUT, "the worker to show as unresponsive", || {
+        workers_in(&d, "unresponsive") == 1
+    });
+    let worker = &pool(&d)["workers"][0];
+    assert!(
+        worker["restart_at"].is_i64() && worker["pid"].is_null(),
+        "{worker}"
+    );
+    let table = d.cli_ok(&["workers"]);
+    assert!(table.contains("unresponsive"), "{table}");
+    // Restarted by hand rather than after its 30 s.
+    d.cli_ok(&["worker", "restart", "emb"]);
     wait_idle(&d, 1);
     assert!(!is_live(pid as i32));
     assert_eq!(pool(&d)["workers"][0]["restarts"], 1);

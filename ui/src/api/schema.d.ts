@@ -1364,14 +1364,20 @@ export interface components {
             until?: number | null;
         };
         /** @enum {string} */
-        WaitingKind: "scheduled" | "backoff" | "dependency" | "all_paused" | "queue_paused" | "on_battery" | "battery_low" | "queue_held" | "queue_full" | "paused_for_power" | "cpu_busy" | "next";
+        WaitingKind: "scheduled" | "backoff" | "dependency" | "all_paused" | "queue_paused" | "on_battery" | "battery_low" | "queue_held" | "queue_full" | "paused_for_power" | "cpu_busy" | "workers" | "next";
         /**
          * @description What a worker is doing.
          * @enum {string}
          */
-        WorkerState: "starting" | "idle" | "busy" | "backing_off" | "stopped";
+        WorkerState: "starting" | "idle" | "busy" | "backing_off" | "unresponsive" | "stopped";
         /** @description One worker as `nightshift workers` and the API show it. */
         WorkerView: {
+            /**
+             * Format: int64
+             * @description CPU time its process group has used since it started (ms), read when listed; absent
+             *     while it does not run, and in the live updates of the window.
+             */
+            cpu_ms?: number | null;
             job?: components["schemas"]["JobId"] | null;
             /** Format: int64 */
             jobs_done: number;
@@ -1389,7 +1395,7 @@ export interface components {
             pid?: number | null;
             /**
              * Format: int64
-             * @description While backing off: when it starts again (Unix ms).
+             * @description While backing off (or unresponsive): when it starts again (Unix ms).
              */
             restart_at?: number | null;
             /**
@@ -1397,6 +1403,11 @@ export interface components {
              * @description Restarts after exits (a pool's own restarts and scaling do not count).
              */
             restarts: number;
+            /**
+             * Format: int64
+             * @description Resident memory of its process group now (bytes), read when listed.
+             */
+            rss_bytes?: number | null;
             /** Format: int32 */
             slot: number;
             /**

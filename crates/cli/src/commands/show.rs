@@ -3,7 +3,7 @@
 use crate::args::ShowArgs;
 use crate::client::Client;
 use crate::commands::parse_id;
-use crate::format::{age, exit, run_time, table};
+use crate::format::{age, cpu_time, exit, run_time, table};
 use crate::out::outln;
 use nightshift_api::JobDetail;
 use std::process::ExitCode;
@@ -149,13 +149,4 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// CPU time as people read it: "0.35s", "12.0s", "3m 20s".
-fn cpu_time(ms: u64) -> String {
-    if ms < 10_000 {
-        format!("{:.2}s", ms as f64 / 1000.0)
-    } else {
-        nightshift_core::duration::format_short(std::time::Duration::from_millis(ms))
-    }
 }

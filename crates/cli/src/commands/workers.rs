@@ -2,7 +2,7 @@
 
 use crate::args::{JsonArgs, WorkerAddArgs, WorkerCommand};
 use crate::client::{Client, encode};
-use crate::format::{age, table};
+use crate::format::{age, cpu_time, table};
 use crate::out::outln;
 use anyhow::Context;
 use nightshift_api::{DurationValue, PoolRequest, PoolUpdate, PoolView, WorkerState};
@@ -69,12 +69,15 @@ fn print_pool(pool: &PoolView) -> anyhow::Result<()> {
                 w.jobs_done.to_string(),
                 w.jobs_failed.to_string(),
                 w.last_heard.map_or("-".into(), age),
+                w.cpu_ms.map_or("-".into(), cpu_time),
+                w.rss_bytes.map_or("-".into(), nightshift_api::human_bytes),
             ]
         })
         .collect();
     table(
         &[
-            "WORKER", "STATE", "PID", "UP", "RESTARTS", "JOB", "DONE", "FAILED", "HEARD",
+            "WORKER", "STATE", "PID", "UP", "RESTARTS", "JOB", "DONE", "FAILED", "HEARD", "CPU",
+            "MEM",
         ],
         &rows,
     )?;
@@ -87,6 +90,7 @@ fn state(state: WorkerState) -> &'static str {
         WorkerState::Idle => "idle",
         WorkerState::Busy => "busy",
         WorkerState::BackingOff => "backing off",
+        WorkerState::Unresponsive => "unresponsive",
         WorkerState::Stopped => "stopped",
     }
 }

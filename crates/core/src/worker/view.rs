@@ -13,6 +13,9 @@ pub enum WorkerState {
     Busy,
     /// Exited; started again when its backoff ends.
     BackingOff,
+    /// It went silent while busy (past its heartbeat limit): it is ended, and started again
+    /// when its backoff ends.
+    Unresponsive,
     /// Not running, and not to be (the pool is stopped or scaled down).
     Stopped,
 }
@@ -34,8 +37,15 @@ pub struct WorkerView {
     pub jobs_failed: u64,
     /// When it last sent anything (Unix ms).
     pub last_heard: Option<i64>,
-    /// While backing off: when it starts again (Unix ms).
+    /// While backing off (or unresponsive): when it starts again (Unix ms).
     pub restart_at: Option<i64>,
+    /// CPU time its process group has used since it started (ms), read when listed; absent
+    /// while it does not run, and in the live updates of the window.
+    #[serde(default)]
+    pub cpu_ms: Option<u64>,
+    /// Resident memory of its process group now (bytes), read when listed.
+    #[serde(default)]
+    pub rss_bytes: Option<u64>,
 }
 
 /// One pool as shown: its definition and its workers.

@@ -13,9 +13,46 @@ impl EngineHandle {
         self.inner.ctx.pools.views()
     }
 
+    /// Every pool and its workers, with what each running worker's process group uses now
+    /// (one pass over the process table, only when asked: idle workers are never sampled).
+    pub async fn pools_with_usage(&self) -> Vec<PoolView> {
+        let mut views = self.pools();
+        let pids: Vec<i32> = views
+            .iter()
+            .flat_map(|p| &p.workers)
+            .filter_map(|w| w.pid)
+            .collect();
+        if pids.is_empty() {
+            return views;
+        }
+        let Ok(found) =
+            tokio::task::spawn_blocking(move || nightshift_supervisor::usage::sample(&pids)).await
+        else {
+            return views;
+        };
+        for worker in views.iter_mut().flat_map(|p| &mut p.workers) {
+            // A worker is the leader of its group: its pid is the group's id.
+            if let Some(group) = worker.pid.and_then(|pid| found.get(&pid)) {
+                worker.cpu_ms = Some(group.cpu_ms);
+                worker.rss_bytes = Some(group.rss_bytes);
+            }
+        }
+        views
+    }
+
     /// One pool and its workers.
     pub fn pool(&self, name: &str) -> Result<PoolView, EngineError> {
         self.pools()
+            .into_iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| EngineError::NoPool(name.to_string()))
+    }
+
+    /// One pool and its workers, with their use of CPU and memory (`pools_with_usage`).
+    pub async fn pool_with_usage(&self, name: &str) -> Result<PoolView, EngineError> {
+        validate_pool_name(name).map_err(|e| EngineError::Invalid(e.0))?;
+        self.pools_with_usage()
+            .await
             .into_iter()
             .find(|p| p.name == name)
             .ok_or_else(|| EngineError::NoPool(name.to_string()))

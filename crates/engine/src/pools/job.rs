@@ -38,6 +38,8 @@ pub(super) enum After {
         why: String,
         counts: bool,
         reaped: bool,
+        /// It went silent while busy (shown as unresponsive until it is started again).
+        unresponsive: bool,
     },
 }
 
@@ -270,7 +272,7 @@ async fn exchange(
                     nightshift_core::duration::format_short(limit)
                 );
                 let outcome = interrupted(format!("the worker {why}; the job went back to its queue"), true);
-                return (outcome, end(why, true, false));
+                return (outcome, After::End { why, counts: true, reaped: false, unresponsive: true });
             }
         }
     }
@@ -393,6 +395,7 @@ fn end(why: String, counts: bool, reaped: bool) -> After {
         why,
         counts,
         reaped,
+        unresponsive: false,
     }
 }
 

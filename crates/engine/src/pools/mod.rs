@@ -115,6 +115,27 @@ impl Pools {
             .count() as u32
     }
 
+    /// What keeps `queue`'s next job from a worker, when its queue has a pool and none of the
+    /// pool's workers is idle.
+    pub(crate) fn hold(&self, queue: &str) -> Option<crate::gate::WorkersHold> {
+        let pools = crate::locks::lock(&self.pools);
+        let pool = pools.values().find(|p| p.spec.queue == queue)?;
+        let live = &pool.slots[..pool.slots.len().min(pool.spec.count as usize)];
+        let count = |state: WorkerState| live.iter().filter(|s| s.view.state == state).count();
+        if count(WorkerState::Idle) > 0 && !pool.stopped {
+            return None;
+        }
+        let n = |k: usize| u32::try_from(k).unwrap_or(u32::MAX);
+        Some(crate::gate::WorkersHold {
+            count: pool.spec.count,
+            busy: n(count(WorkerState::Busy)),
+            starting: n(count(WorkerState::Starting)),
+            restarting: n(count(WorkerState::BackingOff) + count(WorkerState::Unresponsive)),
+            stopped: pool.stopped,
+            crash_looping: pool.crash_looping.is_some(),
+        })
+    }
+
     /// Takes an idle worker of `queue`'s pool for a job (it counts as busy from now).
     pub(crate) fn checkout(&self, queue: &str) -> Option<WorkerHandle> {
         let mut pools = crate::locks::lock(&self.pools);
@@ -189,6 +210,8 @@ impl Pools {
                     jobs_failed: 0,
                     last_heard: None,
                     restart_at: None,
+                    cpu_ms: None,
+                    rss_bytes: None,
                 },
                 feed: None,
                 identity: None,

@@ -32,8 +32,23 @@ enum End {
     /// Told to restart: start again at once.
     Restart,
     /// It exited or was ended for cause; `counts` when the exit is the worker's fault (it
-    /// then counts toward the backoff and crash-looping).
-    Exited { why: String, counts: bool },
+    /// then counts toward the backoff and crash-looping); `unresponsive` when it was ended for
+    /// its silence.
+    Exited {
+        why: String,
+        counts: bool,
+        unresponsive: bool,
+    },
+}
+
+impl End {
+    fn exited(why: String) -> End {
+        End::Exited {
+            why,
+            counts: true,
+            unresponsive: false,
+        }
+    }
 }
 
 /// The slot's life: run, restart after exits with a backoff, stop when told.
@@ -69,14 +84,21 @@ pub(super) async fn supervise(
         let Some(spec) = ctx.pools.spec(&pool) else {
             return;
         };
-        let started = Instant::now();
+        // The engine's clock, not the monotonic one, so that tests can check the sequence of
+        // waits with a clock of their own (`wait_until`).
+        let started = ctx.clock.now_ms();
         match run_once(&ctx, &spec, slot, &mut wanted, &mut restarts).await {
             End::Stopped | End::Restart => {}
-            End::Exited { why, counts } => {
+            End::Exited {
+                why,
+                counts,
+                unresponsive,
+            } => {
+                let ran = nightshift_core::timestamp::until(started, ctx.clock.now_ms());
                 let wait = if counts {
                     restarts.exited(
                         &backoff,
-                        started.elapsed(),
+                        ran,
                         crate::backoff::jitter(ctx.clock.now_ms() as u64 ^ u64::from(slot)),
                     )
                 } else {
@@ -91,19 +113,35 @@ pub(super) async fn supervise(
                 tracing::warn!(pool, slot, %why, restart_in = ?wait, "a worker exited");
                 let at = nightshift_core::timestamp::later(ctx.clock.now_ms(), wait);
                 ctx.pools.update(&pool, slot, |v, _, _| {
-                    v.state = WorkerState::BackingOff;
+                    v.state = if unresponsive {
+                        WorkerState::Unresponsive
+                    } else {
+                        WorkerState::BackingOff
+                    };
                     v.pid = None;
                     v.job = None;
                     v.restarts = v.restarts.saturating_add(1);
                     v.restart_at = Some(at);
                 });
                 changed(&ctx, &pool);
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    // A stop (or a restart) while backing off is seen at the top.
-                    _ = wanted.changed() => {}
-                }
+                wait_until(&ctx, at, wait, &mut wanted).await;
             }
+        }
+    }
+}
+
+/// Waits out a backoff: until `wait` has passed, or the engine's clock has reached `at` (a test
+/// moves its clock and says so, `EngineHandle::clock_moved`), or the slot is told something
+/// (a stop or a restart while backing off is seen at the top of `supervise`).
+async fn wait_until(ctx: &Context, at: i64, wait: Duration, wanted: &mut watch::Receiver<Wanted>) {
+    let mut moved = ctx.time_moved.subscribe();
+    let sleep = tokio::time::sleep(wait);
+    tokio::pin!(sleep);
+    while ctx.clock.now_ms() < at {
+        tokio::select! {
+            () = &mut sleep => return,
+            _ = wanted.changed() => return,
+            moved = moved.changed() => if moved.is_err() { return },
         }
     }
 }
@@ -119,10 +157,10 @@ async fn run_once(
     let pool = &spec.name;
     let log_dir = ctx.paths.logs_dir.join("workers").join(pool);
     if let Err(e) = tokio::fs::create_dir_all(&log_dir).await {
-        return End::Exited {
-            why: format!("could not start: cannot create {}: {e}", log_dir.display()),
-            counts: true,
-        };
+        return End::exited(format!(
+            "could not start: cannot create {}: {e}",
+            log_dir.display()
+        ));
     }
     let cap = ctx.config.jobs.log_max_bytes;
     let own_log = || LogWriter::new(&log_dir, i64::from(slot), cap);
@@ -143,10 +181,7 @@ async fn run_once(
     let mut worker = match worker {
         Ok(worker) => worker,
         Err(e) => {
-            return End::Exited {
-                why: format!("could not start: {e}"),
-                counts: true,
-            };
+            return End::exited(format!("could not start: {e}"));
         }
     };
     let identity = worker.running.identity.clone();
@@ -234,14 +269,14 @@ async fn run_once(
                         None => "closed its standard output".into(),
                     };
                     let why = format!("{how}{}", if ready { "" } else { " before it was ready" });
-                    break End::Exited { why, counts: true };
+                    break End::exited(why);
                 }
             },
             exit = running.wait() => {
                 reaped = true;
                 let exit = exit.ok();
                 let why = format!("{}{}", describe(exit), if ready { "" } else { " before it was ready" });
-                break End::Exited { why, counts: true };
+                break End::exited(why);
             }
             feed = feed_rx.recv() => {
                 let Some(feed) = feed else { continue };
@@ -269,10 +304,14 @@ async fn run_once(
                         idle(ctx, spec, slot, &feed_tx);
                         let _ = reply.send(outcome);
                     }
-                    After::End { why, counts, reaped: gone } => {
+                    After::End { why, counts, reaped: gone, unresponsive } => {
+                        if unresponsive {
+                            ctx.pools.update(pool, slot, |v, _, _| v.state = WorkerState::Unresponsive);
+                            changed(ctx, pool);
+                        }
                         let _ = reply.send(outcome);
                         reaped = gone;
-                        break End::Exited { why, counts };
+                        break End::Exited { why, counts, unresponsive };
                     }
                 }
             }
@@ -328,9 +367,14 @@ async fn run_once(
     drop(stderr);
     running.finish_output(OUTPUT_DRAIN).await;
     let end = match end {
-        End::Exited { why, counts } => End::Exited {
+        End::Exited {
+            why,
+            counts,
+            unresponsive,
+        } => End::Exited {
             why: with_last_lines(&log_dir, slot, why).await,
             counts,
+            unresponsive,
         },
         other => other,
     };
