@@ -127,6 +127,27 @@ impl Engine {
                 .run(initial),
         ));
         let store_watch = tokio::spawn(health::watch_store(health.clone(), store.clone()));
+        // The config file's pools are stored (or brought in line) before any worker starts.
+        let declared = config
+            .pools
+            .iter()
+            .map(|(name, pool)| pool.spec(name))
+            .collect();
+        let synced = store.sync_config_pools(declared, clock.now_ms()).await?;
+        if !synced.written.is_empty() || !synced.removed.is_empty() {
+            tracing::info!(
+                written = ?synced.written,
+                removed = ?synced.removed,
+                "worker pools brought in line with the config file"
+            );
+        }
+        for name in &synced.kept {
+            tracing::warn!(
+                pool = name,
+                "a pool removed from the config file is kept while jobs wait or run in its \
+                 queue; `nightshift worker rm` removes it once they are done"
+            );
+        }
         // The workers start once the scheduler runs (a ready worker asks it for work).
         for pool in store.pools().await? {
             ctx.pools.apply(&ctx, &pool);

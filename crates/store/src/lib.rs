@@ -37,7 +37,7 @@ pub use jobs::{
 };
 pub use migrate::{latest_version, migrate_to};
 pub use payload::INLINE_LIMIT;
-pub use pools::{PoolChange, PoolRow};
+pub use pools::{ConfigPools, PoolChange, PoolRow};
 pub use power_hold::PowerNow;
 pub use queues::{QueueChange, QueueRow};
 pub use schedules::{NewSchedule, ScheduleRow};
@@ -545,6 +545,16 @@ impl Store {
     ) -> Result<Option<PoolRow>> {
         let name = name.to_string();
         self.write(move |c| pools::update(c, &name, &change, now))
+            .await
+    }
+
+    /// Makes the stored pools match the config file's (see `pools::sync_config`).
+    pub async fn sync_config_pools(
+        &self,
+        specs: Vec<nightshift_core::worker::pool::PoolSpec>,
+        now: i64,
+    ) -> Result<ConfigPools> {
+        self.write(move |c| pools::sync_config(c, &specs, now))
             .await
     }
 

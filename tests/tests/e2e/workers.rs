@@ -545,3 +545,79 @@ fn a_recurring_job_runs_on_a_pools_workers() {
         })
     });
 }
+
+/// `[pools.NAME]` in the config file, with the test worker, `count` workers and `env`.
+fn config_pool(name: &str, queue: &str, count: u32, env: &str) -> String {
+    format!(
+        "[pools.{name}]\nqueue = \"{queue}\"\ncount = {count}\ncommand = [\"{}\"]\nenv = {{ {env} }}\n",
+        worker_bin()
+    )
+}
+
+#[test]
+fn pools_in_the_config_file_are_made_kept_in_line_and_removed_at_each_start() {
+    let mut d = Daemon::with_config(&format!(
+        "{CONFIG}{}",
+        config_pool("emb", "embed", 2, "MODEL = \"small\"")
+    ));
+    wait_idle(&d, 2);
+    let p = pool(&d);
+    assert_eq!(p["from_config"], true, "{p}");
+    let id = add_job(&d, &["echo", "hi"]);
+    d.wait_jobs(&[id], JOB_TIMEOUT);
+    assert_eq!(d.state(id), "succeeded");
+    // The file owns it: it cannot be removed by hand, and says where it comes from.
+    let out = d.cli(&["worker", "rm", "emb"]);
+    assert!(!out.status.success());
+    let err = nightshift_e2e::text(&out.stderr);
+    assert!(
+        err.contains("declared in the config file ([pools.emb])"),
+        "{err}"
+    );
+    assert!(d.cli_ok(&["workers"]).contains("from the config file"));
+    // A scale lasts until the next start, when the file's count is back.
+    d.cli_ok(&["worker", "scale", "emb", "1"]);
+    wait_for(JOB_TIMEOUT, "one worker", || workers_in(&d, "stopped") == 1);
+    d.write_config(&format!(
+        "{CONFIG}{}",
+        config_pool("emb", "embed", 3, "MODEL = \"large\"")
+    ));
+    d.restart();
+    wait_idle(&d, 3);
+    // Removed from the file while a job waits in its queue: kept, as an ordinary pool.
+    d.cli_ok(&["worker", "stop", "emb"]);
+    let waiting = add_job(&d, &["echo", "later"]);
+    d.write_config(CONFIG);
+    d.restart();
+    let p = pool(&d);
+    assert_eq!(
+        (p["name"].as_str(), p["from_config"].as_bool()),
+        (Some("emb"), Some(false))
+    );
+    d.cli_ok(&["worker", "start", "emb"]);
+    d.wait_jobs(&[waiting], JOB_TIMEOUT);
+    // Declared again, then removed from a file with nothing waiting: gone.
+    d.write_config(&format!("{CONFIG}{}", config_pool("emb", "embed", 1, "")));
+    d.restart();
+    wait_idle(&d, 1);
+    assert_eq!(pool(&d)["from_config"], true);
+    d.write_config(CONFIG);
+    d.restart();
+    assert_eq!(d.cli_ok(&["workers", "--json"]).trim(), "[]");
+    // A table for a queue another pool serves is refused at start, naming both.
+    add_pool(&d, &[]);
+    d.terminate();
+    d.write_config(&format!("{CONFIG}{}", config_pool("other", "embed", 1, "")));
+    let out = d
+        .cli_timeout(
+            &["daemon", "--port", "0"],
+            std::time::Duration::from_secs(30),
+        )
+        .expect("the daemon refuses to start");
+    assert!(!out.status.success());
+    let err = nightshift_e2e::text(&out.stderr);
+    assert!(
+        err.contains("[pools.other] in the config file serves queue 'embed', which pool 'emb'"),
+        "{err}"
+    );
+}

@@ -974,6 +974,11 @@ export interface components {
              *     lines of its error output). Absent while the pool is healthy.
              */
             crash_looping?: string | null;
+            /**
+             * @description Declared in the config file (`[pools.NAME]`), which owns its definition: `worker rm`
+             *     refuses it, and a `worker scale` lasts until the next start.
+             */
+            from_config?: boolean;
             /** Format: int64 */
             heartbeat_ms?: number | null;
             name: string;

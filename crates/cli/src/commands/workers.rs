@@ -39,9 +39,14 @@ fn print_pool(pool: &PoolView) -> anyhow::Result<()> {
         format!("{running} of {} ready", pool.count)
     };
     outln!(
-        "pool {} (queue {}): {status}; {}",
+        "pool {} (queue {}{}): {status}; {}",
         pool.name,
         pool.queue,
+        if pool.from_config {
+            ", from the config file"
+        } else {
+            ""
+        },
         std::iter::once(pool.program.as_str())
             .chain(pool.args.iter().map(String::as_str))
             .collect::<Vec<_>>()

@@ -55,6 +55,10 @@ pub struct PoolView {
     pub queue: String,
     pub count: u32,
     pub stopped: bool,
+    /// Declared in the config file (`[pools.NAME]`), which owns its definition: `worker rm`
+    /// refuses it, and a `worker scale` lasts until the next start.
+    #[serde(default)]
+    pub from_config: bool,
     pub program: String,
     pub args: Vec<String>,
     pub heartbeat_ms: Option<u64>,

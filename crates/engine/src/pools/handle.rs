@@ -121,6 +121,12 @@ impl EngineHandle {
     /// its queue, which nothing else could run.
     pub async fn remove_pool(&self, name: &str) -> Result<(), EngineError> {
         let row = self.pool_row(name).await?;
+        if row.from_config {
+            return Err(EngineError::Conflict(format!(
+                "pool '{name}' is declared in the config file ([pools.{name}]): remove it there \
+                 and restart Nightshift"
+            )));
+        }
         let queue = &row.spec.queue;
         let depths = self.inner.store.queue_depths().await?;
         if let Some(depth) = depths.get(queue)

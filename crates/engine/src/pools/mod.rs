@@ -73,6 +73,7 @@ struct Slot {
 struct Pool {
     spec: PoolSpec,
     stopped: bool,
+    from_config: bool,
     slots: Vec<Slot>,
     crash_looping: Option<String>,
 }
@@ -163,6 +164,7 @@ impl Pools {
                 queue: p.spec.queue.clone(),
                 count: p.spec.count,
                 stopped: p.stopped,
+                from_config: p.from_config,
                 program: p.spec.program.clone(),
                 args: p.spec.args.clone(),
                 heartbeat_ms: p.spec.heartbeat_ms,
@@ -179,11 +181,13 @@ impl Pools {
         let pool = pools.entry(row.spec.name.clone()).or_insert_with(|| Pool {
             spec: row.spec.clone(),
             stopped: row.stopped,
+            from_config: row.from_config,
             slots: Vec::new(),
             crash_looping: None,
         });
         pool.spec = row.spec.clone();
         pool.stopped = row.stopped;
+        pool.from_config = row.from_config;
         let want = if row.stopped {
             0
         } else {

@@ -10,9 +10,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod pools;
+pub use pools::PoolConfig;
+
 /// The commented default file, written on first run. Its keys are checked against the defaults
 /// by a test, so the documentation cannot drift from the code.
-pub const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
+pub const DEFAULT_CONFIG: &str = include_str!("../default-config.toml");
 
 pub const DEFAULT_PORT: u16 = 8091;
 pub const DEFAULT_MAX_PAYLOAD: u64 = 10 * 1024 * 1024;
@@ -30,6 +33,8 @@ pub struct Config {
     pub workers: WorkersConfig,
     /// Per-queue settings by queue name. Queues not listed here use the `[jobs]` defaults.
     pub queues: BTreeMap<String, QueueConfig>,
+    /// Worker pools by name, created (or brought in line) at each start.
+    pub pools: BTreeMap<String, PoolConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,6 +337,7 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
+        pools::check(&self.pools)?;
         for (name, queue) in &self.queues {
             validate_queue_name(name).map_err(|e| format!("[queues.{name}]: {e}"))?;
             if queue.min_battery.is_some_and(|p| p > 100) {
@@ -487,6 +493,17 @@ mod tests {
                 timeout: Some(Duration::from_secs(7200)),
                 max_attempts: Some(3),
                 retry_backoff: Some(Duration::from_secs(30)),
+            },
+        );
+        expected.pools.insert(
+            "embedders".into(),
+            PoolConfig {
+                queue: "embed".into(),
+                count: 2,
+                command: vec!["python3".into(), "worker.py".into()],
+                env: [("MODEL".to_string(), "small".to_string())].into(),
+                cwd: Some("/home/me/embedder".into()),
+                heartbeat: Some(Duration::from_secs(10)),
             },
         );
         assert_eq!(Config::parse(&uncommented_default()).unwrap(), expected);
