@@ -172,7 +172,20 @@ impl Api {
 
     pub async fn show(&self, id: JobId) -> Result<JobDetail, ApiError> {
         let job = self.view(id).await?;
-        let attempts = self.engine.attempts(id).await?;
+        let mut attempts = self.engine.attempts(id).await?;
+        // An attempt on a worker stores its worker only when it ends (it saves a commit per
+        // job, see docs/workers.md); while it runs, the worker working on it is named here.
+        if job.job.state == JobState::Running
+            && let Some(last) = attempts.last_mut()
+            && last.outcome == nightshift_core::AttemptOutcome::Starting
+            && last.worker.is_none()
+            && let Some((name, pid)) = pools::working_on(&self.engine.pools(), id)
+        {
+            last.worker = Some(name);
+            last.pid = pid;
+            last.pgid = pid;
+            last.outcome = nightshift_core::AttemptOutcome::Running;
+        }
         let after = self
             .engine
             .dependencies(id)

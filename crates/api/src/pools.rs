@@ -1,8 +1,8 @@
 //! Worker pools through the facade: `nightshift worker …`, `GET/POST /api/pools…`.
 
 use crate::{Api, ApiError, DurationValue};
-use nightshift_core::whole;
 use nightshift_core::worker::pool::PoolSpec;
+use nightshift_core::{JobId, whole};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -74,6 +74,16 @@ pub(crate) fn down(pools: &[PoolView]) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// The worker ("pool/slot") working on job `id`, and its pid.
+pub(crate) fn working_on(pools: &[PoolView], id: JobId) -> Option<(String, Option<i32>)> {
+    pools.iter().find_map(|p| {
+        p.workers
+            .iter()
+            .find(|w| w.job == Some(id))
+            .map(|w| (format!("{}/{}", p.name, w.slot), w.pid))
+    })
 }
 
 impl Api {

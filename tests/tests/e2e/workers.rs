@@ -282,6 +282,11 @@ fn a_cancel_or_a_timeout_stops_a_worker_job_and_the_worker_takes_the_next() {
     );
     let ls = d.cli_ok(&["ls"]);
     assert!(ls.contains("pool emb: its worker is busy"), "{ls}");
+    // The running attempt names its worker before its end is stored.
+    let attempt = &d.show(long)["attempts"][0];
+    assert_eq!(attempt["worker"], "emb/0", "{attempt}");
+    assert_eq!(attempt["outcome"], "running", "{attempt}");
+    assert_eq!(attempt["pid"].as_i64(), Some(pid), "{attempt}");
     // A working worker's process group is measured when the pools are listed.
     let worker = &pool(&d)["workers"][0];
     assert!(worker["cpu_ms"].is_u64(), "{worker}");
