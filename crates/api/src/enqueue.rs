@@ -225,20 +225,7 @@ pub(crate) fn payload_too_large(size: u64, cap: u64) -> ApiError {
     )
 }
 
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+pub use nightshift_core::human_bytes;
 
 /// A batch's `cwd` must be an absolute path without NUL whether or not a line takes it, so a
 /// bad one is refused rather than silently ignored (its existence is checked with the jobs

@@ -12,9 +12,11 @@
 //! 6. Time and power are injected, so tests never sleep to wait for a policy.
 //! 7. Platform code sits behind one module per concern.
 
+pub mod bytes;
 pub mod clock;
 pub mod config;
 pub mod duration;
+pub mod incident;
 pub mod job;
 pub mod metrics;
 pub mod paths;
@@ -26,6 +28,7 @@ pub mod timestamp;
 pub mod whole;
 pub mod worker;
 
+pub use bytes::human_bytes;
 pub use clock::{Clock, SystemClock};
 pub use config::{
     Config, ConfigError, DesktopConfig, MetricsConfig, PowerConfig, PowerSourceKind, QueueConfig,
