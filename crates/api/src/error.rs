@@ -96,6 +96,7 @@ impl From<EngineError> for ApiError {
             EngineError::NotRunning(_) => ApiError::new(ErrorKind::Conflict, e.to_string()),
             EngineError::Invalid(message) => ApiError::bad_request(message),
             EngineError::NoPool(_) => ApiError::new(ErrorKind::NotFound, e.to_string()),
+            EngineError::NoIncident(_) => ApiError::new(ErrorKind::NotFound, e.to_string()),
             EngineError::Conflict(message) => ApiError::new(ErrorKind::Conflict, message),
             EngineError::ShuttingDown => ApiError::new(ErrorKind::Unavailable, e.to_string()),
             other => ApiError::internal(other),

@@ -44,4 +44,6 @@ pub(crate) struct Context {
     /// Told when the clock was moved by hand (`EngineHandle::clock_moved`), so that waits kept
     /// on the engine's clock look at it again.
     pub time_moved: tokio::sync::watch::Sender<()>,
+    /// The incident rules, their book and what they learned.
+    pub incidents: Arc<crate::incidents::State>,
 }

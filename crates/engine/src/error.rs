@@ -20,6 +20,8 @@ pub enum EngineError {
     Invalid(String),
     #[error("there is no worker pool named '{0}' (nightshift workers lists them)")]
     NoPool(String),
+    #[error("there is no incident {0} (nightshift incidents lists them)")]
+    NoIncident(i64),
     /// The request conflicts with what is there now; the message says what.
     #[error("{0}")]
     Conflict(String),

@@ -43,6 +43,14 @@ pub enum Event {
     PowerResumed { started: usize, continued: usize },
     /// The engine's health changed: what needs a person now (empty when all is well again).
     Health { problems: Vec<String> },
+    /// An incident was opened or changed (stored first). `notice`: the user is to be told now
+    /// (it became active, came back, a reminder, or it resolved by itself).
+    Incident {
+        incident: Box<nightshift_core::incident::Incident>,
+        notice: Option<nightshift_core::incident::lifecycle::Notice>,
+    },
+    /// A pending incident whose condition cleared before it became active was forgotten.
+    IncidentDropped { id: i64 },
     /// Start-up found attempts left running by an instance that did not stop cleanly.
     Recovered {
         requeued: Vec<JobId>,

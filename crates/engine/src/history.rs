@@ -27,6 +27,8 @@ const PAST_THE_MINUTE: Duration = Duration::from_millis(20);
 pub(crate) struct Sources {
     pub power_held: Arc<RwLock<HashMap<String, PowerHold>>>,
     pub paused: Arc<AtomicBool>,
+    /// The power source's latest reading (the incident rules read the queues' limits by it).
+    pub power: tokio::sync::watch::Receiver<nightshift_power::PowerState>,
 }
 
 /// Held while a snapshot is taken (by the minute's timer, or a stop), so two never interleave.
@@ -167,6 +169,8 @@ pub(crate) async fn run(
         if let Err(e) = recorder.lock().await.snapshot(&ctx, &sources, minute).await {
             tracing::warn!(error = %e, "cannot write the minute's metrics history; its counts go into the next minute");
         }
+        // The incident rules look again once a minute, so conditions of time move on.
+        ctx.incidents.now.notify_one();
     }
 }
 

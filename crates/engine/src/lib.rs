@@ -17,6 +17,7 @@ mod events;
 mod gate;
 mod health;
 mod history;
+mod incidents;
 mod instance;
 mod locks;
 pub mod metrics;
@@ -45,6 +46,7 @@ pub use error::EngineError;
 pub use events::Event;
 pub use gate::{Hold, QueueHold, WorkersHold};
 pub use health::{HealthReport, Status as HealthStatus};
+pub use incidents::RuleNow;
 pub use instance::{InstanceLock, RunningInstance};
 pub use power::{POWER_FILE_ENV, source_for as power_source_for};
 pub use power_gate::{HYSTERESIS, PowerHold, PowerNeeds, hold_for as power_gate_hold};
@@ -103,6 +105,7 @@ struct Inner {
     store_watch: tokio::task::JoinHandle<()>,
     /// The minute snapshot of the metrics history, and what it reads and keeps.
     history_task: tokio::task::JoinHandle<()>,
+    incidents_task: tokio::task::JoinHandle<()>,
     /// Samples what running attempts use (see `usage`).
     sampler: tokio::task::JoinHandle<()>,
     history_sources: history::Sources,
@@ -450,6 +453,7 @@ impl EngineHandle {
         self.inner.ticker.abort();
         self.inner.store_watch.abort();
         self.inner.history_task.abort();
+        self.inner.incidents_task.abort();
         self.inner.sampler.abort();
         let (reply, done) = oneshot::channel();
         if self

@@ -3,7 +3,7 @@
 
 use crate::{
     EngineError, EngineHandle, EngineOptions, Inner, InstanceLock, context, health, history,
-    metrics, outcomes, power, recovery, scheduler, schedules, usage,
+    incidents, metrics, outcomes, power, recovery, scheduler, schedules, usage,
 };
 use nightshift_store::Store;
 use std::sync::Arc;
@@ -113,7 +113,17 @@ impl Engine {
             logs_bytes: Default::default(),
             pools: Default::default(),
             time_moved: tokio::sync::watch::Sender::new(()),
+            incidents: Arc::new(incidents::State::new(&config)),
         });
+        // An unclean stop of the previous run is an incident of its own (`unclean_restart`).
+        let reclaimed = recovery.requeued.len() + recovery.failed.len() + recovery.workers_stopped;
+        if reclaimed > 0 {
+            *crate::locks::lock(&ctx.incidents.recovered) = Some(incidents::Recovered {
+                at: clock.now_ms(),
+                processes: u64::try_from(reclaimed).unwrap_or(u64::MAX),
+                jobs: [recovery.requeued.clone(), recovery.failed.clone()].concat(),
+            });
+        }
         let (schedules_wake, schedules_rx) = mpsc::unbounded_channel();
         let ticker = tokio::spawn(health::supervised(
             health.clone(),
@@ -155,7 +165,13 @@ impl Engine {
         let history_sources = history::Sources {
             power_held: power_view.held.clone(),
             paused: paused.clone(),
+            power: power.clone(),
         };
+        let incidents_task = tokio::spawn(health::supervised(
+            health.clone(),
+            "incidents",
+            incidents::run(ctx.clone(), history_sources.clone()),
+        ));
         let sampler = tokio::spawn(health::supervised(
             health.clone(),
             "usage sampler",
@@ -190,6 +206,7 @@ impl Engine {
                 ticker,
                 store_watch,
                 history_task,
+                incidents_task,
                 sampler,
                 history_sources,
                 recorder,

@@ -9,6 +9,7 @@ mod deps;
 mod error;
 mod folder;
 mod history;
+mod incidents;
 mod instance;
 mod jobs;
 mod migrate;
@@ -23,6 +24,7 @@ mod rows;
 mod schedules;
 mod writer;
 
+use nightshift_core::incident::{Incident, TimelineEntry};
 use nightshift_core::{Attempt, Job, JobId, JobState, Synchronous};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -32,6 +34,7 @@ pub use deps::{CancelledDependant, Dependants};
 pub use error::StoreError;
 pub use folder::Folder;
 pub use history::{QueueDepth, Resolution, RollUp, WindowRows};
+pub use incidents::IncidentFilter;
 pub use jobs::{
     CancelResult, ClaimAsk, Claimed, Ended, Finish, Inserted, ListFilter, NewJob, QueueCount,
 };
@@ -508,6 +511,62 @@ impl Store {
         let name = name.to_string();
         self.write(move |c| queues::upsert(c, &name, &change, now))
             .await
+    }
+
+    /// Stores a new incident with its timeline; returns its id.
+    pub async fn insert_incident(&self, incident: Incident) -> Result<i64> {
+        self.write(move |c| incidents::insert(c, &incident)).await
+    }
+
+    /// Writes an incident's changes, and `entry` into its timeline.
+    pub async fn update_incident(
+        &self,
+        incident: Incident,
+        entry: Option<TimelineEntry>,
+    ) -> Result<()> {
+        self.write(move |c| incidents::update(c, &incident, entry.as_ref()))
+            .await
+    }
+
+    /// Forgets a pending incident whose condition cleared before it became active.
+    pub async fn delete_incident(&self, id: i64) -> Result<()> {
+        self.write(move |c| incidents::delete(c, id)).await
+    }
+
+    /// The open incidents, and those resolved from `resolved_since` on (the lifecycle's start).
+    pub async fn incident_book(
+        &self,
+        resolved_since: i64,
+    ) -> Result<(Vec<Incident>, Vec<Incident>)> {
+        self.read(move |c| incidents::book(c, resolved_since)).await
+    }
+
+    /// Incidents newest first.
+    pub async fn incidents(&self, filter: IncidentFilter) -> Result<Vec<Incident>> {
+        self.read(move |c| incidents::list(c, &filter)).await
+    }
+
+    /// One incident with its timeline.
+    pub async fn incident(&self, id: i64) -> Result<Option<Incident>> {
+        self.read(move |c| incidents::get(c, id)).await
+    }
+
+    /// Jobs of `queue` that failed from `since` on, newest first, at most `limit`: the jobs an
+    /// incident about failures names. Looks only at the latest 2,000 failed jobs.
+    pub async fn recent_failed(
+        &self,
+        queue: String,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<JobId>> {
+        self.read(move |c| report::recent_failed(c, &queue, since, limit))
+            .await
+    }
+
+    /// Every running job: its id, queue and when it started (running jobs are few: the
+    /// queues' limits bound them).
+    pub async fn running_jobs(&self) -> Result<Vec<(JobId, String, i64)>> {
+        self.read(report::running).await
     }
 
     /// Every worker pool, by name.

@@ -42,3 +42,30 @@ pub(crate) fn slowest(c: &Connection, since: i64, limit: usize) -> Result<Vec<(J
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Jobs of `queue` that failed from `since` on, newest first, among the latest 2,000 failed.
+pub(crate) fn recent_failed(
+    c: &Connection,
+    queue: &str,
+    since: i64,
+    limit: usize,
+) -> Result<Vec<JobId>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id FROM (SELECT id, queue, finished_at FROM jobs INDEXED BY jobs_state
+                         WHERE state = 'failed' ORDER BY id DESC LIMIT 2000)
+         WHERE queue = ?1 AND finished_at >= ?2 ORDER BY id DESC LIMIT CAST(?3 AS INTEGER)",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![queue, since, limit], |r| Ok(JobId(r.get(0)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every running job with its queue and start.
+pub(crate) fn running(c: &Connection) -> Result<Vec<(JobId, String, i64)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, queue, COALESCE(started_at, created_at) FROM jobs INDEXED BY jobs_state
+         WHERE state = 'running'",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((JobId(r.get(0)?), r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod incidents;
 mod pools;
+pub use incidents::{IncidentsConfig, RuleConfig};
 pub use pools::PoolConfig;
 
 /// The commented default file, written on first run. Its keys are checked against the defaults
@@ -21,7 +23,7 @@ pub const DEFAULT_PORT: u16 = 8091;
 pub const DEFAULT_MAX_PAYLOAD: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_LOG_MAX: u64 = 8 * 1024 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -35,6 +37,8 @@ pub struct Config {
     pub queues: BTreeMap<String, QueueConfig>,
     /// Worker pools by name, created (or brought in line) at each start.
     pub pools: BTreeMap<String, PoolConfig>,
+    /// Incident rules and their lifecycle.
+    pub incidents: IncidentsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,6 +342,7 @@ impl Config {
 
     fn check(&self) -> Result<(), String> {
         pools::check(&self.pools)?;
+        self.incidents.check()?;
         for (name, queue) in &self.queues {
             validate_queue_name(name).map_err(|e| format!("[queues.{name}]: {e}"))?;
             if queue.min_battery.is_some_and(|p| p > 100) {
@@ -504,6 +509,18 @@ mod tests {
                 env: [("MODEL".to_string(), "small".to_string())].into(),
                 cwd: Some("/home/me/embedder".into()),
                 heartbeat: Some(Duration::from_secs(10)),
+            },
+        );
+        expected.incidents.rules.insert(
+            "failure_rate".into(),
+            RuleConfig {
+                threshold: Some(35.0),
+                for_: Some(Duration::from_secs(120)),
+                severity: Some(crate::incident::Severity::Critical),
+                queues: Some(vec!["mail".into()]),
+                window: Some(Duration::from_secs(1800)),
+                min_jobs: Some(20),
+                ..RuleConfig::default()
             },
         );
         assert_eq!(Config::parse(&uncommented_default()).unwrap(), expected);

@@ -110,7 +110,13 @@ mod tests {
     fn the_lines_are_mean_minus_and_plus_two_sigma_with_their_caps() {
         // Success alternates 90% and 100%: mean 95, σ 5 → line 85. p95 100 or 300 ms.
         let hours: Vec<Tally> = (0..24)
-            .map(|i| if i % 2 == 0 { hour(9, 1, 100) } else { hour(10, 0, 300) })
+            .map(|i| {
+                if i % 2 == 0 {
+                    hour(9, 1, 100)
+                } else {
+                    hour(10, 0, 300)
+                }
+            })
             .collect();
         let b = learn(&hours).unwrap();
         assert!((b.success_mean - 95.0).abs() < 1e-9 && (b.success_sd - 5.0).abs() < 1e-9);

@@ -97,8 +97,11 @@ fn words(mut f: Finding, title: String, description: String, action: &str) -> Fi
     f
 }
 
+/// "15m", "1h", "1h 30m": a window as people write it.
 fn window(d: Duration) -> String {
-    crate::duration::format_short(d)
+    let text = crate::duration::format_short(d);
+    text.strip_suffix(" 0s")
+        .map_or(text.clone(), str::to_string)
 }
 
 fn for_queue(rule: &Rule, q: &QueueInputs, now: i64) -> Option<Finding> {
@@ -367,7 +370,8 @@ fn worker_down(rule: &Rule, pool: &PoolView) -> Option<Finding> {
 
 fn unclean_restart(rule: &Rule, inputs: &Inputs) -> Option<Finding> {
     let (at, found) = inputs.recovery?;
-    let recent = inputs.now.saturating_sub(at) < i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
+    let recent =
+        inputs.now.saturating_sub(at) < i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
     (recent && rule.breached(found as f64, rule.threshold)).then(|| {
         words(
             finding(rule, None, found as f64, rule.threshold),

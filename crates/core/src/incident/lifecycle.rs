@@ -38,7 +38,10 @@ impl Finding {
     pub fn key(&self) -> Key {
         (
             self.rule,
-            self.pool.clone().or_else(|| self.queue.clone()).unwrap_or_default(),
+            self.pool
+                .clone()
+                .or_else(|| self.queue.clone())
+                .unwrap_or_default(),
         )
     }
 }
@@ -81,7 +84,10 @@ pub enum Change {
 }
 
 /// Why the user is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Notice {
     Active,
     Reopened,
@@ -117,7 +123,10 @@ pub struct Book {
 fn key_of(i: &Incident) -> Key {
     (
         i.rule,
-        i.pool.clone().or_else(|| i.queue.clone()).unwrap_or_default(),
+        i.pool
+            .clone()
+            .or_else(|| i.queue.clone())
+            .unwrap_or_default(),
     )
 }
 
@@ -165,10 +174,10 @@ impl Book {
                 }
                 continue;
             }
-            let back = self
-                .recent
-                .remove(&key)
-                .filter(|r| r.resolved_at.is_some_and(|at| now.saturating_sub(at) <= ms(s.cooldown)));
+            let back = self.recent.remove(&key).filter(|r| {
+                r.resolved_at
+                    .is_some_and(|at| now.saturating_sub(at) <= ms(s.cooldown))
+            });
             match back {
                 Some(mut incident) => {
                     refresh(&mut incident, &f, now);
@@ -208,7 +217,12 @@ impl Book {
                         snoozed_until: None,
                         notified_at: None,
                         updated_at: now,
-                        timeline: vec![entry(now, EventKind::Opened, Door::Nightshift, Some(f.value))],
+                        timeline: vec![entry(
+                            now,
+                            EventKind::Opened,
+                            Door::Nightshift,
+                            Some(f.value),
+                        )],
                     };
                     refresh(&mut incident, &f, now);
                     track.logged = Some(f.value);
@@ -233,7 +247,9 @@ impl Book {
         for key in clear {
             let track = self.tracks.entry(key.clone()).or_default();
             let since = *track.clear_since.get_or_insert(now);
-            let Some(open) = self.open.get(&key) else { continue };
+            let Some(open) = self.open.get(&key) else {
+                continue;
+            };
             if open.state == IncidentState::Pending {
                 let open = self.open.remove(&key).expect("open incident");
                 self.tracks.remove(&key);
@@ -251,8 +267,10 @@ impl Book {
                 });
             }
         }
-        self.recent
-            .retain(|_, r| r.resolved_at.is_some_and(|at| now.saturating_sub(at) <= ms(s.cooldown)));
+        self.recent.retain(|_, r| {
+            r.resolved_at
+                .is_some_and(|at| now.saturating_sub(at) <= ms(s.cooldown))
+        });
         // Snoozes that ran out, and reminders.
         for open in self.open.values_mut() {
             if open.snoozed_until.is_some_and(|until| until <= now) {
@@ -365,12 +383,22 @@ fn hold(open: &mut Incident, track: &mut Track, f: &Finding, now: i64) -> Option
     if open.state == IncidentState::Pending && now.saturating_sub(open.opened_at) >= ms(f.for_) {
         activate(open, now);
         notify = Some(Notice::Active);
-        entry_now = Some(entry(now, EventKind::Active, Door::Nightshift, Some(f.value)));
+        entry_now = Some(entry(
+            now,
+            EventKind::Active,
+            Door::Nightshift,
+            Some(f.value),
+        ));
         track.logged = Some(f.value);
     } else if moved(track.logged, f.value) && track.value_entries < MAX_VALUE_ENTRIES {
         track.logged = Some(f.value);
         track.value_entries += 1;
-        entry_now = Some(entry(now, EventKind::Value, Door::Nightshift, Some(f.value)));
+        entry_now = Some(entry(
+            now,
+            EventKind::Value,
+            Door::Nightshift,
+            Some(f.value),
+        ));
     }
     let same = Incident {
         updated_at: before.updated_at,

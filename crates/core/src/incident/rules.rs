@@ -121,7 +121,7 @@ impl RuleId {
             // The documents: a queue over 50 is worth knowing.
             RuleId::Backlog => (50.0, m(10), Severity::Info, m(0), 0, None),
             RuleId::BacklogGrowing => (100.0, m(5), Severity::Warning, m(15), 0, None),
-            RuleId::Stalled => (1.0, m(0), Severity::Warning, m(15), 0, None),
+            RuleId::Stalled => (1.0, m(5), Severity::Warning, m(15), 0, None),
             RuleId::SlowProcessing => (
                 0.0,
                 m(15),
@@ -132,7 +132,8 @@ impl RuleId {
             ),
             // Never above 70%, however high the learned mean.
             RuleId::SuccessBelowBaseline => (70.0, m(15), Severity::Warning, m(60), 10, None),
-            RuleId::WorkerDown => (1.0, m(1), Severity::Critical, m(0), 0, None),
+            // Workers still starting count as short: `for` leaves them time to load.
+            RuleId::WorkerDown => (1.0, m(2), Severity::Critical, m(0), 0, None),
             RuleId::UncleanRestart => (1.0, m(0), Severity::Warning, m(60), 0, None),
             RuleId::DiskFull => (90.0, m(1), Severity::Critical, m(0), 0, None),
             RuleId::PowerHeld => (1.0, m(120), Severity::Info, m(0), 0, None),
@@ -176,15 +177,27 @@ impl RuleId {
     /// What the threshold means, for `incidents rules` and the docs.
     pub fn meaning(self) -> &'static str {
         match self {
-            RuleId::FailureRate => "percent of attempts ended in the window that failed, at or over",
+            RuleId::FailureRate => {
+                "percent of attempts ended in the window that failed, at or over"
+            }
             RuleId::SuccessRate => "percent of jobs finished in the window that succeeded, under",
             RuleId::Backlog => "jobs ready to start, at or over",
             RuleId::BacklogGrowing => "more ready jobs than at the window's start, at or over",
-            RuleId::Stalled => "jobs ready with a slot free and nothing started or ended in the window, at or over",
-            RuleId::SlowProcessing => "run-time p95 in the window over the learned p95 + 2σ and the floor",
-            RuleId::SuccessBelowBaseline => "success rate under the learned mean − 2σ, never above this percent",
-            RuleId::WorkerDown => "workers short of the pool's count (or crash-looping), at or over",
-            RuleId::UncleanRestart => "processes a Nightshift that did not stop cleanly left, in the window after start-up",
+            RuleId::Stalled => {
+                "jobs ready with a slot free and nothing started or ended in the window, at or over"
+            }
+            RuleId::SlowProcessing => {
+                "run-time p95 in the window over the learned p95 + 2σ and the floor"
+            }
+            RuleId::SuccessBelowBaseline => {
+                "success rate under the learned mean − 2σ, never above this percent"
+            }
+            RuleId::WorkerDown => {
+                "workers short of the pool's count (or crash-looping), at or over"
+            }
+            RuleId::UncleanRestart => {
+                "processes a Nightshift that did not stop cleanly left, in the window after start-up"
+            }
             RuleId::DiskFull => "percent of the data folder's disk in use, at or over",
             RuleId::PowerHeld => "jobs held for power, for the rule's `for`",
             RuleId::LongRunning => "times the queue's usual run time (and over the floor)",

@@ -44,9 +44,19 @@ fn failure_rate_fires_at_20_percent_with_enough_attempts() {
     let r = rule(RuleId::FailureRate);
     let f = one(&r, queue(15 * MIN, tally(8, 2))).expect("2 of 10 failed");
     assert_eq!((f.value, f.threshold), (20.0, 20.0));
-    assert!(f.description.contains("2 of the 10 attempts"), "{}", f.description);
-    assert!(one(&r, queue(15 * MIN, tally(9, 1))).is_none(), "10% is fine");
-    assert!(one(&r, queue(15 * MIN, tally(1, 2))).is_none(), "3 attempts say nothing");
+    assert!(
+        f.description.contains("2 of the 10 attempts"),
+        "{}",
+        f.description
+    );
+    assert!(
+        one(&r, queue(15 * MIN, tally(9, 1))).is_none(),
+        "10% is fine"
+    );
+    assert!(
+        one(&r, queue(15 * MIN, tally(1, 2))).is_none(),
+        "3 attempts say nothing"
+    );
     // Interruptions are Nightshift's, not the job's.
     let mut t = tally(8, 0);
     t.interrupted = 5;
@@ -226,8 +236,15 @@ fn worker_down_counts_workers_short_of_the_pool_and_crash_loops() {
     use WorkerState::*;
     assert!(at(pool(&[Idle, Busy], None)).is_empty());
     let f = &at(pool(&[Idle, BackingOff], None))[0];
-    assert_eq!((f.value, f.pool.as_deref(), f.queue.as_deref()), (1.0, Some("emb"), Some("embed")));
-    assert!(at(pool(&[Idle, Busy], Some("exited with code 3")))[0].description.contains("code 3"));
+    assert_eq!(
+        (f.value, f.pool.as_deref(), f.queue.as_deref()),
+        (1.0, Some("emb"), Some("embed"))
+    );
+    assert!(
+        at(pool(&[Idle, Busy], Some("exited with code 3")))[0]
+            .description
+            .contains("code 3")
+    );
     let mut stopped = pool(&[Stopped], None);
     stopped.stopped = true;
     assert!(at(stopped).is_empty(), "stopped on purpose");

@@ -95,7 +95,11 @@ fn an_active_incident_resolves_after_its_condition_stays_clear_and_not_while_it_
     h.at(5, vec![finding(40.0)]);
     // At the line: clear one minute, holding the next, for an hour: never resolved.
     for m in 6..66 {
-        let findings = if m % 2 == 0 { vec![] } else { vec![finding(20.0)] };
+        let findings = if m % 2 == 0 {
+            vec![]
+        } else {
+            vec![finding(20.0)]
+        };
         assert_eq!(h.notices(m, findings), [], "minute {m}");
         assert_eq!(h.state(), Some(IncidentState::Active), "minute {m}");
     }
@@ -117,7 +121,13 @@ fn a_condition_back_within_the_cooldown_reopens_its_incident_and_after_it_opens_
     // 10 minutes later (cooldown 30): the same incident, active again at once.
     let changes = h.at(21, vec![finding(50.0)]);
     match &changes[..] {
-        [Change::Updated { incident, entry, notify }] => {
+        [
+            Change::Updated {
+                incident,
+                entry,
+                notify,
+            },
+        ] => {
             assert_eq!(incident.id, 1);
             assert_eq!(incident.state, IncidentState::Active);
             assert_eq!(entry.as_ref().map(|e| e.kind), Some(EventKind::Reopened));
@@ -140,12 +150,26 @@ fn reminders_come_every_repeat_interval_until_acknowledged() {
     assert_eq!(h.notices(5 + 239, vec![finding(40.0)]), []);
     assert_eq!(h.notices(5 + 240, vec![finding(40.0)]), [Notice::Reminder]);
     let c = h.book.acknowledge(1, 246 * MIN, Door::Cli).unwrap();
-    assert!(matches!(c, Change::Updated { entry: Some(TimelineEntry { kind: EventKind::Acknowledged, door: Door::Cli, .. }), .. }));
+    assert!(matches!(
+        c,
+        Change::Updated {
+            entry: Some(TimelineEntry {
+                kind: EventKind::Acknowledged,
+                door: Door::Cli,
+                ..
+            }),
+            ..
+        }
+    ));
     assert!(!h.book.open().next().unwrap().needs_attention(246 * MIN));
     for m in [500, 1000, 5000] {
         assert_eq!(h.notices(m, vec![finding(40.0)]), [], "minute {m}");
     }
-    assert_eq!(h.state(), Some(IncidentState::Active), "acknowledged, still open");
+    assert_eq!(
+        h.state(),
+        Some(IncidentState::Active),
+        "acknowledged, still open"
+    );
 }
 
 #[test]
@@ -158,7 +182,10 @@ fn a_snooze_silences_until_it_ends_and_then_the_incident_calls_again() {
     assert_eq!(h.notices(30, vec![finding(40.0)]), []);
     assert_eq!(h.notices(65, vec![finding(40.0)]), [Notice::Reminder]);
     assert!(h.book.open().next().unwrap().needs_attention(65 * MIN));
-    assert!(h.book.snooze(1, 10 * MIN, 66 * MIN, Door::Cli).is_err(), "in the past");
+    assert!(
+        h.book.snooze(1, 10 * MIN, 66 * MIN, Door::Cli).is_err(),
+        "in the past"
+    );
 }
 
 #[test]
@@ -174,7 +201,13 @@ fn resolved_by_hand_while_it_holds_it_stays_resolved_until_the_condition_clears(
     h.at(20, vec![]);
     // Cleared, then back within the cooldown: the same incident again.
     let changes = h.at(21, vec![finding(40.0)]);
-    assert!(matches!(&changes[..], [Change::Updated { notify: Some(Notice::Reopened), .. }]));
+    assert!(matches!(
+        &changes[..],
+        [Change::Updated {
+            notify: Some(Notice::Reopened),
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -184,7 +217,16 @@ fn values_that_move_are_noted_in_the_timeline_and_small_moves_are_not() {
     h.at(5, vec![finding(40.0)]);
     let noted = |changes: Vec<Change>| {
         changes.iter().any(|c| {
-            matches!(c, Change::Updated { entry: Some(TimelineEntry { kind: EventKind::Value, .. }), .. })
+            matches!(
+                c,
+                Change::Updated {
+                    entry: Some(TimelineEntry {
+                        kind: EventKind::Value,
+                        ..
+                    }),
+                    ..
+                }
+            )
         })
     };
     assert!(!noted(h.at(6, vec![finding(44.0)])));
