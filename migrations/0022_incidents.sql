@@ -9,7 +9,7 @@ CREATE TABLE incidents (
     queue           TEXT,
     pool            TEXT,
     severity        TEXT NOT NULL,
-    state           TEXT NOT NULL CHECK (state IN ('pending', 'active', 'resolved')),
+    state           TEXT NOT NULL CHECK (state = 'pending' OR state = 'active' OR state = 'resolved'),
     title           TEXT NOT NULL,
     description     TEXT NOT NULL,
     action          TEXT NOT NULL,
