@@ -7,9 +7,10 @@ use nightshift_core::JobState;
 /// Health at a glance, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Health {
-    /// A job failed for good (or jobs were lost to a crash) since the window was last opened,
-    /// Nightshift itself needs a person (writes to its database fail), or a worker pool is
-    /// short of workers (they exited and are restarting, or keep crashing).
+    /// An active incident nobody acknowledged or snoozed, a job failed for good (or jobs were
+    /// lost to a crash) since the window was last opened, Nightshift itself needs a person
+    /// (writes to its database fail), or a worker pool is short of workers (they exited and
+    /// are restarting, or keep crashing).
     Attention,
     /// Every queue is held.
     Paused,
@@ -59,23 +60,36 @@ pub fn view(summary: &Summary, unseen_failures: u64) -> TrayView {
         count(JobState::Queued),
         count(JobState::Failed),
     );
-    let health =
-        if unseen_failures > 0 || !summary.problems.is_empty() || !summary.pools_down.is_empty() {
-            Health::Attention
-        } else if summary.paused {
-            Health::Paused
-        } else if waiting_for_power && running == 0 && queued > 0 {
-            Health::WaitingForPower
-        } else if running > 0 {
-            Health::Running
-        } else {
-            Health::Idle
-        };
+    let health = if unseen_failures > 0
+        || !summary.problems.is_empty()
+        || !summary.pools_down.is_empty()
+        || !summary.incidents.is_empty()
+    {
+        Health::Attention
+    } else if summary.paused {
+        Health::Paused
+    } else if waiting_for_power && running == 0 && queued > 0 {
+        Health::WaitingForPower
+    } else if running > 0 {
+        Health::Running
+    } else {
+        Health::Idle
+    };
     let counts = format!("Running {running} · Queued {queued} · Failed {failed}");
     let state = match health {
-        Health::Attention => match summary.problems.first().or(summary.pools_down.first()) {
-            Some(problem) => problem.clone(),
-            None => format!("{unseen_failures} new failure(s)"),
+        Health::Attention => match (
+            summary.problems.first(),
+            summary.incidents.first(),
+            summary.pools_down.first(),
+        ) {
+            (Some(problem), _, _) => problem.clone(),
+            // The most severe incident names itself; the rest are counted.
+            (None, Some(first), _) => match summary.incidents.len() {
+                1 => first.title.clone(),
+                n => format!("{} (and {} more incidents)", first.title, n - 1),
+            },
+            (None, None, Some(down)) => down.clone(),
+            (None, None, None) => format!("{unseen_failures} new failure(s)"),
         },
         Health::Paused => "paused".to_string(),
         Health::WaitingForPower => "waiting for power".to_string(),
@@ -113,7 +127,31 @@ mod tests {
             jobs_held_for_power: false,
             problems: Vec::new(),
             pools_down: Vec::new(),
+            incidents: Vec::new(),
         }
+    }
+
+    #[test]
+    fn an_incident_calling_for_the_user_is_attention_and_the_tooltip_names_it() {
+        let mut s = summary(1, 5, 0, false, false);
+        let brief = |id, title: &str| nightshift_api::IncidentBrief {
+            id,
+            severity: nightshift_api::Severity::Critical,
+            title: title.into(),
+        };
+        s.incidents = vec![brief(4, "mail: 40.0% of attempts failing")];
+        let v = view(&s, 0);
+        assert_eq!(v.health, Health::Attention);
+        assert!(
+            v.tooltip.contains("mail: 40.0% of attempts failing"),
+            "{}",
+            v.tooltip
+        );
+        s.incidents.push(brief(5, "pool emb: 1 of 2 workers ready"));
+        assert!(view(&s, 0).tooltip.contains("(and 1 more incidents)"));
+        // Acknowledged or snoozed, it is not in the summary's list: no attention.
+        s.incidents.clear();
+        assert_eq!(view(&s, 0).health, Health::Running);
     }
 
     #[test]

@@ -323,6 +323,18 @@ pub struct Summary {
     /// words ("pool embed: 1 of 4 workers restarting"); empty when every pool is whole.
     #[serde(default)]
     pub pools_down: Vec<String>,
+    /// Active incidents nobody acknowledged or snoozed, most severe first: what the tray calls
+    /// attention to.
+    #[serde(default)]
+    pub incidents: Vec<IncidentBrief>,
+}
+
+/// An incident in a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentBrief {
+    pub id: i64,
+    pub severity: nightshift_core::incident::Severity,
+    pub title: String,
 }
 
 /// The power source's latest reading.

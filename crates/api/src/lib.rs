@@ -8,6 +8,7 @@ mod dto;
 mod enqueue;
 mod error;
 mod history;
+mod incidents;
 mod logs;
 mod pools;
 mod prometheus;
@@ -30,7 +31,12 @@ pub use history::{
     ExportPages, ExportQuery, MetricsSummary, Percentiles, QueueSummary, Resolution, Series,
     SummaryQuery, Trends, TrendsQuery,
 };
+pub use incidents::{
+    Baseline, EventKind, IncidentAction, IncidentQuery, IncidentStates, MAX_SNOOZE, MIN_SNOOZE,
+    Notice, QueueBaseline, RuleId, RuleValue, RuleView, RulesView, Severity, TimelineEntry, Unit,
+};
 pub use logs::LogStream;
+pub use nightshift_core::incident::{Door, Incident, IncidentState};
 pub use pools::{PoolRequest, PoolUpdate, PoolView, WorkerState, WorkerView};
 pub use prometheus::MetricsFormat;
 pub use report::{FailingCommand, HourCount, MAX_REPORT_HOURS, Report, ReportQuery, SlowJob};
@@ -377,6 +383,17 @@ impl Api {
             jobs_held_for_power: self.engine.any_power_held().await?,
             problems: self.engine.health().problems,
             pools_down: pools::down(&self.engine.pools()),
+            incidents: self
+                .engine
+                .incidents_needing_attention()
+                .await
+                .into_iter()
+                .map(|i| IncidentBrief {
+                    id: i.id,
+                    severity: i.severity,
+                    title: i.title,
+                })
+                .collect(),
         })
     }
 

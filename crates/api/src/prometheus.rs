@@ -62,6 +62,9 @@ struct Snapshot {
     unclean_start: bool,
     stats: SelfStats,
     pools: Vec<crate::PoolView>,
+    /// Open incidents, and every rule (so each rule's series is there at 0).
+    incidents: Vec<nightshift_core::incident::Incident>,
+    rules: Vec<nightshift_core::incident::Rule>,
 }
 
 impl Api {
@@ -85,6 +88,13 @@ impl Api {
             unclean_start: !recovery.requeued.is_empty() || !recovery.failed.is_empty(),
             stats: self.engine.self_stats().await,
             pools: self.engine.pools(),
+            incidents: self.engine.open_incidents().await,
+            rules: self
+                .engine
+                .incident_rules()
+                .into_iter()
+                .map(|r| r.rule)
+                .collect(),
         };
         let mut registry = Registry::with_prefix("nightshift");
         registry.register_collector(Box::new(snapshot));
@@ -410,6 +420,7 @@ impl Collector for Snapshot {
             }
         }
         self.encode_pools(&mut e)?;
+        self.encode_incidents(&mut e)?;
         family(
             &mut e,
             "build_info",
@@ -423,6 +434,38 @@ impl Collector for Snapshot {
 }
 
 impl Snapshot {
+    /// Open incidents by rule, severity and state (pending or active); every enabled rule has
+    /// its two series, at 0 while it holds nowhere.
+    fn encode_incidents(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use nightshift_core::incident::IncidentState;
+        let mut samples = Vec::new();
+        for rule in self.rules.iter().filter(|r| r.enabled) {
+            for state in [IncidentState::Pending, IncidentState::Active] {
+                let n = self
+                    .incidents
+                    .iter()
+                    .filter(|i| i.rule == rule.id && i.state == state)
+                    .count() as u64;
+                samples.push((
+                    vec![
+                        ("rule", rule.id.as_str()),
+                        ("severity", rule.severity.as_str()),
+                        ("state", state.as_str()),
+                    ],
+                    count(n),
+                ));
+            }
+        }
+        family(
+            e,
+            "incidents_open",
+            "Open incidents by rule, severity and state: pending (the condition holds, not yet for the rule's `for`) or active (the user is told).",
+            None,
+            MetricType::Gauge,
+            samples,
+        )
+    }
+
     /// Worker pools: workers by state against the count wanted, restarts, jobs and busy ratio.
     fn encode_pools(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
         use nightshift_core::worker::view::WorkerState;

@@ -241,6 +241,11 @@ pub fn heartbeat() -> Schema {
     )
 }
 
+/// A snooze: 1 minute to 30 days.
+pub fn snooze() -> Schema {
+    duration_within(60_000, 30 * 86_400_000)
+}
+
 /// A schedule's interval: at least a second, at most `i64::MAX` milliseconds.
 pub fn interval() -> Schema {
     duration_within(1000, i64::MAX as u64)

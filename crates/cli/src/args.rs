@@ -57,6 +57,9 @@ pub enum Command {
     /// stop, start, restart, remove).
     #[command(subcommand)]
     Worker(WorkerCommand),
+    /// Incidents: what needs you (list, show, ack, snooze, resolve; `incidents rules` shows
+    /// each rule with its threshold or learned baseline).
+    Incidents(IncidentsArgs),
     /// Recurring jobs (made with `add --every` or `add --cron`): list, pause, resume, run now,
     /// remove.
     #[command(subcommand)]
@@ -292,6 +295,66 @@ pub struct QueueSetArgs {
     /// retry_backoff.
     #[arg(long, value_name = "SETTING")]
     pub unset: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct IncidentsArgs {
+    #[command(subcommand)]
+    pub command: Option<IncidentCommand>,
+    #[command(flatten)]
+    pub ls: IncidentLsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentLsArgs {
+    /// Which: open (pending and active, the default), pending, active, resolved or all.
+    #[arg(long, value_name = "STATE", default_value = "open",
+          value_parser = ["open", "pending", "active", "resolved", "all"])]
+    pub state: String,
+    /// Only this queue's.
+    #[arg(short, long)]
+    pub queue: Option<String>,
+    /// At most this many (newest first).
+    #[arg(short = 'n', long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// List incidents, newest first (the default).
+    Ls(IncidentLsArgs),
+    /// One incident: what triggered it, what to do, the jobs it is about, its timeline.
+    Show(IncidentIdArgs),
+    /// Acknowledge: no more reminders; it stays open until it resolves.
+    #[command(alias = "acknowledge")]
+    Ack(IncidentIdArgs),
+    /// Silence reminders and attention for a while (1m to 30d).
+    Snooze(IncidentSnoozeArgs),
+    /// Resolve by hand; no new incident opens for the same condition until it clears.
+    Resolve(IncidentIdArgs),
+    /// Each rule: on or off, its threshold (or learned baseline), `for`, severity, and where
+    /// its condition holds now.
+    Rules(JsonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentIdArgs {
+    pub id: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentSnoozeArgs {
+    pub id: i64,
+    /// How long: 30m, 2h, 1d.
+    #[arg(value_parser = parse_duration)]
+    pub duration: std::time::Duration,
     #[arg(long)]
     pub json: bool,
 }

@@ -13,6 +13,7 @@ mod error;
 mod exporter;
 mod guard;
 mod host;
+mod incident_routes;
 mod openapi;
 mod pool_routes;
 mod routes;

@@ -60,6 +60,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<Api> {
         .routes(routes!(metrics_history))
         .routes(routes!(report))
         .merge(crate::pool_routes::pool_routes())
+        .merge(crate::incident_routes::incident_routes())
 }
 
 pub(crate) fn router(api: Api, guard: Guard) -> Router {

@@ -230,7 +230,7 @@ pub(crate) fn list(c: &Connection, f: &IncidentFilter) -> Result<Vec<Incident>> 
          WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1)))
            AND (?2 IS NULL OR queue = ?2)
            AND (?3 IS NULL OR id < ?3)
-         ORDER BY id DESC LIMIT ?4"
+         ORDER BY id DESC LIMIT CAST(?4 AS INTEGER)"
     ))?;
     let limit = i64::try_from(f.limit).unwrap_or(i64::MAX);
     Ok(stmt

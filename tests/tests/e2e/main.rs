@@ -10,6 +10,7 @@ mod data_folder;
 mod desktop;
 mod disk_full;
 mod escapes;
+mod incidents;
 mod input;
 mod instance;
 mod logs;

@@ -248,13 +248,17 @@ fn after_a_sigkill_of_nightshift_no_worker_of_the_old_instance_survives() {
     wait_for(JOB_TIMEOUT, "the hung job to run again", || {
         d.state(hung) == "running"
     });
-    let busy_pid = pool(&d)["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["state"] == "busy")
-        .and_then(|w| w["pid"].as_i64())
-        .expect("a busy worker");
+    // The job is running once claimed; its worker is busy a moment later, once handed it.
+    let busy = || {
+        pool(&d)["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["state"] == "busy")
+            .and_then(|w| w["pid"].as_i64())
+    };
+    wait_for(JOB_TIMEOUT, "a busy worker", || busy().is_some());
+    let busy_pid = busy().expect("a busy worker");
     d.cli_ok(&["cancel", &hung.to_string()]);
     d.wait_jobs(&[hung], JOB_TIMEOUT);
     assert_eq!(d.state(hung), "cancelled");

@@ -40,6 +40,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["incidents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["rules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["incident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["acknowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["resolve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{id}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["snooze"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs": {
         parameters: {
             query?: never;
@@ -599,6 +695,25 @@ export interface components {
          * @enum {string}
          */
         AttemptOutcome: "starting" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "interrupted" | "spawn_failed";
+        /** @description What a queue's history says is usual. */
+        Baseline: {
+            /** @description Hours it was learned from. */
+            hours: number;
+            /**
+             * Format: double
+             * @description Mean hourly run-time p95, ms.
+             */
+            p95_mean: number;
+            /** Format: double */
+            p95_sd: number;
+            /**
+             * Format: double
+             * @description Mean hourly success rate, percent.
+             */
+            success_mean: number;
+            /** Format: double */
+            success_sd: number;
+        };
         BatchEnqueued: {
             count: number;
             ids: components["schemas"]["JobId"][];
@@ -608,6 +723,11 @@ export interface components {
             id: components["schemas"]["JobId"];
             state: components["schemas"]["JobState"];
         };
+        /**
+         * @description Who did something to an incident: Nightshift itself, or a person through one of its doors.
+         * @enum {string}
+         */
+        Door: "nightshift" | "tray" | "window" | "cli" | "api" | "notification";
         /** @description One job to enqueue: the body of `POST /api/jobs` and each line of a batch. */
         EnqueueRequest: {
             /** @description Ids of jobs that must succeed first; if one fails or is cancelled, so is this job. */
@@ -651,6 +771,11 @@ export interface components {
         };
         /** @enum {string} */
         ErrorKind: "bad_request" | "unauthorized" | "forbidden" | "misdirected_request" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "insufficient_storage" | "unavailable" | "internal";
+        /**
+         * @description What happened to an incident, in its timeline.
+         * @enum {string}
+         */
+        EventKind: "opened" | "active" | "value" | "reopened" | "acknowledged" | "snoozed" | "snooze_ended" | "resolved";
         /** @description A command whose jobs failed in the window. */
         FailingCommand: {
             command: string;
@@ -761,6 +886,79 @@ export interface components {
             /** Format: int64 */
             succeeded: number;
         };
+        /** @description An incident as stored and shown. */
+        Incident: {
+            /** Format: int64 */
+            acknowledged_at?: number | null;
+            /** @description What to do about it. */
+            action: string;
+            /** Format: int64 */
+            active_at?: number | null;
+            /** @description What triggered it, with its values. */
+            description: string;
+            /** Format: int64 */
+            id: number;
+            /**
+             * @description Jobs it is about (the failed, the stuck, the long-running), newest first, at most
+             *     `MAX_AFFECTED`.
+             */
+            jobs: components["schemas"]["JobId"][];
+            /**
+             * Format: int64
+             * @description When the user was last told (its activation, or a reminder).
+             */
+            notified_at?: number | null;
+            /** Format: int64 */
+            opened_at: number;
+            /** @description The pool it is about (worker down). */
+            pool?: string | null;
+            /** @description The queue it is about; absent for Nightshift as a whole (the disk, a restart). */
+            queue?: string | null;
+            /** Format: int64 */
+            resolved_at?: number | null;
+            rule: components["schemas"]["RuleId"];
+            severity: components["schemas"]["Severity"];
+            /**
+             * Format: int64
+             * @description Reminders and attention wait until then (Unix ms).
+             */
+            snoozed_until?: number | null;
+            state: components["schemas"]["IncidentState"];
+            /**
+             * Format: double
+             * @description The line it crossed, in `unit`.
+             */
+            threshold: number;
+            /** @description Its timeline, oldest first (only in the detail). */
+            timeline?: components["schemas"]["TimelineEntry"][];
+            title: string;
+            unit: components["schemas"]["Unit"];
+            /** Format: int64 */
+            updated_at: number;
+            /**
+             * Format: double
+             * @description The rule's value when last evaluated, in `unit`.
+             */
+            value: number;
+        };
+        /** @description Who acts: the body of acknowledge, snooze and resolve. */
+        IncidentAction: {
+            door?: components["schemas"]["Door"] | null;
+            /** @description Milliseconds, or a number with a unit: "90s", "30m", "1h30m", "250ms". */
+            for?: number | string | null;
+        };
+        /** @description An incident in a line. */
+        IncidentBrief: {
+            /** Format: int64 */
+            id: number;
+            severity: components["schemas"]["Severity"];
+            title: string;
+        };
+        /**
+         * @description Where an incident is in its life.
+         * @enum {string}
+         */
+        IncidentState: "pending" | "active" | "resolved";
         /** @description A stored job. */
         Job: components["schemas"]["JobSpec"] & {
             /**
@@ -1010,6 +1208,16 @@ export interface components {
             /** @description "system", or "simulated (path)". */
             source: string;
         };
+        /** @description What a queue's history taught the rules. */
+        QueueBaseline: {
+            baseline?: components["schemas"]["Baseline"] | null;
+            queue: string;
+            /**
+             * Format: double
+             * @description The queue's usual run time (ms): the learned p95, or the last day's.
+             */
+            usual_ms?: number | null;
+        };
         /** @description What one queue (or all) did over a window. */
         QueueSummary: {
             /** Format: int64 */
@@ -1150,6 +1358,59 @@ export interface components {
             /** @description The window's totals, rates and percentiles, for all queues and for each. */
             summary: components["schemas"]["MetricsSummary"];
         };
+        /**
+         * @description Which rule.
+         * @enum {string}
+         */
+        RuleId: "failure_rate" | "success_rate" | "backlog" | "backlog_growing" | "stalled" | "slow_processing" | "success_below_baseline" | "worker_down" | "unclean_restart" | "disk_full" | "power_held" | "long_running";
+        RuleValue: {
+            scope: string;
+            /** Format: double */
+            value: number;
+        };
+        /** @description A rule as `incidents rules` shows it. */
+        RuleView: {
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description The absolute floor under a learned line (ms).
+             */
+            floor_ms?: number | null;
+            /**
+             * Format: int64
+             * @description How long the condition must hold before the incident is active (ms).
+             */
+            for_ms: number;
+            /**
+             * @description Where its condition held at the last evaluation: the scope (queue, pool, or "" for
+             *     Nightshift) and the value.
+             */
+            holding: components["schemas"]["RuleValue"][];
+            /** @description What the threshold means. */
+            meaning: string;
+            /** Format: int64 */
+            min_jobs?: number | null;
+            /** @description The queues it looks at; empty: every queue. */
+            queues: string[];
+            rule: components["schemas"]["RuleId"];
+            severity: components["schemas"]["Severity"];
+            /**
+             * Format: double
+             * @description The line, in `unit`.
+             */
+            threshold: number;
+            unit: components["schemas"]["Unit"];
+            /**
+             * Format: int64
+             * @description The span its figures are taken over (ms), for the rules that take one.
+             */
+            window_ms?: number | null;
+        };
+        /** @description `GET /api/incidents/rules`. */
+        RulesView: {
+            baselines: components["schemas"]["QueueBaseline"][];
+            rules: components["schemas"]["RuleView"][];
+        };
         /** @description A recurring job to create: `POST /api/schedules`. */
         ScheduleRequest: {
             /**
@@ -1218,6 +1479,11 @@ export interface components {
             succeeded: (number | null)[];
             wait_p95_ms: (number | null)[];
         };
+        /**
+         * @description How urgent an incident is.
+         * @enum {string}
+         */
+        Severity: "info" | "warning" | "critical";
         /** @description One of the jobs that ran longest. */
         SlowJob: {
             command: string;
@@ -1239,6 +1505,11 @@ export interface components {
             };
             /** @description Queues whose waiting jobs only power holds back (on battery, or the battery is low). */
             held_for_power?: string[];
+            /**
+             * @description Active incidents nobody acknowledged or snoozed, most severe first: what the tray calls
+             *     attention to.
+             */
+            incidents?: components["schemas"]["IncidentBrief"][];
             /** @description Some jobs wait aside for their own power needs (`add --require-ac`, `--min-battery`). */
             jobs_held_for_power?: boolean;
             paused: boolean;
@@ -1295,6 +1566,23 @@ export interface components {
         };
         /** @description A point in time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z: Unix milliseconds, or RFC 3339 text. */
         TimeValue: number | string;
+        /** @description One entry of an incident's timeline. */
+        TimelineEntry: {
+            /**
+             * Format: int64
+             * @description Unix ms.
+             */
+            at: number;
+            door: components["schemas"]["Door"];
+            kind: components["schemas"]["EventKind"];
+            /** @description Words: the snooze's end, a value in its unit. */
+            note?: string | null;
+            /**
+             * Format: double
+             * @description The rule's value then, for the entries that carry one.
+             */
+            value?: number | null;
+        };
         /**
          * @description `GET /api/metrics/trends`: series over a window in steps, columnar (`at[i]` is the start of
          *     every series' `i`th value), ready for a chart.
@@ -1318,6 +1606,11 @@ export interface components {
             /** @description All queues together (or the one asked for). */
             total: components["schemas"]["Series"];
         };
+        /**
+         * @description What a value counts.
+         * @enum {string}
+         */
+        Unit: "percent" | "jobs" | "workers" | "processes" | "milliseconds" | "times";
         /** @description What a running job's process group uses, from the latest sample. */
         UsageView: {
             /**
@@ -1516,6 +1809,540 @@ export interface operations {
             };
             /** @description unavailable: shutting down, or too many connections open at once */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    incidents: {
+        parameters: {
+            query?: {
+                /** @description open (pending and active, the default), pending, active, resolved or all. */
+                state?: "open" | "pending" | "active" | "resolved" | "all";
+                /** @description Only this queue's. */
+                queue?: string;
+                /** @description Only incidents older than this id (the next page). */
+                before?: number;
+                /** @description At most this many (1 to 1000, default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Incidents, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"][];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every rule with its settings and where its condition holds, and each queue's learned baseline */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesView"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An incident id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The incident with its timeline */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    acknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An incident id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: the door used. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentAction"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged: no more reminders; it stays open */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body did not arrive within server.body_timeout */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description conflict: the incident is resolved, or incidents are off */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description insufficient_storage: the disk holding the data folder is full; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    resolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An incident id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: the door used. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentAction"];
+            };
+        };
+        responses: {
+            /** @description Resolved; while its condition holds no new incident opens for it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body did not arrive within server.body_timeout */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description conflict: the incident is resolved already, or incidents are off */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description insufficient_storage: the disk holding the data folder is full; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    snooze: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An incident id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description `for`: how long; and the door used. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentAction"];
+            };
+        };
+        responses: {
+            /** @description Snoozed: no reminders and no attention until then */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description bad_request: malformed input or an invalid value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unauthorized: the bearer token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description forbidden: a foreign Origin, or Sec-Fetch-Site: cross-site */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body did not arrive within server.body_timeout */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description conflict: the incident is resolved, or incidents are off */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description misdirected_request: the Host header is not 127.0.0.1:PORT or localhost:PORT */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description unavailable: shutting down, or too many connections open at once */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description insufficient_storage: the disk holding the data folder is full; nothing was stored */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };

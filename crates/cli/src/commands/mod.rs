@@ -2,6 +2,7 @@
 
 mod add;
 mod ids;
+mod incidents;
 mod logs;
 mod ls;
 mod pause;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule(command) => schedules::command(command),
         Command::Workers(args) => workers::list(args),
         Command::Worker(command) => workers::command(command),
+        Command::Incidents(args) => incidents::run(args),
         Command::Status(args) => status::run(args),
         Command::Top(args) => top::run(args),
         Command::Report(args) => report::run(args),

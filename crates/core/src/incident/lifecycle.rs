@@ -230,6 +230,12 @@ impl Book {
                     // A rule with no `for` is active at once.
                     if f.for_.is_zero() {
                         activate(&mut incident, now);
+                        incident.timeline.push(entry(
+                            now,
+                            EventKind::Active,
+                            Door::Nightshift,
+                            Some(f.value),
+                        ));
                     }
                     self.open.insert(key, incident.clone());
                     changes.push(Change::Opened(incident));

@@ -1,0 +1,136 @@
+//! Incidents on a real daemon: failing jobs open one within seconds of their end (evaluation on
+//! job ends, not only on the minute), and the CLI and the API list, show, acknowledge, snooze
+//! and resolve it, with each door in its timeline; it is in the alert history, the status
+//! summary and the metrics.
+
+use nightshift_e2e::{Daemon, JOB_TIMEOUT, wait_for};
+use serde_json::{Value, json};
+
+/// Failures count from the third attempt and go active at once; success under 80% would hold
+/// too and is switched off, so one incident is followed.
+const CONFIG: &str = "[incidents.rules.failure_rate]\nfor = \"0s\"\nmin_jobs = 3\n\
+                      [incidents.rules.success_rate]\nenabled = false\n";
+
+fn open(d: &Daemon) -> Vec<Value> {
+    serde_json::from_str(&d.cli_ok(&["incidents", "--json"])).unwrap()
+}
+
+#[test]
+fn failing_jobs_open_an_incident_that_people_act_on_from_the_cli_and_the_api() {
+    let d = Daemon::with_config(CONFIG);
+    let ids: Vec<i64> = (0..4)
+        .map(|_| d.add(&["--attempts", "1", "--", "sh", "-c", "exit 3"]))
+        .collect();
+    d.wait_jobs(&ids, JOB_TIMEOUT);
+    wait_for(JOB_TIMEOUT, "a failure-rate incident", || {
+        open(&d).len() == 1
+    });
+    let incident = &open(&d)[0];
+    let id = incident["id"].as_i64().unwrap();
+    assert_eq!(incident["rule"], "failure_rate", "{incident}");
+    assert_eq!(incident["state"], "active");
+    assert_eq!(incident["severity"], "critical");
+    assert_eq!(incident["queue"], "default");
+    assert_eq!(incident["value"], 100.0);
+    let mut jobs: Vec<i64> = incident["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j.as_i64().unwrap())
+        .collect();
+    jobs.sort();
+    assert_eq!(jobs, ids, "the failed jobs are named");
+    // Told: the summary the tray reads, the alert history, the metrics.
+    let summary = d.api("GET", "/api/summary", None);
+    assert_eq!(summary["incidents"][0]["id"], id, "{summary}");
+    let history = std::fs::read_to_string(d.home().join("alerts.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (line["alert"].as_str(), line["id"].as_i64()),
+        (Some("active"), Some(id))
+    );
+    let (_, metrics) = d.http("GET", "/metrics", None);
+    assert!(
+        metrics.contains("nightshift_incidents_open{rule=\"failure_rate\",severity=\"critical\",state=\"active\"} 1"),
+        "{metrics}"
+    );
+
+    // The CLI: show, rules, acknowledge, snooze.
+    let shown = d.cli_ok(&["incidents", "show", &id.to_string()]);
+    assert!(
+        shown.contains("100.0% of attempts failing") && shown.contains("opened"),
+        "{shown}"
+    );
+    let rules = d.cli_ok(&["incidents", "rules"]);
+    assert!(
+        rules.contains("failure_rate") && rules.contains("default: 100.0%"),
+        "{rules}"
+    );
+    let acked = d.cli_ok(&["incidents", "ack", &id.to_string()]);
+    assert!(acked.contains("acknowledged"), "{acked}");
+    d.cli_ok(&["incidents", "snooze", &id.to_string(), "2h"]);
+    let summary = d.api("GET", "/api/summary", None);
+    assert_eq!(
+        summary["incidents"],
+        json!([]),
+        "acknowledged: no attention"
+    );
+
+    // The API: bad requests are named, unknown ids not found, the resolved not acted on.
+    let post = |path: &str, body: Value| d.http("POST", path, Some(body.to_string().as_bytes()));
+    let (status, body) = post(&format!("/api/incidents/{id}/snooze"), json!({}));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("needs `for`"), "{body}");
+    let (status, body) = post(
+        &format!("/api/incidents/{id}/snooze"),
+        json!({"for": "10s"}),
+    );
+    assert_eq!(
+        (status, body.contains("from 1m to 30d")),
+        (400, true),
+        "{body}"
+    );
+    let (status, _) = post("/api/incidents/99999/resolve", json!({}));
+    assert_eq!(status, 404);
+    let (status, body) = d.http("GET", "/api/incidents/abc", None);
+    assert_eq!(
+        (status, body.contains("not an incident id")),
+        (400, true),
+        "{body}"
+    );
+    let (status, body) = post(
+        &format!("/api/incidents/{id}/resolve"),
+        json!({"door": "window"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(&format!("/api/incidents/{id}/resolve"), json!({}));
+    assert_eq!(
+        (status, body.contains("is not open")),
+        (409, true),
+        "{body}"
+    );
+    let detail = d.api("GET", &format!("/api/incidents/{id}"), None);
+    let doors: Vec<(String, String)> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().into(),
+                e["door"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("opened", "nightshift"),
+        ("active", "nightshift"),
+        ("acknowledged", "cli"),
+        ("snoozed", "cli"),
+        ("resolved", "window"),
+    ];
+    assert_eq!(doors, want.map(|(k, d)| (k.to_string(), d.to_string())));
+    assert!(open(&d).is_empty());
+    let all: Vec<Value> =
+        serde_json::from_str(&d.cli_ok(&["incidents", "--state", "all", "--json"])).unwrap();
+    assert_eq!(all.len(), 1);
+}
