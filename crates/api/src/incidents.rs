@@ -62,6 +62,15 @@ pub struct IncidentAction {
     pub for_: Option<DurationValue>,
 }
 
+/// `GET /api/incidents/{id}`: the incident with its timeline, and its webhook deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentDetail {
+    #[serde(flatten)]
+    pub incident: Incident,
+    /// Each alert sent to each webhook receiver: pending, delivered or failed (given up).
+    pub deliveries: Vec<nightshift_core::incident::Delivery>,
+}
+
 /// A rule as `incidents rules` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RuleView {
@@ -150,8 +159,18 @@ impl Api {
             .await?)
     }
 
-    pub async fn incident(&self, id: i64) -> Result<Incident, ApiError> {
-        Ok(self.engine.incident(id).await?)
+    pub async fn incident(&self, id: i64) -> Result<IncidentDetail, ApiError> {
+        let incident = self.engine.incident(id).await?;
+        let deliveries = self
+            .engine
+            .store()
+            .deliveries(id)
+            .await
+            .map_err(nightshift_engine::EngineError::from)?;
+        Ok(IncidentDetail {
+            incident,
+            deliveries,
+        })
     }
 
     pub async fn acknowledge_incident(

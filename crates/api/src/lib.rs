@@ -32,8 +32,9 @@ pub use history::{
     SummaryQuery, Trends, TrendsQuery,
 };
 pub use incidents::{
-    Baseline, EventKind, IncidentAction, IncidentQuery, IncidentStates, MAX_SNOOZE, MIN_SNOOZE,
-    Notice, QueueBaseline, RuleId, RuleValue, RuleView, RulesView, Severity, TimelineEntry, Unit,
+    Baseline, EventKind, IncidentAction, IncidentDetail, IncidentQuery, IncidentStates, MAX_SNOOZE,
+    MIN_SNOOZE, Notice, QueueBaseline, RuleId, RuleValue, RuleView, RulesView, Severity,
+    TimelineEntry, Unit,
 };
 pub use logs::LogStream;
 pub use nightshift_core::incident::{Door, Incident, IncidentState};

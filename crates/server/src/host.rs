@@ -32,6 +32,8 @@ pub struct Host {
     stop_server: Mutex<Option<watch::Sender<bool>>>,
     /// The API server, and the metrics listener when `metrics.listen` asks for one.
     servers: Mutex<Vec<JoinHandle<()>>>,
+    /// Webhook delivery of incident alerts.
+    alerts: nightshift_alerts::Alerts,
 }
 
 impl Host {
@@ -79,6 +81,7 @@ impl Host {
             })
         })
         .collect();
+        let alerts = nightshift_alerts::start(api.engine().clone(), &config.alerts);
         Ok(Host {
             api,
             paths,
@@ -86,6 +89,7 @@ impl Host {
             url,
             stop_server: Mutex::new(Some(stop_tx)),
             servers: Mutex::new(servers),
+            alerts,
         })
     }
 
@@ -120,6 +124,8 @@ impl Host {
     /// grace, and their jobs go back to their queues; then the server finishes what is in
     /// flight (for at most [`SERVER_DRAIN`]) and the address file goes.
     pub async fn stop(&self) {
+        // Deliveries still pending are sent at the next start.
+        self.alerts.stop();
         self.api.engine().shutdown().await;
         if let Some(stop) = self
             .stop_server

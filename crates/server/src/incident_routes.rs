@@ -7,7 +7,9 @@ use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
-use nightshift_api::{Api, ApiError, Incident, IncidentAction, IncidentQuery, RulesView};
+use nightshift_api::{
+    Api, ApiError, Incident, IncidentAction, IncidentDetail, IncidentQuery, RulesView,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Body limit of an action (a door and a duration).
@@ -68,7 +70,7 @@ async fn rules(State(api): State<Api>) -> Reply<impl IntoResponse> {
 #[utoipa::path(get, path = "/api/incidents/{id}", tag = "incidents",
     params(("id" = i64, Path, minimum = 1, description = "An incident id.")),
     responses(
-        (status = 200, description = "The incident with its timeline", body = Incident),
+        (status = 200, description = "The incident with its timeline and its webhook deliveries", body = IncidentDetail),
         (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
         (status = 404, description = "not_found", body = ApiError),
     ))]

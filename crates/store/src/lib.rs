@@ -5,6 +5,7 @@
 //! payloads live in compressed files beside the database, written before their row commits.
 
 mod counts;
+mod deliveries;
 mod deps;
 mod error;
 mod folder;
@@ -30,6 +31,7 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use deliveries::{Attempted, Delivery, NewDelivery};
 pub use deps::{CancelledDependant, Dependants};
 pub use error::StoreError;
 pub use folder::Folder;
@@ -549,6 +551,28 @@ impl Store {
     /// One incident with its timeline.
     pub async fn incident(&self, id: i64) -> Result<Option<Incident>> {
         self.read(move |c| incidents::get(c, id)).await
+    }
+
+    /// Stores new webhook deliveries, pending from `now`; returns their ids.
+    pub async fn insert_deliveries(&self, new: Vec<NewDelivery>, now: i64) -> Result<Vec<i64>> {
+        self.write(move |c| deliveries::insert(c, &new, now)).await
+    }
+
+    /// Records an attempt at a delivery.
+    pub async fn delivery_attempted(&self, id: i64, how: Attempted, now: i64) -> Result<()> {
+        self.write(move |c| deliveries::attempted(c, id, &how, now))
+            .await
+    }
+
+    /// Deliveries still to make, with the bodies to send, soonest first.
+    pub async fn pending_deliveries(&self) -> Result<Vec<(Delivery, String)>> {
+        self.read(deliveries::pending).await
+    }
+
+    /// An incident's deliveries, oldest first.
+    pub async fn deliveries(&self, incident: i64) -> Result<Vec<Delivery>> {
+        self.read(move |c| deliveries::of_incident(c, incident))
+            .await
     }
 
     /// Jobs of `queue` that failed from `since` on, newest first, at most `limit`: the jobs an

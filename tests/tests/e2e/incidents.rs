@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 
 /// Failures count from the third attempt and go active at once; success under 80% would hold
 /// too and is switched off, so one incident is followed.
-const CONFIG: &str = "[incidents.rules.failure_rate]\nfor = \"0s\"\nmin_jobs = 3\n\
-                      [incidents.rules.success_rate]\nenabled = false\n";
+/// (The failure-rate table is last: a test adds keys to it.)
+const CONFIG: &str = "[incidents.rules.success_rate]\nenabled = false\n\
+                      [incidents.rules.failure_rate]\nfor = \"0s\"\nmin_jobs = 3\n";
 
 fn open(d: &Daemon) -> Vec<Value> {
     serde_json::from_str(&d.cli_ok(&["incidents", "--json"])).unwrap()
@@ -133,4 +134,76 @@ fn failing_jobs_open_an_incident_that_people_act_on_from_the_cli_and_the_api() {
     let all: Vec<Value> =
         serde_json::from_str(&d.cli_ok(&["incidents", "--state", "all", "--json"])).unwrap();
     assert_eq!(all.len(), 1);
+}
+
+fn deliveries(d: &Daemon, id: i64) -> Vec<Value> {
+    let detail: Value =
+        serde_json::from_str(&d.cli_ok(&["incidents", "show", &id.to_string(), "--json"])).unwrap();
+    detail["deliveries"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn webhooks_get_one_delivery_per_alert_and_a_receiver_that_was_down_gets_it_later() {
+    // The receiver is down at first: its port is closed. The incident is a warning: the
+    // receiver that asks for critical ones only gets nothing.
+    let port = nightshift_e2e::free_port();
+    let d = Daemon::with_config(&format!(
+        "{CONFIG}severity = \"warning\"\n\
+         [[alerts.webhook]]\nurl = \"http://127.0.0.1:{port}/team\"\n\
+         [[alerts.webhook]]\nurl = \"http://127.0.0.1:{port}/pager\"\nmin_severity = \"critical\"\n"
+    ));
+    let ids: Vec<i64> = (0..3)
+        .map(|_| d.add(&["--attempts", "1", "--", "sh", "-c", "exit 3"]))
+        .collect();
+    d.wait_jobs(&ids, JOB_TIMEOUT);
+    wait_for(JOB_TIMEOUT, "an incident", || open(&d).len() == 1);
+    let id = open(&d)[0]["id"].as_i64().unwrap();
+    assert_eq!(open(&d)[0]["severity"], "warning");
+    // The first attempt fails, and the delivery is kept to be tried again.
+    wait_for(JOB_TIMEOUT, "a failed first attempt", || {
+        let all = deliveries(&d, id);
+        all.len() == 1 && all[0]["attempts"].as_u64() >= Some(1) && all[0]["state"] == "pending"
+    });
+    let tried = deliveries(&d, id);
+    assert!(
+        tried[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{tried:?}"
+    );
+    // The receiver comes up: the alert arrives, once.
+    let receiver = nightshift_e2e::Receiver::start(port);
+    wait_for(JOB_TIMEOUT, "the delivery", || {
+        deliveries(&d, id).iter().all(|x| x["state"] == "delivered")
+    });
+    d.cli_ok(&["incidents", "resolve", &id.to_string()]);
+    wait_for(JOB_TIMEOUT, "the resolution's delivery", || {
+        let all = deliveries(&d, id);
+        all.len() == 2 && all.iter().all(|x| x["state"] == "delivered")
+    });
+    let got: Vec<(String, String)> = receiver
+        .received()
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(body["nightshift"]["incident"]["id"], id, "{body}");
+            assert!(
+                body["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("attempts failing")),
+                "{body}"
+            );
+            (
+                r.path.clone(),
+                body["nightshift"]["alert"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [("/team", "active"), ("/team", "resolved")];
+    assert_eq!(got, want.map(|(p, a)| (p.to_string(), a.to_string())));
+    let shown = d.cli_ok(&["incidents", "show", &id.to_string()]);
+    assert!(
+        shown.contains("delivered") && shown.contains("/team"),
+        "{shown}"
+    );
 }

@@ -718,6 +718,35 @@ export interface components {
             count: number;
             ids: components["schemas"]["JobId"][];
         };
+        /** @description One delivery of one alert to one receiver. */
+        Delivery: {
+            /** @description active, reopened, reminder or resolved. */
+            alert: string;
+            /** Format: int32 */
+            attempts: number;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            done_at?: number | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            incident: number;
+            last_error?: string | null;
+            /**
+             * Format: int32
+             * @description The receiver's HTTP status at the last attempt, if it answered.
+             */
+            last_status?: number | null;
+            /**
+             * Format: int64
+             * @description While pending: when it is sent next (Unix ms).
+             */
+            next_at?: number | null;
+            /** @description pending, delivered or failed (given up). */
+            state: string;
+            url: string;
+        };
         /** @description A job another runs after. */
         Dependency: {
             id: components["schemas"]["JobId"];
@@ -953,6 +982,11 @@ export interface components {
             id: number;
             severity: components["schemas"]["Severity"];
             title: string;
+        };
+        /** @description `GET /api/incidents/{id}`: the incident with its timeline, and its webhook deliveries. */
+        IncidentDetail: components["schemas"]["Incident"] & {
+            /** @description Each alert sent to each webhook receiver: pending, delivered or failed (given up). */
+            deliveries: components["schemas"]["Delivery"][];
         };
         /**
          * @description Where an incident is in its life.
@@ -1942,13 +1976,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The incident with its timeline */
+            /** @description The incident with its timeline and its webhook deliveries */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Incident"];
+                    "application/json": components["schemas"]["IncidentDetail"];
                 };
             };
             /** @description bad_request: malformed input or an invalid value */

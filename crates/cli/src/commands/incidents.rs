@@ -4,7 +4,9 @@ use crate::args::{IncidentCommand, IncidentLsArgs, IncidentsArgs, JsonArgs};
 use crate::client::{Client, encode};
 use crate::format::{age, table};
 use crate::out::outln;
-use nightshift_api::{DurationValue, Incident, IncidentAction, IncidentState, RulesView, Unit};
+use nightshift_api::{
+    DurationValue, Incident, IncidentAction, IncidentDetail, IncidentState, RulesView, Unit,
+};
 use std::process::ExitCode;
 
 pub fn run(args: IncidentsArgs) -> anyhow::Result<ExitCode> {
@@ -12,8 +14,15 @@ pub fn run(args: IncidentsArgs) -> anyhow::Result<ExitCode> {
         None => list(args.ls),
         Some(IncidentCommand::Ls(ls)) => list(ls),
         Some(IncidentCommand::Show(a)) => {
-            let incident: Incident = Client::connect()?.get(&format!("/api/incidents/{}", a.id))?;
-            print(&incident, a.json, show)
+            let detail: IncidentDetail =
+                Client::connect()?.get(&format!("/api/incidents/{}", a.id))?;
+            if a.json {
+                crate::format::print_json(&detail)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            show(&detail.incident)?;
+            deliveries(&detail)?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(IncidentCommand::Ack(a)) => act(a.id, "acknowledge", None, a.json),
         Some(IncidentCommand::Resolve(a)) => act(a.id, "resolve", None, a.json),
@@ -160,6 +169,39 @@ fn show(i: &Incident) -> anyhow::Result<()> {
             .collect();
         table(&["WHEN", "WHAT", "BY", "VALUE", "NOTE"], &rows)?;
     }
+    Ok(())
+}
+
+fn deliveries(detail: &IncidentDetail) -> anyhow::Result<()> {
+    if detail.deliveries.is_empty() {
+        return Ok(());
+    }
+    outln!()?;
+    let rows: Vec<Vec<String>> = detail
+        .deliveries
+        .iter()
+        .map(|d| {
+            vec![
+                d.alert.clone(),
+                d.url.clone(),
+                d.state.clone(),
+                d.attempts.to_string(),
+                d.last_status.map_or("-".into(), |s| s.to_string()),
+                d.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ALERT",
+            "WEBHOOK",
+            "DELIVERY",
+            "ATTEMPTS",
+            "STATUS",
+            "LAST ERROR",
+        ],
+        &rows,
+    )?;
     Ok(())
 }
 

@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod alerts;
 mod incidents;
 mod pools;
+pub use alerts::{AlertsConfig, WebhookConfig, check_url};
 pub use incidents::{IncidentsConfig, RuleConfig};
 pub use pools::PoolConfig;
 
@@ -39,6 +41,8 @@ pub struct Config {
     pub pools: BTreeMap<String, PoolConfig>,
     /// Incident rules and their lifecycle.
     pub incidents: IncidentsConfig,
+    /// Where incidents are sent besides the desktop.
+    pub alerts: AlertsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,6 +347,7 @@ impl Config {
     fn check(&self) -> Result<(), String> {
         pools::check(&self.pools)?;
         self.incidents.check()?;
+        self.alerts.check()?;
         for (name, queue) in &self.queues {
             validate_queue_name(name).map_err(|e| format!("[queues.{name}]: {e}"))?;
             if queue.min_battery.is_some_and(|p| p > 100) {
@@ -523,6 +528,10 @@ mod tests {
                 ..RuleConfig::default()
             },
         );
+        expected.alerts.webhook.push(WebhookConfig {
+            url: "https://hooks.example.com/services/T000/B000/XXXX".into(),
+            min_severity: crate::incident::Severity::Warning,
+        });
         assert_eq!(Config::parse(&uncommented_default()).unwrap(), expected);
     }
 

@@ -360,10 +360,11 @@ impl Book {
         }
         resolve(&mut incident, now);
         self.recent.insert(key, incident.clone());
+        // Told like a resolution by itself: receivers that heard of it hear of its end.
         Ok(Change::Updated {
             incident,
             entry: Some(entry(now, EventKind::Resolved, door, None)),
-            notify: None,
+            notify: Some(Notice::Resolved),
         })
     }
 

@@ -233,3 +233,23 @@ impl Incident {
             && self.snoozed_until.is_none_or(|until| until <= now)
     }
 }
+
+/// One delivery of one alert to one receiver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: i64,
+    pub incident: i64,
+    /// active, reopened, reminder or resolved.
+    pub alert: String,
+    pub url: String,
+    /// pending, delivered or failed (given up).
+    pub state: String,
+    pub attempts: u32,
+    /// The receiver's HTTP status at the last attempt, if it answered.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    /// While pending: when it is sent next (Unix ms).
+    pub next_at: Option<i64>,
+    pub done_at: Option<i64>,
+}
