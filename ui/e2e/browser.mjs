@@ -230,6 +230,34 @@ try {
   await page.waitForSelector(`${byTestId('pool-emb')}[data-stopped="false"]`, { timeout: TIMEOUT });
   await page.waitForSelector(`${byTestId('worker-emb-1')}[data-state="idle"]`, { timeout: TIMEOUT });
 
+  step = 'an incident is in the banner, appears live on the Incidents page, and is acted on there';
+  // The scene's failure made one for the default queue; the banner names it on every page.
+  await page.waitForSelector(byTestId('incidents-banner'), { timeout: TIMEOUT });
+  await page.click(byTestId('nav-incidents'));
+  await page.waitForSelector(byTestId('incidents-table'), { timeout: TIMEOUT });
+  const before = (await api('GET', '/api/incidents')).length;
+  for (let n = 0; n < 3; n++) {
+    await api('POST', '/api/jobs', { cmd: ['sh', '-c', 'exit 3'], queue: 'mail', max_attempts: 1 });
+  }
+  const mail = await until('an incident for queue mail', async () =>
+    (await api('GET', '/api/incidents')).find((i) => i.queue === 'mail'));
+  check((await api('GET', '/api/incidents')).length === before + 1, 'one new incident');
+  await page.waitForSelector(byTestId(`incident-${mail.id}`), { timeout: TIMEOUT });
+  await page.click(byTestId(`incident-${mail.id}`));
+  await page.waitForSelector(`${byTestId('incident-detail')}[data-id="${mail.id}"]`, { timeout: TIMEOUT });
+  check((await text('incident-description')).includes('queue mail'), 'the detail says what triggered it');
+  await page.click(byTestId('incident-ack'));
+  await until('the daemon to have it acknowledged from the window', async () => {
+    const i = await api('GET', `/api/incidents/${mail.id}`);
+    return i.acknowledged_at && i.timeline.some((e) => e.kind === 'acknowledged' && e.door === 'window');
+  });
+  await page.waitForSelector(`${byTestId('incident-detail')}[data-state="acknowledged"]`, { timeout: TIMEOUT });
+  await shot('browser-incidents.png');
+  await page.click(byTestId('incident-resolve'));
+  await until('the daemon to have it resolved', async () =>
+    (await api('GET', `/api/incidents/${mail.id}`)).state === 'resolved');
+  await page.waitForSelector(`${byTestId('incident-detail')}[data-state="resolved"]`, { timeout: TIMEOUT });
+
   step = 'no page error and no CSP violation';
   check(problems.length === 0, problems.join('\n'));
   console.log('all checks held');

@@ -9,7 +9,7 @@ import { toApiError } from './errors';
 import { coalesced, everySecondWhileVisible } from './live';
 import { DEFAULT_PAGE, navigate, parseRoute, startRouter, type Route } from './router';
 
-export const PAGES = ['overview', 'queues', 'jobs', 'workers'] as const;
+export const PAGES = ['overview', 'queues', 'jobs', 'workers', 'incidents'] as const;
 
 export interface Message {
   id: number;

@@ -24,7 +24,9 @@ fn every_page_in_a_real_browser_shows_what_the_api_says_and_acts_on_the_daemon()
         .config(
             "[power]\nsource = \"simulated\"\npoll = \"1s\"\n\
              [queues.heavy]\nrequire_ac = true\n\
-             [queues.later]\nconcurrency = 0\n",
+             [queues.later]\nconcurrency = 0\n\
+             [incidents.rules.success_rate]\nenabled = false\n\
+             [incidents.rules.failure_rate]\nfor = \"0s\"\nmin_jobs = 3\n",
         )
         .prepare();
     let power_file = d.home().join("power.json");
@@ -81,12 +83,25 @@ fn every_page_in_a_real_browser_shows_what_the_api_says_and_acts_on_the_daemon()
         nightshift_e2e::group_members(pgid).is_empty()
     });
 
+    // The incident the page acknowledged and resolved, seen from the CLI, with the window's door.
+    let all: Value =
+        serde_json::from_str(&d.cli_ok(&["incidents", "--state", "all", "--json"])).unwrap();
+    let mail = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["queue"] == "mail")
+        .expect("the incident of queue mail");
+    assert_eq!(mail["state"], "resolved", "{mail}");
+    assert!(mail["acknowledged_at"].is_i64(), "{mail}");
+
     for name in [
         "browser-overview.png",
         "browser-queues.png",
         "browser-job.png",
         "browser-jobs.png",
         "browser-workers.png",
+        "browser-incidents.png",
     ] {
         let (width, height, pixels) =
             png_pixels(&artifacts.join(name)).unwrap_or_else(|| panic!("{name} is not a PNG"));

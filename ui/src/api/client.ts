@@ -6,6 +6,8 @@
 import { ApiError, toApiError } from '../errors';
 import { followSse, type LiveStatus } from '../sse';
 import type {
+  Incident,
+  IncidentDetail,
   JobDetail,
   JobPage,
   JobView,
@@ -52,6 +54,11 @@ export interface Client {
   scalePool(name: string, count: number): Promise<PoolView>;
   /** Stop (each worker after its job), start, or restart a pool's workers. */
   poolAction(name: string, action: 'stop' | 'start' | 'restart'): Promise<PoolView>;
+  /** Open incidents (pending and active), or every one, newest first. */
+  incidents(which: 'open' | 'all'): Promise<Incident[]>;
+  incident(id: number): Promise<IncidentDetail>;
+  /** Acknowledge, snooze (for `snoozeFor`, "1h") or resolve, from the admin page. */
+  incidentAction(id: number, action: 'acknowledge' | 'snooze' | 'resolve', snoozeFor?: string): Promise<Incident>;
   /** Calls `onChange` on every "something changed, refetch" tick until the returned function
    *  is called. `onStatus` reports whether ticks can currently arrive. */
   subscribe(onChange: () => void, onStatus?: (status: LiveStatus) => void): () => void;
@@ -121,6 +128,10 @@ export function httpClient(opts: ClientOptions): Client {
     pools: () => json('GET', '/api/pools'),
     scalePool: (name, count) => json('POST', `/api/pools/${encodeURIComponent(name)}`, { count }),
     poolAction: (name, action) => json('POST', `/api/pools/${encodeURIComponent(name)}/${action}`),
+    incidents: (which) => json('GET', `/api/incidents${queryString({ state: which })}`),
+    incident: (id) => json('GET', `/api/incidents/${id}`),
+    incidentAction: (id, action, snoozeFor) =>
+      json('POST', `/api/incidents/${id}/${action}`, snoozeFor ? { door: 'window', for: snoozeFor } : { door: 'window' }),
     subscribe(onChange, onStatus) {
       return followSse({
         url: `${base}/api/events`,

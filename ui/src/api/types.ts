@@ -26,6 +26,9 @@ export type Series = Schemas['Series'];
 export type PoolView = Schemas['PoolView'];
 export type WorkerView = Schemas['WorkerView'];
 export type WorkerState = Schemas['WorkerState'];
+export type Incident = Schemas['Incident'];
+export type IncidentDetail = Schemas['IncidentDetail'];
+export type IncidentBrief = Schemas['IncidentBrief'];
 
 export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
