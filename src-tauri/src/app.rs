@@ -73,7 +73,14 @@ fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
     app.manage(Quitting::default());
     app.manage(window::WindowProcess::default());
     if host.config.desktop.notifications {
-        notify::start(api.clone());
+        let handle = app.clone();
+        notify::start(
+            api.clone(),
+            std::sync::Arc::new(move || {
+                let inner = handle.clone();
+                let _ = handle.run_on_main_thread(move || window::open(&inner));
+            }),
+        );
     }
     stop_on_signals(app.clone(), signals);
     stop_on_engine_failure(app.clone(), host.clone());

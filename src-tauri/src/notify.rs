@@ -1,18 +1,21 @@
 //! Desktop notifications: engine events become toasts through notify-rust (D-Bus
 //! org.freedesktop.Notifications on Linux). Events are gathered for a short window after the
-//! first one, so a hundred failures in a few seconds are one toast, not a hundred. Toasts: a
-//! job failed for good, a `--notify` job ended, recovery after an unclean stop, and work that
-//! power held going on when it returns.
+//! first one, so a hundred failures in a few seconds are one toast, not a hundred. Toasts: an
+//! incident the user is told of (with Open and Acknowledge actions where the notification
+//! server has actions), a job failed for good, a `--notify` job ended, recovery after an
+//! unclean stop, and work that power held going on when it returns.
 
 use crate::toast::{Notable, Toast, compose};
-use nightshift_api::Api;
+use nightshift_api::{Api, Door, Notice, RuleId, Severity};
 use nightshift_core::JobState;
 use nightshift_engine::Event;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
-/// How long after the first notable event others are gathered into the same toast.
-pub const COALESCE: Duration = Duration::from_millis(1500);
+/// How long after the first notable event others are gathered into the same toast. Longer
+/// than the engine's wait before it evaluates the incident rules after jobs end (2 s), so a
+/// failure storm and the incident it opens are one toast.
+pub const COALESCE: Duration = Duration::from_millis(3000);
 
 fn notable(event: Event) -> Option<Notable> {
     match event {
@@ -37,13 +40,31 @@ fn notable(event: Event) -> Option<Notable> {
         Event::PowerResumed { started, continued } => {
             Some(Notable::PowerResumed { started, continued })
         }
+        // A resolution by hand is the user's own doing: nothing to tell them. An unclean
+        // restart has recovery's own toast.
+        Event::Incident {
+            incident,
+            notice: Some(notice),
+            door,
+        } if !(notice == Notice::Resolved && door != Door::Nightshift)
+            && incident.rule != RuleId::UncleanRestart =>
+        {
+            Some(Notable::Incident {
+                id: incident.id,
+                title: incident.title,
+                description: incident.description,
+                critical: incident.severity == Severity::Critical,
+                notice,
+            })
+        }
         _ => None,
     }
 }
 
 /// Starts the notifier on the engine's startup receiver, so nothing since the engine began
-/// starting is missed (recovery's report included).
-pub fn start(api: Api) {
+/// starting is missed (recovery's report included). `open` shows the window (an incident's
+/// Open action).
+pub fn start(api: Api, open: std::sync::Arc<dyn Fn() + Send + Sync>) {
     let mut events = api.subscribe_from_start();
     tauri::async_runtime::spawn(async move {
         loop {
@@ -77,13 +98,14 @@ pub fn start(api: Api) {
             };
             if let Some(toast) = compose(&batch, command.as_deref()) {
                 // notify-rust blocks on a D-Bus round trip: keep it off the async threads.
-                tauri::async_runtime::spawn_blocking(move || send(&toast));
+                let (api, open) = (api.clone(), open.clone());
+                tauri::async_runtime::spawn_blocking(move || send(&toast, &api, &*open));
             }
         }
     });
 }
 
-fn send(toast: &Toast) {
+fn send(toast: &Toast, api: &Api, open: &(dyn Fn() + Send + Sync)) {
     let mut n = notify_rust::Notification::new();
     n.appname("Nightshift")
         .summary(&toast.summary)
@@ -95,7 +117,40 @@ fn send(toast: &Toast) {
     } else {
         notify_rust::Urgency::Normal
     });
-    if let Err(e) = n.show() {
-        tracing::warn!(error = %e, summary = toast.summary, "cannot show a notification");
+    if toast.incident.is_some() && has_actions() {
+        n.action("default", "Open")
+            .action("open", "Open")
+            .action("acknowledge", "Acknowledge");
     }
+    let handle = match n.show() {
+        Ok(handle) => handle,
+        Err(e) => {
+            tracing::warn!(error = %e, summary = toast.summary, "cannot show a notification");
+            return;
+        }
+    };
+    let Some(id) = toast.incident.filter(|_| has_actions()) else {
+        return;
+    };
+    // This blocking thread waits for the user's answer (or the toast's closing).
+    #[cfg(all(unix, not(target_os = "macos")))]
+    handle.wait_for_action(|action| match action {
+        "acknowledge" => {
+            let acked = tauri::async_runtime::block_on(
+                api.engine().acknowledge_incident(id, Door::Notification),
+            );
+            if let Err(e) = acked {
+                tracing::warn!(error = %e, id, "cannot acknowledge the incident");
+            }
+        }
+        "open" | "default" => open(),
+        _ => {}
+    });
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    let _ = (handle, api, open, id);
+}
+
+/// Whether the notification server shows actions (its `actions` capability).
+fn has_actions() -> bool {
+    notify_rust::get_capabilities().is_ok_and(|c| c.iter().any(|c| c == "actions"))
 }

@@ -1,6 +1,7 @@
 //! What a notification says: one toast for one event, one summary for a burst. Pure, so the
 //! wording and the coalescing are tested without a notification server.
 
+use nightshift_api::Notice;
 use nightshift_core::{JobId, JobState};
 
 /// An event worth telling the user about.
@@ -14,6 +15,15 @@ pub enum Notable {
     Recovered { requeued: usize, failed: usize },
     /// Power came back: jobs it held started, jobs it paused continue.
     PowerResumed { started: usize, continued: usize },
+    /// The user is told of an incident: it became active, came back, a reminder, or it
+    /// resolved by itself.
+    Incident {
+        id: i64,
+        title: String,
+        description: String,
+        critical: bool,
+        notice: Notice,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +32,8 @@ pub struct Toast {
     pub body: String,
     /// Failures deserve the urgent style.
     pub urgent: bool,
+    /// The one open incident the toast is about: its Open and Acknowledge actions act on it.
+    pub incident: Option<i64>,
 }
 
 /// Ids listed in a summary before "and N more".
@@ -46,8 +58,86 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Composes one toast for a batch gathered within the coalescing window. `command` is the
-/// command of the job when the batch is about a single job.
+/// command of the job when the batch is about a single job. Incidents lead: a failure storm
+/// and the incident it opened are one toast, the incident's, with the failures as a line.
 pub fn compose(batch: &[Notable], command: Option<&str>) -> Option<Toast> {
+    let incidents: Vec<(i64, &str, &str, bool, Notice)> = batch
+        .iter()
+        .filter_map(|n| match n {
+            Notable::Incident {
+                id,
+                title,
+                description,
+                critical,
+                notice,
+            } => Some((
+                *id,
+                title.as_str(),
+                description.as_str(),
+                *critical,
+                *notice,
+            )),
+            _ => None,
+        })
+        .collect();
+    let jobs = compose_jobs(batch, command);
+    if incidents.is_empty() {
+        return jobs;
+    }
+    let open = incidents.iter().filter(|i| i.4 != Notice::Resolved).count();
+    let (summary, mut lines, incident) = match incidents.as_slice() {
+        [(id, title, description, _, notice)] => {
+            let head = match notice {
+                Notice::Active => "Incident",
+                Notice::Reopened => "Incident again",
+                Notice::Reminder => "Still open",
+                Notice::Resolved => "Resolved",
+            };
+            (
+                format!("{head}: {title}"),
+                vec![description.to_string()],
+                (*notice != Notice::Resolved).then_some(*id),
+            )
+        }
+        many => {
+            let summary = if open > 0 {
+                format!("{} need you", plural(open, "incident", "incidents"))
+            } else {
+                format!("{} resolved", plural(many.len(), "incident", "incidents"))
+            };
+            let lines = many
+                .iter()
+                .take(LISTED)
+                .map(|(_, title, _, _, notice)| {
+                    if *notice == Notice::Resolved {
+                        format!("Resolved: {title}")
+                    } else {
+                        title.to_string()
+                    }
+                })
+                .collect();
+            (summary, lines, None)
+        }
+    };
+    let mut urgent = incidents.iter().any(|i| i.3 && i.4 != Notice::Resolved);
+    if let Some(jobs) = jobs {
+        lines.push(if jobs.body.is_empty() {
+            jobs.summary
+        } else {
+            format!("{}: {}", jobs.summary, jobs.body.replace('\n', "; "))
+        });
+        urgent |= jobs.urgent;
+    }
+    Some(Toast {
+        summary,
+        body: lines.join("\n"),
+        urgent,
+        incident,
+    })
+}
+
+/// The toast of a batch's jobs, recovery and power, without its incidents.
+fn compose_jobs(batch: &[Notable], command: Option<&str>) -> Option<Toast> {
     let failed: Vec<JobId> = batch
         .iter()
         .filter_map(|n| match n {
@@ -109,6 +199,7 @@ pub fn compose(batch: &[Notable], command: Option<&str>) -> Option<Toast> {
             },
             body: recovered?,
             urgent: lost > 0,
+            incident: None,
         },
         (1, _) if failed.len() == 1 => {
             let reason = batch.iter().find_map(|n| match n {
@@ -124,6 +215,7 @@ pub fn compose(batch: &[Notable], command: Option<&str>) -> Option<Toast> {
                 summary: format!("Job {} failed", failed[0]),
                 body,
                 urgent: true,
+                incident: None,
             }
         }
         (1, _) => {
@@ -141,6 +233,7 @@ pub fn compose(batch: &[Notable], command: Option<&str>) -> Option<Toast> {
                 summary: format!("Job {id} {word}"),
                 body,
                 urgent: false,
+                incident: None,
             }
         }
         _ => {
@@ -167,6 +260,7 @@ pub fn compose(batch: &[Notable], command: Option<&str>) -> Option<Toast> {
                 summary: parts.join(", "),
                 body: lines.join("\n"),
                 urgent: !failed.is_empty(),
+                incident: None,
             }
         }
     };
@@ -198,6 +292,48 @@ mod tests {
         let t = compose(&batch, None).unwrap();
         assert_eq!(t.summary, "100 jobs failed");
         assert_eq!(t.body, "Failed: 1, 2, 3, 4, 5 and 95 more");
+    }
+
+    fn incident(id: i64, notice: Notice) -> Notable {
+        Notable::Incident {
+            id,
+            title: format!("mail: incident {id}"),
+            description: "40% of attempts failed".into(),
+            critical: true,
+            notice,
+        }
+    }
+
+    #[test]
+    fn a_failure_storm_and_its_incident_are_one_toast_that_leads_with_the_incident() {
+        let mut batch: Vec<Notable> = (1..=30).map(failed).collect();
+        batch.push(incident(4, Notice::Active));
+        let t = compose(&batch, None).unwrap();
+        assert_eq!(t.summary, "Incident: mail: incident 4");
+        assert_eq!(
+            t.body,
+            "40% of attempts failed\n30 jobs failed: Failed: 1, 2, 3, 4, 5 and 25 more"
+        );
+        assert!(t.urgent);
+        assert_eq!(t.incident, Some(4), "its actions act on it");
+    }
+
+    #[test]
+    fn incidents_resolved_and_several_at_once_have_their_own_words() {
+        let t = compose(&[incident(4, Notice::Resolved)], None).unwrap();
+        assert_eq!(t.summary, "Resolved: mail: incident 4");
+        assert!(!t.urgent);
+        assert_eq!(t.incident, None, "nothing to acknowledge");
+        let t = compose(
+            &[incident(4, Notice::Active), incident(5, Notice::Reminder)],
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.summary, "2 incidents need you");
+        assert_eq!(t.body, "mail: incident 4\nmail: incident 5");
+        assert_eq!(t.incident, None);
+        let t = compose(&[incident(6, Notice::Reopened)], None).unwrap();
+        assert_eq!(t.summary, "Incident again: mail: incident 6");
     }
 
     #[test]

@@ -61,6 +61,7 @@ async fn listen(engine: EngineHandle, config: AlertsConfig, wake: Arc<Notify>) {
             Ok(Event::Incident {
                 incident,
                 notice: Some(notice),
+                ..
             }) => (incident, notice),
             Ok(_) => continue,
             Err(RecvError::Lagged(n)) => {

@@ -48,6 +48,8 @@ pub enum Event {
     Incident {
         incident: Box<nightshift_core::incident::Incident>,
         notice: Option<nightshift_core::incident::lifecycle::Notice>,
+        /// Who made the change: Nightshift itself, or a person through a door.
+        door: nightshift_core::incident::Door,
     },
     /// A pending incident whose condition cleared before it became active was forgotten.
     IncidentDropped { id: i64 },

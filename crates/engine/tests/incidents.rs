@@ -102,6 +102,7 @@ async fn failing_jobs_open_an_incident_that_goes_active_is_acted_on_and_resolves
             Ok(Ok(Event::Incident {
                 incident,
                 notice: Some(n),
+                ..
             })) if incident.id == id => break n,
             Ok(Ok(_)) => {}
             other => panic!("no incident event: {other:?}"),

@@ -11,17 +11,23 @@ use zbus::zvariant::OwnedValue;
 /// One `Notify` call as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
+    /// The id the server gave it (1, 2, …).
+    pub id: u32,
     pub app_name: String,
     pub summary: String,
     pub body: String,
     /// The `urgency` hint (0 low, 1 normal, 2 critical), if sent.
     pub urgency: Option<u8>,
+    /// Action keys and labels, in pairs, as sent (only when the server says it has actions).
+    pub actions: Vec<String>,
 }
 
 type Log = Arc<Mutex<Vec<Notification>>>;
 
 struct Server {
     log: Log,
+    /// Whether it says it shows actions (the `actions` capability).
+    actions: bool,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
@@ -34,23 +40,30 @@ impl Server {
         _app_icon: String,
         summary: String,
         body: String,
-        _actions: Vec<String>,
+        actions: Vec<String>,
         hints: HashMap<String, OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
         let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let id = log.len() as u32 + 1;
         log.push(Notification {
+            id,
             app_name,
             summary,
             body,
             urgency,
+            actions,
         });
-        log.len() as u32
+        id
     }
 
     fn get_capabilities(&self) -> Vec<String> {
-        vec!["body".into()]
+        let mut caps = vec!["body".to_string()];
+        if self.actions {
+            caps.push("actions".into());
+        }
+        caps
     }
 
     fn get_server_information(&self) -> (String, String, String, String) {
@@ -67,7 +80,7 @@ impl Server {
 
 /// The running server; it stops answering when dropped.
 pub struct NotificationServer {
-    _conn: zbus::blocking::Connection,
+    conn: zbus::blocking::Connection,
     log: Log,
 }
 
@@ -80,7 +93,17 @@ impl std::fmt::Debug for NotificationServer {
 }
 
 impl NotificationServer {
+    /// A server without actions (as some are).
     pub fn start(bus: &Bus) -> NotificationServer {
+        NotificationServer::start_with(bus, false)
+    }
+
+    /// A server that shows actions, as dunst or GNOME Shell do.
+    pub fn with_actions(bus: &Bus) -> NotificationServer {
+        NotificationServer::start_with(bus, true)
+    }
+
+    fn start_with(bus: &Bus, actions: bool) -> NotificationServer {
         let log = Log::default();
         let conn = bus
             .builder()
@@ -88,12 +111,29 @@ impl NotificationServer {
             .and_then(|b| {
                 b.serve_at(
                     "/org/freedesktop/Notifications",
-                    Server { log: log.clone() },
+                    Server {
+                        log: log.clone(),
+                        actions,
+                    },
                 )
             })
             .and_then(|b| b.build())
             .expect("cannot start the test notification server");
-        NotificationServer { _conn: conn, log }
+        NotificationServer { conn, log }
+    }
+
+    /// The user clicks the action `key` of notification `id`: the server says so on the bus
+    /// (`ActionInvoked`), as a real one does.
+    pub fn invoke(&self, id: u32, key: &str) {
+        self.conn
+            .emit_signal(
+                None::<&str>,
+                "/org/freedesktop/Notifications",
+                "org.freedesktop.Notifications",
+                "ActionInvoked",
+                &(id, key),
+            )
+            .expect("cannot emit ActionInvoked");
     }
 
     /// Everything received so far, in order.

@@ -7,6 +7,7 @@
 use super::alerts;
 use crate::Event;
 use crate::context::Context;
+use nightshift_core::incident::Door;
 use nightshift_core::incident::lifecycle::{Book, Change};
 
 pub(super) async fn all(ctx: &Context, book: &mut Book, changes: Vec<Change>) {
@@ -33,7 +34,7 @@ pub(super) async fn one(ctx: &Context, book: &mut Book, change: Change) {
                     let notice = (incident.state
                         == nightshift_core::incident::IncidentState::Active)
                         .then_some(nightshift_core::incident::lifecycle::Notice::Active);
-                    announce(ctx, incident, notice).await;
+                    announce(ctx, incident, notice, Door::Nightshift).await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, rule = %incident.rule, "cannot store a new incident")
@@ -44,12 +45,15 @@ pub(super) async fn one(ctx: &Context, book: &mut Book, change: Change) {
             incident,
             entry,
             notify,
-        } => match ctx.store.update_incident(incident.clone(), entry).await {
-            Ok(()) => announce(ctx, incident, notify).await,
-            Err(e) => {
-                tracing::warn!(error = %e, id = incident.id, "cannot store an incident's change")
+        } => {
+            let door = entry.as_ref().map_or(Door::Nightshift, |e| e.door);
+            match ctx.store.update_incident(incident.clone(), entry).await {
+                Ok(()) => announce(ctx, incident, notify, door).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, id = incident.id, "cannot store an incident's change")
+                }
             }
-        },
+        }
         Change::Dropped(id) => {
             if let Err(e) = ctx.store.delete_incident(id).await {
                 tracing::warn!(error = %e, id, "cannot forget a pending incident");
@@ -63,6 +67,7 @@ async fn announce(
     ctx: &Context,
     incident: nightshift_core::incident::Incident,
     notice: Option<nightshift_core::incident::lifecycle::Notice>,
+    door: Door,
 ) {
     if let Some(notice) = notice {
         alerts::append(ctx, &incident, notice).await;
@@ -71,5 +76,6 @@ async fn announce(
     let _ = ctx.events.send(Event::Incident {
         incident: Box::new(incident),
         notice,
+        door,
     });
 }

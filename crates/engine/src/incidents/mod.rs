@@ -3,8 +3,8 @@
 //! (`Event::Incident`) and appended to the alert history (a JSON Lines file).
 //!
 //! Evaluation is event driven: after each minute's snapshot (the history task's one wake-up a
-//! minute, so time-based conditions move on) and shortly after jobs end or a pool changes (so
-//! a failure storm is seen within seconds). It reads the metrics history's windows (merged
+//! minute, so time-based conditions move on) and shortly after jobs are added or end, a
+//! queue's settings change or a pool changes (so a failure storm is seen within seconds). It reads the metrics history's windows (merged
 //! minute rows, never the jobs table), the pools, the running jobs (bounded by the queues'
 //! limits) and the disk. With metrics off there is no history, and no incident.
 //!
@@ -96,7 +96,15 @@ pub(crate) async fn run(ctx: Arc<Context>, sources: crate::history::Sources) {
         tokio::select! {
             () = state.now.notified() => {}
             event = events.recv() => match event {
-                Ok(Event::Ended { .. } | Event::PoolChanged { .. } | Event::Recovered { .. }) => settle = true,
+                // What moves the figures the rules read: jobs added or ended, a queue's settings,
+                // a pool's workers.
+                Ok(
+                    Event::Queued { .. }
+                    | Event::Ended { .. }
+                    | Event::QueueChanged { .. }
+                    | Event::PoolChanged { .. }
+                    | Event::Recovered { .. },
+                ) => settle = true,
                 Ok(_) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => settle = true,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
