@@ -153,6 +153,23 @@ pub fn acknowledge(app: &AppHandle) {
 pub fn on_menu(app: &AppHandle, id: &str) {
     match id {
         tray::ITEM_OPEN => window::open(app),
+        tray::ITEM_INCIDENT => {
+            let Some(id) = app.state::<Tray>().incident() else {
+                return;
+            };
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let api = app.state::<nightshift_api::Api>();
+                let acked = api
+                    .engine()
+                    .acknowledge_incident(id, nightshift_api::Door::Tray)
+                    .await;
+                if let Err(e) = acked {
+                    tracing::warn!(error = %e, id, "cannot acknowledge the incident");
+                }
+                refresh(&app).await;
+            });
+        }
         tray::ITEM_PAUSE => {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {

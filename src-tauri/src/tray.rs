@@ -1,5 +1,5 @@
-//! The tray icon and its menu: live counts, Pause all / Resume all, Open Nightshift, Start at
-//! login, Quit. On Linux it is a StatusNotifierItem (libayatana-appindicator) whose menu is
+//! The tray icon and its menu: live counts, the incident calling for the user (clicking it
+//! acknowledges it), Pause all / Resume all, Open Nightshift, Start at login, Quit. On Linux it is a StatusNotifierItem (libayatana-appindicator) whose menu is
 //! exported over D-Bus; a tooltip does not exist there, so the menu's first line carries the
 //! counts.
 
@@ -13,6 +13,7 @@ use tauri::{AppHandle, Wry};
 
 pub const TRAY_ID: &str = "nightshift";
 pub const ITEM_COUNTS: &str = "counts";
+pub const ITEM_INCIDENT: &str = "incident";
 pub const ITEM_PAUSE: &str = "pause";
 pub const ITEM_OPEN: &str = "open";
 pub const ITEM_AUTOSTART: &str = "autostart";
@@ -32,6 +33,7 @@ fn icon_bytes(health: Health) -> &'static [u8] {
 pub struct Tray {
     icon: TrayIcon,
     counts: MenuItem<Wry>,
+    incident: MenuItem<Wry>,
     pause: MenuItem<Wry>,
     pub autostart: CheckMenuItem<Wry>,
     icons: HashMap<Health, Image<'static>>,
@@ -41,6 +43,13 @@ pub struct Tray {
 impl Tray {
     pub fn build(app: &AppHandle, autostart_on: bool) -> tauri::Result<Tray> {
         let counts = MenuItem::with_id(app, ITEM_COUNTS, "Starting…", false, None::<&str>)?;
+        let incident = MenuItem::with_id(
+            app,
+            ITEM_INCIDENT,
+            crate::tray_view::NO_INCIDENT,
+            false,
+            None::<&str>,
+        )?;
         let pause = MenuItem::with_id(app, ITEM_PAUSE, "Pause all", true, None::<&str>)?;
         let open = MenuItem::with_id(app, ITEM_OPEN, "Open Nightshift", true, None::<&str>)?;
         let autostart = CheckMenuItem::with_id(
@@ -57,6 +66,7 @@ impl Tray {
             app,
             &[
                 &counts,
+                &incident,
                 &PredefinedMenuItem::separator(app)?,
                 &pause,
                 &open,
@@ -78,11 +88,21 @@ impl Tray {
         Ok(Tray {
             icon,
             counts,
+            incident,
             pause,
             autostart,
             icons,
             shown: Mutex::new(None),
         })
+    }
+
+    /// The incident the menu's incident line acknowledges, if any.
+    pub fn incident(&self) -> Option<i64> {
+        self.shown
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(|v| v.incident)
     }
 
     /// Shows `view`, touching only what changed (each icon change writes a file on Linux).
@@ -98,6 +118,10 @@ impl Tray {
             }
             if old.map(|o| &o.tooltip) != Some(&view.tooltip) {
                 self.icon.set_tooltip(Some(&view.tooltip))?;
+            }
+            if old.map(|o| &o.incident_label) != Some(&view.incident_label) {
+                self.incident.set_text(&view.incident_label)?;
+                self.incident.set_enabled(view.incident.is_some())?;
             }
             if old.map(|o| o.pause_label) != Some(view.pause_label) {
                 self.pause.set_text(view.pause_label)?;

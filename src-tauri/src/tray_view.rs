@@ -49,7 +49,15 @@ pub struct TrayView {
     pub counts: String,
     pub tooltip: String,
     pub pause_label: &'static str,
+    /// The menu's incident line: "Acknowledge: <title>" while an incident calls for the user
+    /// (most severe first), else a disabled "No incident needs you".
+    pub incident_label: String,
+    /// The incident that line acknowledges.
+    pub incident: Option<i64>,
 }
+
+/// The menu line when no incident calls for the user.
+pub const NO_INCIDENT: &str = "No incident needs you";
 
 /// `unseen_failures`: failed jobs the user has not looked at since opening the window.
 pub fn view(summary: &Summary, unseen_failures: u64) -> TrayView {
@@ -96,10 +104,15 @@ pub fn view(summary: &Summary, unseen_failures: u64) -> TrayView {
         Health::Running => "running".to_string(),
         Health::Idle => "idle".to_string(),
     };
+    let first = summary.incidents.first();
     TrayView {
         health,
         tooltip: format!("Nightshift: {state}\n{counts}"),
         counts,
+        incident_label: first.map_or(NO_INCIDENT.to_string(), |i| {
+            format!("Acknowledge: {}", i.title)
+        }),
+        incident: first.map(|i| i.id),
         pause_label: if summary.paused {
             "Resume all"
         } else {
@@ -149,9 +162,17 @@ mod tests {
         );
         s.incidents.push(brief(5, "pool emb: 1 of 2 workers ready"));
         assert!(view(&s, 0).tooltip.contains("(and 1 more incidents)"));
+        // The menu names the first and acknowledges it.
+        let v = view(&s, 0);
+        assert_eq!(
+            v.incident_label,
+            "Acknowledge: mail: 40.0% of attempts failing"
+        );
+        assert_eq!(v.incident, Some(4));
         // Acknowledged or snoozed, it is not in the summary's list: no attention.
         s.incidents.clear();
         assert_eq!(view(&s, 0).health, Health::Running);
+        assert_eq!(view(&s, 0).incident_label, NO_INCIDENT);
     }
 
     #[test]

@@ -242,7 +242,7 @@ fn a_failure_storm_and_its_incident_are_one_toast_whose_acknowledge_acts_on_it()
 }
 
 #[test]
-fn an_incident_turns_the_tray_to_attention_and_acknowledging_it_turns_it_back() {
+fn an_incident_turns_the_tray_to_attention_its_menu_names_it_and_acknowledging_it_turns_it_back() {
     // Two jobs waiting in a held queue are a backlog here, at once.
     let mut d = Desktop::builder()
         .tables(
@@ -256,10 +256,31 @@ fn an_incident_turns_the_tray_to_attention_and_acknowledging_it_turns_it_back() 
         d.cli_ok(&["add", "--queue", "later", "--", "true"]);
     }
     d.tray().wait_icon("attention", TIMEOUT);
+    let label = "Acknowledge: later: 2 jobs waiting";
+    d.tray().wait_menu(TIMEOUT, "name the incident", |m| {
+        m.iter().any(|e| e.label == label && e.enabled)
+    });
+    d.tray().click(label);
+    d.tray().wait_icon("idle", TIMEOUT);
     let incidents: serde_json::Value =
         serde_json::from_str(&d.cli_ok(&["incidents", "--json"])).unwrap();
     assert_eq!(incidents[0]["rule"], "backlog", "{incidents}");
     let id = incidents[0]["id"].as_i64().unwrap();
-    d.cli_ok(&["incidents", "ack", &id.to_string()]);
-    d.tray().wait_icon("idle", TIMEOUT);
+    let detail: serde_json::Value =
+        serde_json::from_str(&d.cli_ok(&["incidents", "show", &id.to_string(), "--json"])).unwrap();
+    let last = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (last["kind"].as_str(), last["door"].as_str()),
+        (Some("acknowledged"), Some("tray"))
+    );
+    d.tray()
+        .wait_menu(TIMEOUT, "say no incident needs the user", |m| {
+            m.iter()
+                .any(|e| e.label == "No incident needs you" && !e.enabled)
+        });
 }

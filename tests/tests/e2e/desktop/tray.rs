@@ -69,7 +69,8 @@ fn the_tray_registers_follows_the_engine_and_its_menu_drives_it() {
     let idle = item.wait_icon("idle", TIMEOUT);
     assert!(Path::new(&idle).is_absolute(), "IconName {idle:?}");
 
-    // The menu: counts (disabled), Pause all, Open, Start at login (a checkbox, off), Quit.
+    // The menu: counts (disabled), the incident line (disabled while none calls for the user),
+    // Pause all, Open, Start at login (a checkbox, off), Quit.
     let menu = wait_counts(&item, &counts(0, 0, 0));
     let (separators, entries): (Vec<&MenuEntry>, Vec<&MenuEntry>) = menu
         .iter()
@@ -79,6 +80,7 @@ fn the_tray_registers_follows_the_engine_and_its_menu_drives_it() {
         labels,
         [
             counts(0, 0, 0).as_str(),
+            "No incident needs you",
             "Pause all",
             "Open Nightshift",
             "Start at login",
@@ -88,13 +90,13 @@ fn the_tray_registers_follows_the_engine_and_its_menu_drives_it() {
     );
     assert_eq!(separators.len(), 2, "menu: {menu:#?}");
     assert!(
-        !entries[0].enabled,
-        "the counts line is not clickable: {:?}",
-        entries[0]
+        !entries[0].enabled && !entries[1].enabled,
+        "the counts and incident lines are not clickable: {:?}",
+        &entries[..2]
     );
-    assert!(entries[1..].iter().all(|e| e.enabled), "menu: {menu:#?}");
-    assert_eq!(entries[3].toggle_type.as_deref(), Some("checkmark"));
-    assert_eq!(entries[3].toggle_state, Some(0));
+    assert!(entries[2..].iter().all(|e| e.enabled), "menu: {menu:#?}");
+    assert_eq!(entries[4].toggle_type.as_deref(), Some("checkmark"));
+    assert_eq!(entries[4].toggle_state, Some(0));
 
     // A running job: the counts and the icon follow.
     let long = d.add(LONG);
