@@ -256,3 +256,68 @@ fn the_workers_page_in_the_window_follows_a_pool_and_stops_it() {
     );
     save_screenshot(&s, "desktop-workers.png");
 }
+
+#[test]
+fn the_incidents_page_in_the_window_shows_one_live_acknowledges_and_resolves_it_and_the_tray_follows()
+ {
+    // Two jobs waiting in a held queue are a backlog here, at once.
+    let mut d = Desktop::builder()
+        .tables(
+            "[queues.later]\nconcurrency = 0\n\
+             [incidents.rules.backlog]\nthreshold = 2\nfor = \"0s\"\n",
+        )
+        .start();
+    let driver = d.tauri_driver();
+    let s = driver.session(&desktop_bin());
+    d.attach_app();
+    wait_page(&s);
+    go(&s, "incidents");
+    for _ in 0..2 {
+        d.cli_ok(&["add", "--queue", "later", "--", "true"]);
+    }
+    // It appears on the open page without a reload, and the tray calls for attention.
+    let id = s.wait_script(
+        TIMEOUT,
+        "an incident row",
+        "const r = document.querySelector('[data-testid^=\"incident-\"][data-state]'); \
+         return r ? Number(r.getAttribute('data-testid').slice(9)) : null;",
+        |v| v.as_i64().is_some(),
+    );
+    let id = id.as_i64().unwrap();
+    d.tray().wait_icon("attention", TIMEOUT);
+    let link = s.find(&format!("[data-testid=\"incident-{id}\"] a"));
+    s.click(&link);
+    s.wait_script(
+        TIMEOUT,
+        "the incident opened",
+        "const p = document.querySelector('[data-testid=\"incident-detail\"]'); \
+         return p ? Number(p.getAttribute('data-id')) : null;",
+        |v| v.as_i64() == Some(id),
+    );
+    let ack = s.find("[data-testid=\"incident-ack\"]");
+    s.click(&ack);
+    d.tray().wait_icon("idle", TIMEOUT);
+    let detail: Value =
+        serde_json::from_str(&d.cli_ok(&["incidents", "show", &id.to_string(), "--json"])).unwrap();
+    assert!(
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "acknowledged" && e["door"] == "window"),
+        "{detail}"
+    );
+    save_screenshot(&s, "desktop-incidents.png");
+    let resolve = s.find("[data-testid=\"incident-resolve\"]");
+    s.click(&resolve);
+    s.wait_script(
+        TIMEOUT,
+        "the page to show it resolved",
+        "const p = document.querySelector('[data-testid=\"incident-detail\"]'); \
+         return p ? p.getAttribute('data-state') : null;",
+        |v| v == "resolved",
+    );
+    let shown: Value =
+        serde_json::from_str(&d.cli_ok(&["incidents", "show", &id.to_string(), "--json"])).unwrap();
+    assert_eq!(shown["state"], "resolved", "{shown}");
+}
