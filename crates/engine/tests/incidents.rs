@@ -8,7 +8,7 @@ mod support;
 use nightshift_core::clock::ManualClock;
 use nightshift_core::incident::lifecycle::Notice;
 use nightshift_core::incident::{Door, EventKind, IncidentState, RuleId};
-use nightshift_engine::{Engine, EngineHandle, EngineOptions, Event};
+use nightshift_engine::{EngineHandle, Event};
 use nightshift_store::IncidentFilter;
 use std::sync::Arc;
 use support::*;
@@ -39,7 +39,7 @@ async fn failing_jobs_open_an_incident_that_goes_active_is_acted_on_and_resolves
     let t0 =
         nightshift_core::metrics::history::floor_to(nightshift_core::clock::system().now_ms(), MIN);
     let clock = Arc::new(ManualClock::new(t0));
-    let dir = tempfile::tempdir().unwrap();
+
     // Success under 80% would hold too; this test follows one incident.
     let mut config = config();
     config.incidents.rules.insert(
@@ -49,13 +49,7 @@ async fn failing_jobs_open_an_incident_that_goes_active_is_acted_on_and_resolves
             ..Default::default()
         },
     );
-    let engine = Engine::start(EngineOptions {
-        paths: paths(&dir),
-        config,
-        clock: clock.clone(),
-    })
-    .await
-    .unwrap();
+    let (dir, engine) = start_with_clock(config, clock.clone()).await;
     let mut events = engine.subscribe();
     // 12 jobs, 6 of them fail: 50% against the line of 20%.
     let jobs: Vec<_> = (0..12)

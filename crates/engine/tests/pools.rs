@@ -8,7 +8,7 @@ mod support;
 use nightshift_core::Clock;
 use nightshift_core::clock::ManualClock;
 use nightshift_core::worker::pool::PoolSpec;
-use nightshift_engine::{Engine, EngineHandle, EngineOptions, PoolView, WorkerState};
+use nightshift_engine::{EngineHandle, PoolView, WorkerState};
 use std::sync::Arc;
 use support::*;
 
@@ -42,14 +42,7 @@ async fn backing_off(engine: &EngineHandle, n: u32) -> PoolView {
 async fn a_worker_that_keeps_crashing_is_restarted_after_5_10_20_40_60_60_s_then_crash_loops() {
     let now = nightshift_core::clock::system().now_ms();
     let clock = Arc::new(ManualClock::new(now));
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(EngineOptions {
-        paths: paths(&dir),
-        config: config(),
-        clock: clock.clone(),
-    })
-    .await
-    .unwrap();
+    let (_dir, engine) = start_with_clock(config(), clock.clone()).await;
     engine.add_pool(crashing_pool()).await.unwrap();
     for (i, secs) in [5i64, 10, 20, 40, 60, 60].into_iter().enumerate() {
         let pool = backing_off(&engine, i as u32 + 1).await;

@@ -6,7 +6,7 @@ mod support;
 use nightshift_core::JobState;
 use nightshift_core::clock::ManualClock;
 use nightshift_core::recurrence::Recurrence;
-use nightshift_engine::{Engine, EngineHandle, EngineOptions, Event};
+use nightshift_engine::{EngineHandle, Event};
 use nightshift_store::ListFilter;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,14 +54,7 @@ async fn schedule_until(
 async fn fire_times_missed_while_off_give_one_run_with_catch_up_and_none_without() {
     let start = nightshift_core::clock::system().now_ms();
     let clock = Arc::new(ManualClock::new(start));
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(EngineOptions {
-        paths: paths(&dir),
-        config: config(),
-        clock: clock.clone(),
-    })
-    .await
-    .unwrap();
+    let (_dir, engine) = start_with_clock(config(), clock.clone()).await;
     let mut events = engine.subscribe();
     let hourly = Recurrence::every("1h").unwrap();
     // Both first run in an hour; they differ only in catch-up.

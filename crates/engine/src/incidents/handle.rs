@@ -6,7 +6,7 @@ use super::{Learned, apply};
 use crate::{EngineError, EngineHandle};
 use nightshift_core::incident::baseline::Baseline;
 use nightshift_core::incident::lifecycle::Change;
-use nightshift_core::incident::{Door, Incident, Rule, RuleId};
+use nightshift_core::incident::{Door, Incident, Rule};
 use nightshift_store::IncidentFilter;
 use std::collections::BTreeMap;
 
@@ -145,15 +145,5 @@ impl EngineHandle {
         if self.inner.ctx.config.incidents.enabled && self.inner.ctx.config.metrics.enabled {
             super::evaluate_now(&self.inner.ctx, &self.inner.history_sources).await;
         }
-    }
-
-    /// Whether `rule` is one the config file turned off.
-    pub fn rule_enabled(&self, rule: RuleId) -> bool {
-        self.inner
-            .ctx
-            .incidents
-            .rules
-            .iter()
-            .any(|r| r.id == rule && r.enabled)
     }
 }

@@ -47,7 +47,11 @@ pub(super) async fn gather(ctx: &Context, sources: &Sources) -> Result<Inputs, S
         for (queue, row) in steps.into_iter().flat_map(|s| s.queues) {
             tallies.entry(queue).or_default().insert(*w, row.tally);
         }
-        if enabled(RuleId::BacklogGrowing) {
+        // The depths at the window's start, for the growing backlog's window only.
+        let growing = rules
+            .iter()
+            .any(|r| r.id == RuleId::BacklogGrowing && r.enabled && r.window == *w);
+        if growing {
             let first = crate::history::window(
                 ctx,
                 sources,

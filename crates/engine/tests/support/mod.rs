@@ -31,6 +31,22 @@ pub fn config() -> Config {
     config
 }
 
+/// An engine on a fresh folder whose clock moves only when the test moves it.
+pub async fn start_with_clock(
+    config: Config,
+    clock: std::sync::Arc<nightshift_core::clock::ManualClock>,
+) -> (tempfile::TempDir, EngineHandle) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(EngineOptions {
+        paths: paths(&dir),
+        config,
+        clock,
+    })
+    .await
+    .expect("engine starts");
+    (dir, engine)
+}
+
 pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Fixture {
     start_with(dir, config, None).await
 }
