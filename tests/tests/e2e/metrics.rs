@@ -123,9 +123,36 @@ fn metrics_count_what_jobs_did_in_both_formats_clean_under_promtool() {
         for pair in labels.0.split(',') {
             let (key, value) = pair.split_once('=').expect(line);
             assert!(
-                ["queue", "outcome", "cause", "state", "le", "version"].contains(&key),
+                [
+                    "queue", "outcome", "cause", "state", "le", "version", "rule", "severity"
+                ]
+                .contains(&key),
                 "unexpected label {key} in {line}"
             );
+            // The incidents' labels are fixed sets: rule names and severities.
+            if key == "severity" {
+                assert!(
+                    ["\"info\"", "\"warning\"", "\"critical\""].contains(&value),
+                    "{line}"
+                );
+            }
+            if key == "rule" {
+                let rules = [
+                    "failure_rate",
+                    "success_rate",
+                    "backlog",
+                    "backlog_growing",
+                    "stalled",
+                    "slow_processing",
+                    "success_below_baseline",
+                    "worker_down",
+                    "unclean_restart",
+                    "disk_full",
+                    "power_held",
+                    "long_running",
+                ];
+                assert!(rules.contains(&value.trim_matches('"')), "{line}");
+            }
             if key == "queue" {
                 assert!(
                     ["\"work\"", "\"other\"", "\"later\""].contains(&value),

@@ -43,6 +43,12 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/pools/{name}/stop", &["post"]),
     ("/api/pools/{name}/start", &["post"]),
     ("/api/pools/{name}/restart", &["post"]),
+    ("/api/incidents", &["get"]),
+    ("/api/incidents/rules", &["get"]),
+    ("/api/incidents/{id}", &["get"]),
+    ("/api/incidents/{id}/acknowledge", &["post"]),
+    ("/api/incidents/{id}/snooze", &["post"]),
+    ("/api/incidents/{id}/resolve", &["post"]),
 ];
 
 fn described_routes(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {
