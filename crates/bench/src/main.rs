@@ -23,6 +23,7 @@ mod enqueue;
 mod harness;
 mod http;
 mod idle;
+mod incidents;
 mod latency;
 mod options;
 mod pools;
@@ -211,6 +212,21 @@ fn measure(
                 sizes.throughput_jobs,
                 sizes.latency_jobs,
                 sizes.idle_window,
+            ))
+        },
+    );
+    take(
+        "incidents",
+        &format!(
+            "incident rules ({} jobs through the daemon, {} finished jobs)",
+            sizes.throughput_jobs, sizes.claim_large_rows
+        ),
+        &|| {
+            runtime.block_on(incidents::run(
+                &options.bin,
+                sizes.throughput_jobs,
+                sizes.claim_large_rows,
+                50,
             ))
         },
     );

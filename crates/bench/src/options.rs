@@ -13,13 +13,13 @@ usage: nightshift-bench [--quick] [--json PATH] [--bin PATH] [--only NAME,...]
                sampling, pools, idle) (default: `nightshift` beside this program)
   --only NAMES take only these measurements, named by comma: latency, throughput,
                enqueue, http, claim, power, metrics, scrape, history, sampling, pools,
-               idle, desktop (default: all)
+               incidents, idle, desktop (default: all)
 
 The desktop-app figures run `nightshift-desktop` and `nightshift-bare-tray` from beside this
 program, on a private Xvfb display and session bus (Debian packages xvfb and dbus).";
 
 /// The names `--only` takes, in the order the measurements run.
-pub const MEASUREMENTS: [&str; 13] = [
+pub const MEASUREMENTS: [&str; 14] = [
     "latency",
     "throughput",
     "enqueue",
@@ -31,6 +31,7 @@ pub const MEASUREMENTS: [&str; 13] = [
     "history",
     "sampling",
     "pools",
+    "incidents",
     "idle",
     "desktop",
 ];

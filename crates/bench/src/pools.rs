@@ -30,8 +30,12 @@ const PROCESS_QUEUE: &str = "tp";
 /// Rounds of the latency run not counted (thread pools, folders, page cache).
 const WARM_UP: usize = 5;
 const PER_JOB: Duration = Duration::from_secs(30);
-/// The idle measurement's pause before counting (measurement, not synchronisation).
-const SETTLE: Duration = Duration::from_secs(2);
+/// The idle measurement's pause before counting (measurement, not synchronisation). The last
+/// things the pool's start sets off are the incident rules' evaluation (2 s after the workers
+/// changed) and the threads that this bench's polling of `/api/pools` and that evaluation's
+/// reads ran on, which the runtime keeps for 10 s before they end: past those, what is counted
+/// is an idle pool's own cost.
+const SETTLE: Duration = Duration::from_secs(12);
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
 /// `nightshift-bench --worker`: a worker that says it is ready, then answers every job with a

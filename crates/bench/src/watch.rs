@@ -24,7 +24,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 const QUEUE: &str = "tp";
-const CONCURRENCY: usize = 4;
+pub(crate) const CONCURRENCY: usize = 4;
 
 /// Throughput through the daemon, and latency in-process, with metrics on and off.
 pub async fn on_off(bin: &Path, jobs: usize, latency_jobs: usize) -> anyhow::Result<Vec<Figure>> {
@@ -77,13 +77,18 @@ pub async fn on_off(bin: &Path, jobs: usize, latency_jobs: usize) -> anyhow::Res
     ])
 }
 
-fn config_text(enabled: bool, concurrency: usize) -> String {
+pub(crate) fn config_text(enabled: bool, concurrency: usize) -> String {
     format!("[metrics]\nenabled = {enabled}\n[queues.{QUEUE}]\nconcurrency = {concurrency}\n")
 }
 
 /// How long the daemon takes to run `jobs` trivial jobs, from the batch to the last success.
 fn throughput(bin: &Path, jobs: usize, enabled: bool) -> anyhow::Result<Duration> {
-    let daemon = Daemon::start(bin, &config_text(enabled, CONCURRENCY), &[])?;
+    throughput_with(bin, jobs, &config_text(enabled, CONCURRENCY))
+}
+
+/// The same with `config` (which names the queue `tp` and its concurrency).
+pub(crate) fn throughput_with(bin: &Path, jobs: usize, config: &str) -> anyhow::Result<Duration> {
+    let daemon = Daemon::start(bin, config, &[])?;
     let client = daemon.client()?;
     let body = format!("{{\"cmd\":[\"/bin/true\"],\"queue\":\"{QUEUE}\"}}\n").repeat(jobs);
     client.get("/api/health")?;
@@ -135,7 +140,7 @@ async fn latency(jobs: usize, enabled: bool) -> anyhow::Result<Vec<Duration>> {
 }
 
 /// The median time of `n` calls of `f`.
-async fn median<F, T>(n: usize, mut f: impl FnMut() -> F) -> anyhow::Result<f64>
+pub(crate) async fn median<F, T>(n: usize, mut f: impl FnMut() -> F) -> anyhow::Result<f64>
 where
     F: std::future::Future<Output = anyhow::Result<T>>,
 {
@@ -269,7 +274,7 @@ async fn history_times(finished: usize, rounds: usize) -> anyhow::Result<(f64, f
 
 /// Seven days of minute rows for five queues, rolled up and pruned as a running engine would
 /// have left them (the last two days in minutes, the rest in hours).
-async fn week_of_history(paths: &Paths) -> anyhow::Result<()> {
+pub(crate) async fn week_of_history(paths: &Paths) -> anyhow::Result<()> {
     let store = nightshift_store::Store::open(
         &paths.db_file,
         &paths.payloads_dir,

@@ -1,0 +1,111 @@
+//! What watching for incidents costs (issue #12), each beside a baseline from the same run:
+//!
+//! - throughput of trivial jobs through the daemon with the incident rules on (evaluated 2 s
+//!   after jobs end, again and again under load), beside the same with `incidents.enabled =
+//!   false` (runs alternated off, on, off, on);
+//! - one evaluation of every rule with 1,000,000 finished jobs in the table and a week of
+//!   history for five queues, beside the 24-hour summary on the same data (a read every
+//!   evaluation makes several of).
+
+use crate::harness::on_thread;
+use crate::report::{Figure, Target};
+use crate::stats::per_second;
+use crate::watch::{CONCURRENCY, config_text, median, throughput_with, week_of_history};
+use anyhow::Context;
+use nightshift_api::{Api, SummaryQuery};
+use nightshift_core::{Config, Paths};
+use nightshift_engine::{Engine, EngineOptions};
+use std::path::Path;
+use std::time::Duration;
+
+pub async fn run(
+    bin: &Path,
+    jobs: usize,
+    finished: usize,
+    rounds: usize,
+) -> anyhow::Result<Vec<Figure>> {
+    let mut on = Duration::ZERO;
+    let mut off = Duration::ZERO;
+    for enabled in [false, true, false, true] {
+        let bin = bin.to_path_buf();
+        let config = format!(
+            "{}[incidents]\nenabled = {enabled}\n",
+            config_text(true, CONCURRENCY)
+        );
+        let took = on_thread("incidents-throughput", move || {
+            throughput_with(&bin, jobs / 2, &config)
+        })
+        .await?;
+        if enabled {
+            on += took;
+        } else {
+            off += took;
+        }
+    }
+    let (evaluation, summary) = evaluation(finished, rounds).await?;
+    Ok(vec![
+        Figure {
+            key: "incidents_throughput_jobs_per_s",
+            name: format!(
+                "throughput through the daemon with incident rules, {jobs} /bin/true jobs"
+            ),
+            unit: "jobs/s",
+            value: per_second(jobs, on),
+            baseline: per_second(jobs, off),
+            baseline_name: "the same with incidents.enabled = false".into(),
+            target: Target::RatioAtLeast(0.95),
+        },
+        Figure {
+            key: "incidents_evaluation_ms",
+            name: format!(
+                "one evaluation of every rule, {} finished jobs, a week of history, median",
+                crate::claim::count(finished)
+            ),
+            unit: "ms",
+            value: evaluation,
+            baseline: summary,
+            baseline_name: "a 24-hour summary on the same data".into(),
+            target: Target::AtMost(10.0),
+        },
+    ])
+}
+
+async fn evaluation(finished: usize, rounds: usize) -> anyhow::Result<(f64, f64)> {
+    let dir = tempfile::Builder::new()
+        .prefix("nightshift-bench-incidents-")
+        .tempdir()?;
+    let paths = Paths::under(dir.path());
+    let options = || EngineOptions {
+        paths: paths.clone(),
+        config: Config::default(),
+        clock: nightshift_core::clock::system(),
+    };
+    // Made by an engine first, so the folder and its database belong together.
+    Engine::start(options()).await?.shutdown().await;
+    crate::claim::prefill(&paths.db_file, finished, 0).context("cannot fill the jobs")?;
+    week_of_history(&paths).await?;
+    let engine = Engine::start(options()).await?;
+    // The first evaluation learns the baselines (once an hour); the median is of the rest.
+    engine.evaluate_incidents().await;
+    let evaluation = median(rounds, || async {
+        engine.evaluate_incidents().await;
+        Ok(())
+    })
+    .await?;
+    let api = Api::new(engine.clone());
+    let summary = median(rounds, || async {
+        api.metrics_summary(SummaryQuery {
+            window: Some("24h".into()),
+            queue: None,
+        })
+        .await
+        .map_err(anyhow::Error::from)
+    })
+    .await?;
+    anyhow::ensure!(
+        !engine.baselines().is_empty(),
+        "the evaluation learned no baseline from a week of history"
+    );
+    engine.shutdown().await;
+    Ok((evaluation, summary))
+}
