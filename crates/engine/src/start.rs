@@ -130,13 +130,6 @@ impl Engine {
             "schedules task",
             schedules::run(ctx.clone(), schedules_rx),
         ));
-        let task = tokio::spawn(health::supervised(
-            health.clone(),
-            "scheduler",
-            scheduler::Scheduler::new(ctx.clone(), rx, paused.clone(), power_view.clone())
-                .run(initial),
-        ));
-        let store_watch = tokio::spawn(health::watch_store(health.clone(), store.clone()));
         // The config file's pools are stored (or brought in line) before any worker starts.
         let declared = config
             .pools
@@ -158,10 +151,20 @@ impl Engine {
                  queue; `nightshift worker rm` removes it once they are done"
             );
         }
-        // The workers start once the scheduler runs (a ready worker asks it for work).
+        // Every pool is known before the scheduler's first dispatch: a job of a pool's queue
+        // must never be taken for a process of its own (it has no program), nor claimed for
+        // a worker counted before its pool was. A worker that becomes ready asks the
+        // scheduler for work through its channel, which holds the request until it runs.
         for pool in store.pools().await? {
             ctx.pools.apply(&ctx, &pool);
         }
+        let task = tokio::spawn(health::supervised(
+            health.clone(),
+            "scheduler",
+            scheduler::Scheduler::new(ctx.clone(), rx, paused.clone(), power_view.clone())
+                .run(initial),
+        ));
+        let store_watch = tokio::spawn(health::watch_store(health.clone(), store.clone()));
         let history_sources = history::Sources {
             power_held: power_view.held.clone(),
             paused: paused.clone(),

@@ -245,9 +245,14 @@ fn after_a_sigkill_of_nightshift_no_worker_of_the_old_instance_survives() {
     });
     // The hung job went back to its queue (an interruption) and hangs again; a cancel ends it:
     // the worker does not stop it, so after the kill grace the worker goes and comes back.
-    wait_for(JOB_TIMEOUT, "the hung job to run again", || {
-        d.state(hung) == "running"
-    });
+    let again = nightshift_e2e::wait_until(JOB_TIMEOUT, || d.state(hung) == "running");
+    assert!(
+        again,
+        "the hung job did not run again: {}\n{}\n{}",
+        d.show(hung),
+        d.cli_ok(&["workers", "--json"]),
+        d.daemon_stderr()
+    );
     // The job is running once claimed; its worker is busy a moment later, once handed it.
     let busy = || {
         pool(&d)["workers"]
@@ -262,7 +267,13 @@ fn after_a_sigkill_of_nightshift_no_worker_of_the_old_instance_survives() {
     d.cli_ok(&["cancel", &hung.to_string()]);
     d.wait_jobs(&[hung], JOB_TIMEOUT);
     assert_eq!(d.state(hung), "cancelled");
-    assert_eq!(crate::outcomes(&d.show(hung)), ["interrupted", "cancelled"]);
+    let shown = d.show(hung);
+    assert_eq!(
+        crate::outcomes(&shown),
+        ["interrupted", "cancelled"],
+        "{shown}\n{}",
+        d.daemon_stderr()
+    );
     wait_for(JOB_TIMEOUT, "the stuck worker to be replaced", || {
         !is_live(busy_pid as i32) && workers_in(&d, "idle") == 2
     });
