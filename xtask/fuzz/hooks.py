@@ -43,6 +43,12 @@ schemathesis.openapi.format(
     st.builds(_duration, st.integers(min_value=1, max_value=3600), st.just("s")),
 )
 
+# A snooze: 1 minute to 30 days.
+schemathesis.openapi.format(
+    "snooze",
+    st.builds(_duration, st.integers(min_value=1, max_value=720), st.just("h")),
+)
+
 # A cron expression or nickname that `nightshift_core::recurrence::CronSchedule` reads.
 schemathesis.openapi.format(
     "cron",
@@ -73,6 +79,15 @@ WAIT_CAP_MS = 200
 
 DURATION = re.compile(r"^[1-9][0-9]*[smhd]$")
 HEARTBEAT = re.compile(r"^[1-9][0-9]{0,3}s$")
+SNOOZE = re.compile(r"^[1-9][0-9]{0,5}[mhd]$")
+
+
+def _snooze_ms(v):
+    """A snooze's length in ms if it is 1 minute to 30 days, else None."""
+    ms = int(v[:-1]) * {"m": 60_000, "h": 3_600_000, "d": 86_400_000}[v[-1]]
+    return ms if 60_000 <= ms <= 30 * 86_400_000 else None
+
+
 CRONS = ["30 2 * * *", "*/5 * * * *", "0 9-17 * * 1-5", "@daily", "@hourly"]
 PATHS = ["/", "/tmp"]
 
@@ -87,6 +102,7 @@ FORMATTED = {
     "retry_backoff": lambda v: bool(DURATION.match(v)),
     "heartbeat": lambda v: bool(HEARTBEAT.match(v)) and int(v[:-1]) <= 3600,
     "cron": lambda v: v in CRONS,
+    "for": lambda v: bool(SNOOZE.match(v)) and _snooze_ms(v) is not None,
     "cwd": lambda v: v in PATHS,
 }
 

@@ -47,7 +47,7 @@ pub struct IncidentQuery {
     pub limit: Option<u32>,
 }
 
-/// Who acts: the body of acknowledge, snooze and resolve.
+/// Who acts: the body of acknowledge and resolve (optional).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentAction {
@@ -55,11 +55,19 @@ pub struct IncidentAction {
     /// notification or api (the default).
     #[serde(default)]
     pub door: Option<Door>,
-    /// For a snooze: how long, from 1 minute to 30 days (milliseconds, or a number with a
-    /// unit: "1h").
-    #[serde(default, rename = "for")]
+}
+
+/// The body of a snooze.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnoozeRequest {
+    /// How long, from 1 minute to 30 days: milliseconds, or a number with a unit ("1h").
+    #[serde(rename = "for")]
     #[schema(schema_with = crate::schema::snooze)]
-    pub for_: Option<DurationValue>,
+    pub for_: DurationValue,
+    /// The door the person used, as for acknowledge.
+    #[serde(default)]
+    pub door: Option<Door>,
 }
 
 /// `GET /api/incidents/{id}`: the incident with its timeline, and its webhook deliveries.
@@ -178,7 +186,6 @@ impl Api {
         id: i64,
         action: IncidentAction,
     ) -> Result<Incident, ApiError> {
-        no_duration(&action, "acknowledge")?;
         Ok(self
             .engine
             .acknowledge_incident(id, action.door.unwrap_or(Door::Api))
@@ -190,7 +197,6 @@ impl Api {
         id: i64,
         action: IncidentAction,
     ) -> Result<Incident, ApiError> {
-        no_duration(&action, "resolve")?;
         Ok(self
             .engine
             .resolve_incident(id, action.door.unwrap_or(Door::Api))
@@ -200,13 +206,11 @@ impl Api {
     pub async fn snooze_incident(
         &self,
         id: i64,
-        action: IncidentAction,
+        request: SnoozeRequest,
     ) -> Result<Incident, ApiError> {
-        let Some(value) = &action.for_ else {
-            return Err(ApiError::bad_request(
-                "a snooze needs `for`: how long, as \"1h\" or milliseconds",
-            ));
-        };
+        // An unknown incident is a 404 whatever the duration.
+        self.engine.incident(id).await?;
+        let value = &request.for_;
         let d = crate::enqueue::duration_of(value)
             .map_err(|e| ApiError::bad_request(format!("for: {e}")))?;
         if !(MIN_SNOOZE..=MAX_SNOOZE).contains(&d) {
@@ -224,7 +228,7 @@ impl Api {
             })?;
         Ok(self
             .engine
-            .snooze_incident(id, until, action.door.unwrap_or(Door::Api))
+            .snooze_incident(id, until, request.door.unwrap_or(Door::Api))
             .await?)
     }
 
@@ -268,13 +272,4 @@ impl Api {
             .collect();
         RulesView { rules, baselines }
     }
-}
-
-fn no_duration(action: &IncidentAction, what: &str) -> Result<(), ApiError> {
-    if action.for_.is_some() {
-        return Err(ApiError::bad_request(format!(
-            "`for` is for a snooze; {what} takes none"
-        )));
-    }
-    Ok(())
 }

@@ -34,7 +34,7 @@ pub use history::{
 pub use incidents::{
     Baseline, EventKind, IncidentAction, IncidentDetail, IncidentQuery, IncidentStates, MAX_SNOOZE,
     MIN_SNOOZE, Notice, QueueBaseline, RuleId, RuleValue, RuleView, RulesView, Severity,
-    TimelineEntry, Unit,
+    SnoozeRequest, TimelineEntry, Unit,
 };
 pub use logs::LogStream;
 pub use nightshift_core::incident::{Door, Incident, IncidentState};

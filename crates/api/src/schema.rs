@@ -241,9 +241,21 @@ pub fn heartbeat() -> Schema {
     )
 }
 
-/// A snooze: 1 minute to 30 days.
+/// A snooze: 1 minute to 30 days, as milliseconds or a number with its unit ("2h").
 pub fn snooze() -> Schema {
-    duration_within(60_000, 30 * 86_400_000)
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(unsigned(60_000, 30 * 86_400_000))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::Custom("snooze".into()))),
+            )
+            .description(Some(
+                "1 minute to 30 days: milliseconds, or a number with a unit (\"30m\", \"2h\", \"1d\").",
+            ))
+            .build(),
+    )
 }
 
 /// A schedule's interval: at least a second, at most `i64::MAX` milliseconds.

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use nightshift_api::{
     Api, ApiError, Incident, IncidentAction, IncidentDetail, IncidentQuery, RulesView,
+    SnoozeRequest,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -83,7 +84,7 @@ async fn incident(
 
 #[utoipa::path(post, path = "/api/incidents/{id}/acknowledge", tag = "incidents",
     params(("id" = i64, Path, minimum = 1, description = "An incident id.")),
-    request_body(content = IncidentAction, content_type = "application/json", description = "Optional: the door used."),
+    request_body(content = Option<IncidentAction>, content_type = "application/json", description = "Optional: the door used."),
     responses(
         (status = 200, description = "Acknowledged: no more reminders; it stays open", body = Incident),
         (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
@@ -106,7 +107,7 @@ async fn acknowledge(
 
 #[utoipa::path(post, path = "/api/incidents/{id}/snooze", tag = "incidents",
     params(("id" = i64, Path, minimum = 1, description = "An incident id.")),
-    request_body(content = IncidentAction, content_type = "application/json", description = "`for`: how long; and the door used."),
+    request_body(content = SnoozeRequest, content_type = "application/json", description = "`for`: how long; and the door used."),
     responses(
         (status = 200, description = "Snoozed: no reminders and no attention until then", body = Incident),
         (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),
@@ -122,12 +123,14 @@ async fn snooze(
     body: Body,
 ) -> Reply<impl IntoResponse> {
     let id = incident_id(id)?;
-    Ok(Json(api.snooze_incident(id, action(body).await?).await?))
+    let bytes = read_body(body, ACTION_BODY).await?;
+    let request: SnoozeRequest = parse_json(&bytes)?;
+    Ok(Json(api.snooze_incident(id, request).await?))
 }
 
 #[utoipa::path(post, path = "/api/incidents/{id}/resolve", tag = "incidents",
     params(("id" = i64, Path, minimum = 1, description = "An incident id.")),
-    request_body(content = IncidentAction, content_type = "application/json", description = "Optional: the door used."),
+    request_body(content = Option<IncidentAction>, content_type = "application/json", description = "Optional: the door used."),
     responses(
         (status = 200, description = "Resolved; while its condition holds no new incident opens for it", body = Incident),
         (status = 400, description = "bad_request: malformed input or an invalid value", body = ApiError),

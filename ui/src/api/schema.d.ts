@@ -970,11 +970,9 @@ export interface components {
              */
             value: number;
         };
-        /** @description Who acts: the body of acknowledge, snooze and resolve. */
+        /** @description Who acts: the body of acknowledge and resolve (optional). */
         IncidentAction: {
             door?: components["schemas"]["Door"] | null;
-            /** @description Milliseconds, or a number with a unit: "90s", "30m", "1h30m", "250ms". */
-            for?: number | string | null;
         };
         /** @description An incident in a line. */
         IncidentBrief: {
@@ -1532,6 +1530,12 @@ export interface components {
             run_ms: number;
             state: components["schemas"]["JobState"];
         };
+        /** @description The body of a snooze. */
+        SnoozeRequest: {
+            door?: components["schemas"]["Door"] | null;
+            /** @description 1 minute to 30 days: milliseconds, or a number with a unit ("30m", "2h", "1d"). */
+            for: number | string;
+        };
         /** @description Counts per state and whether dispatch is held. */
         Summary: {
             counts: {
@@ -2043,9 +2047,9 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional: the door used. */
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["IncidentAction"];
+                "application/json": components["schemas"]["IncidentAction"] | null;
             };
         };
         responses: {
@@ -2161,9 +2165,9 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional: the door used. */
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["IncidentAction"];
+                "application/json": components["schemas"]["IncidentAction"] | null;
             };
         };
         responses: {
@@ -2281,7 +2285,7 @@ export interface operations {
         /** @description `for`: how long; and the door used. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["IncidentAction"];
+                "application/json": components["schemas"]["SnoozeRequest"];
             };
         };
         responses: {

@@ -86,12 +86,13 @@ fn status(i: &Incident) -> String {
 }
 
 fn act(id: i64, action: &str, for_: Option<DurationValue>, json: bool) -> anyhow::Result<ExitCode> {
-    let body = IncidentAction {
-        door: Some(nightshift_api::Door::Cli),
-        for_,
+    let door = Some(nightshift_api::Door::Cli);
+    let path = format!("/api/incidents/{id}/{action}");
+    let client = Client::connect()?;
+    let incident: Incident = match for_ {
+        Some(for_) => client.post(&path, &nightshift_api::SnoozeRequest { for_, door })?,
+        None => client.post(&path, &IncidentAction { door })?,
     };
-    let incident: Incident =
-        Client::connect()?.post(&format!("/api/incidents/{id}/{action}"), &body)?;
     print(&incident, json, |i| {
         let done = match action {
             "acknowledge" => {
