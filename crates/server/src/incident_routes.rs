@@ -38,13 +38,14 @@ fn incident_id(path: Result<Path<String>, PathRejection>) -> Result<i64, crate::
     }
 }
 
-/// An action's body: empty (`{}` implied) or JSON.
+/// An action's body: empty or `null` (`{}` implied), or JSON.
 async fn action(body: Body) -> Result<IncidentAction, crate::error::HttpError> {
     let bytes = read_body(body, ACTION_BODY).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(IncidentAction::default());
     }
-    parse_json(&bytes)
+    // `null` is an empty body too (the description says the body is optional).
+    Ok(parse_json::<Option<IncidentAction>>(&bytes)?.unwrap_or_default())
 }
 
 #[utoipa::path(get, path = "/api/incidents", tag = "incidents", params(IncidentQuery),

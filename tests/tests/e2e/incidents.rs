@@ -81,7 +81,7 @@ fn failing_jobs_open_an_incident_that_people_act_on_from_the_cli_and_the_api() {
     let post = |path: &str, body: Value| d.http("POST", path, Some(body.to_string().as_bytes()));
     let (status, body) = post(&format!("/api/incidents/{id}/snooze"), json!({}));
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("needs `for`"), "{body}");
+    assert!(body.contains("missing field `for`"), "{body}");
     let (status, body) = post(
         &format!("/api/incidents/{id}/snooze"),
         json!({"for": "10s"}),
