@@ -81,7 +81,7 @@ async fn listen(engine: EngineHandle, config: AlertsConfig, wake: Arc<Notify>) {
             .filter(|w| incident.severity >= w.min_severity)
             .map(|w| NewDelivery {
                 incident: incident.id,
-                alert: payload::alert_name(notice).to_string(),
+                alert: notice.as_str().to_string(),
                 url: w.url.clone(),
                 body: body.clone(),
             })

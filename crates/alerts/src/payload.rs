@@ -6,15 +6,6 @@ use nightshift_core::incident::Incident;
 use nightshift_core::incident::lifecycle::Notice;
 use serde_json::json;
 
-pub fn alert_name(n: Notice) -> &'static str {
-    match n {
-        Notice::Active => "active",
-        Notice::Reopened => "reopened",
-        Notice::Reminder => "reminder",
-        Notice::Resolved => "resolved",
-    }
-}
-
 /// The body for `incident` told as `notice` at `at` (Unix ms).
 pub fn body(incident: &Incident, notice: Notice, at: i64) -> String {
     let mut listed = incident.clone();
@@ -35,7 +26,7 @@ pub fn body(incident: &Incident, notice: Notice, at: i64) -> String {
     json!({
         "text": text,
         "nightshift": {
-            "alert": alert_name(notice),
+            "alert": notice.as_str(),
             "at": at,
             "incident": listed,
         }

@@ -10,11 +10,11 @@
 use crate::harness::on_thread;
 use crate::report::{Figure, Target};
 use crate::stats::per_second;
-use crate::watch::{CONCURRENCY, config_text, median, throughput_with, week_of_history};
-use anyhow::Context;
+use crate::watch::{
+    CONCURRENCY, config_text, engine_options, history_folder, median, throughput_with,
+};
 use nightshift_api::{Api, SummaryQuery};
-use nightshift_core::{Config, Paths};
-use nightshift_engine::{Engine, EngineOptions};
+use nightshift_engine::Engine;
 use std::path::Path;
 use std::time::Duration;
 
@@ -71,20 +71,8 @@ pub async fn run(
 }
 
 async fn evaluation(finished: usize, rounds: usize) -> anyhow::Result<(f64, f64)> {
-    let dir = tempfile::Builder::new()
-        .prefix("nightshift-bench-incidents-")
-        .tempdir()?;
-    let paths = Paths::under(dir.path());
-    let options = || EngineOptions {
-        paths: paths.clone(),
-        config: Config::default(),
-        clock: nightshift_core::clock::system(),
-    };
-    // Made by an engine first, so the folder and its database belong together.
-    Engine::start(options()).await?.shutdown().await;
-    crate::claim::prefill(&paths.db_file, finished, 0).context("cannot fill the jobs")?;
-    week_of_history(&paths).await?;
-    let engine = Engine::start(options()).await?;
+    let (_dir, paths) = history_folder(finished).await?;
+    let engine = Engine::start(engine_options(&paths)).await?;
     // The first evaluation learns the baselines (once an hour); the median is of the rest.
     engine.evaluate_incidents().await;
     let evaluation = median(rounds, || async {

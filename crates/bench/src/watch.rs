@@ -225,20 +225,8 @@ pub async fn history(small: usize, large: usize, rounds: usize) -> anyhow::Resul
 
 /// A data folder with `finished` jobs and a week of history, and the two reads timed on it.
 async fn history_times(finished: usize, rounds: usize) -> anyhow::Result<(f64, f64)> {
-    let dir = tempfile::Builder::new()
-        .prefix("nightshift-bench-history-")
-        .tempdir()?;
-    let paths = Paths::under(dir.path());
-    let options = || EngineOptions {
-        paths: paths.clone(),
-        config: Config::default(),
-        clock: nightshift_core::clock::system(),
-    };
-    // Made by an engine first, so the folder and its database belong together.
-    Engine::start(options()).await?.shutdown().await;
-    crate::claim::prefill(&paths.db_file, finished, 0).context("cannot fill the jobs")?;
-    week_of_history(&paths).await?;
-    let engine = Engine::start(options()).await?;
+    let (_dir, paths) = history_folder(finished).await?;
+    let engine = Engine::start(engine_options(&paths)).await?;
     let api = Api::new(engine.clone());
     let summary = median(rounds, || async {
         let s = api
@@ -272,9 +260,34 @@ async fn history_times(finished: usize, rounds: usize) -> anyhow::Result<(f64, f
     Ok((summary, trend))
 }
 
+/// The options of an engine on `paths` with the default config and the real clock.
+pub(crate) fn engine_options(paths: &Paths) -> EngineOptions {
+    EngineOptions {
+        paths: paths.clone(),
+        config: Config::default(),
+        clock: nightshift_core::clock::system(),
+    }
+}
+
+/// A data folder made by an engine (so the folder and its database belong together), with
+/// `finished` jobs and a week of history.
+pub(crate) async fn history_folder(finished: usize) -> anyhow::Result<(tempfile::TempDir, Paths)> {
+    let dir = tempfile::Builder::new()
+        .prefix("nightshift-bench-history-")
+        .tempdir()?;
+    let paths = Paths::under(dir.path());
+    Engine::start(engine_options(&paths))
+        .await?
+        .shutdown()
+        .await;
+    crate::claim::prefill(&paths.db_file, finished, 0).context("cannot fill the jobs")?;
+    week_of_history(&paths).await?;
+    Ok((dir, paths))
+}
+
 /// Seven days of minute rows for five queues, rolled up and pruned as a running engine would
 /// have left them (the last two days in minutes, the rest in hours).
-pub(crate) async fn week_of_history(paths: &Paths) -> anyhow::Result<()> {
+async fn week_of_history(paths: &Paths) -> anyhow::Result<()> {
     let store = nightshift_store::Store::open(
         &paths.db_file,
         &paths.payloads_dir,

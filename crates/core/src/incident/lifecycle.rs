@@ -95,6 +95,18 @@ pub enum Notice {
     Resolved,
 }
 
+impl Notice {
+    /// The alert's name in the history file and the webhook body.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notice::Active => "active",
+            Notice::Reopened => "reopened",
+            Notice::Reminder => "reminder",
+            Notice::Resolved => "resolved",
+        }
+    }
+}
+
 /// Values must move by this share before the timeline notes it.
 const VALUE_STEP: f64 = 0.2;
 /// Value entries one incident's timeline keeps at most.

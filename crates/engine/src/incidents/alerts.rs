@@ -20,20 +20,11 @@ pub struct AlertLine<'a> {
     pub incident: &'a Incident,
 }
 
-pub fn notice_name(n: Notice) -> &'static str {
-    match n {
-        Notice::Active => "active",
-        Notice::Reopened => "reopened",
-        Notice::Reminder => "reminder",
-        Notice::Resolved => "resolved",
-    }
-}
-
 pub(super) async fn append(ctx: &Context, incident: &Incident, notice: Notice) {
     let path = ctx.paths.data_dir.join(&ctx.config.incidents.history_file);
     let line = AlertLine {
         at: ctx.clock.now_ms(),
-        alert: notice_name(notice),
+        alert: notice.as_str(),
         incident,
     };
     let Ok(mut text) = serde_json::to_string(&line) else {
