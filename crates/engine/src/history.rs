@@ -87,7 +87,7 @@ pub(crate) async fn gauges_now(
     Ok(split(ctx, sources, &depths))
 }
 
-fn split(
+pub(crate) fn split(
     ctx: &Context,
     sources: &Sources,
     depths: &BTreeMap<String, nightshift_store::QueueDepth>,

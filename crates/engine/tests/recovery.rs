@@ -251,3 +251,62 @@ async fn a_pid_now_used_by_another_process_is_never_signalled() {
     bystander.kill().unwrap();
     bystander.wait().unwrap();
 }
+
+/// The unclean restart rule through the engine: a start that reclaimed a killed instance's job
+/// opens an incident at once (its `for` is 0) naming the job, which resolves once the hour
+/// after the start has passed and 5 minutes more. Every other rule is off; the clock is moved
+/// by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unclean_restart_is_an_incident_for_the_hour_after_the_start() {
+    use nightshift_core::incident::{IncidentState, RuleId};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut orphan, _kept) = own_group("sleep 300 & wait");
+    let pgid = orphan.id() as i32;
+    eventually("the orphan group", || members(pgid) == 2).await;
+    let id = left_running(&dir, "exit 0", 2, &Identity::of(pgid)).await;
+
+    let mut config = config();
+    for rule in RuleId::ALL {
+        config.incidents.rules.insert(
+            rule.as_str().into(),
+            nightshift_core::config::RuleConfig {
+                enabled: Some(rule == RuleId::UncleanRestart),
+                ..Default::default()
+            },
+        );
+    }
+    let t0 = nightshift_core::clock::system().now_ms();
+    let clock = std::sync::Arc::new(nightshift_core::clock::ManualClock::new(t0));
+    let mut f = start_full(dir, config, clock.clone(), None).await;
+    orphan.wait().unwrap();
+    killed_and_ran_again(&mut f, id).await;
+    let open = |f: &Fixture| {
+        let engine = f.engine.clone();
+        async move {
+            engine.evaluate_incidents().await;
+            engine
+                .incidents(nightshift_store::IncidentFilter {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let all = open(&f).await;
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let incident = &all[0];
+    assert_eq!(
+        (incident.rule, incident.state, incident.value),
+        (RuleId::UncleanRestart, IncidentState::Active, 1.0)
+    );
+    assert_eq!(incident.jobs, [id], "the reclaimed job is named");
+    const MIN: i64 = 60_000;
+    clock.set(t0 + 60 * MIN - 1);
+    assert_eq!(open(&f).await[0].state, IncidentState::Active);
+    clock.set(t0 + 60 * MIN);
+    assert_eq!(open(&f).await[0].state, IncidentState::Active, "clear now");
+    clock.set(t0 + 65 * MIN);
+    let done = open(&f).await;
+    assert_eq!((done.len(), done[0].state), (1, IncidentState::Resolved));
+}

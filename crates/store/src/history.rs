@@ -47,14 +47,16 @@ pub struct RollUp {
 }
 
 /// What the snapshot needs of the jobs table: per queue, jobs queued in all, running, waiting
-/// for their time and held for power (the last two through their partial indexes, so the
-/// cost follows those jobs, not the table).
+/// for their time, held for power and waiting on their dependencies (the last three through
+/// their partial indexes, so the cost follows those jobs, not the table).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueDepth {
     pub queued: u64,
     pub running: u64,
     pub scheduled: u64,
     pub held: u64,
+    /// Queued behind dependencies not yet succeeded, with no start time or power hold besides.
+    pub waiting: u64,
 }
 
 pub(crate) fn depths(c: &Connection) -> Result<BTreeMap<String, QueueDepth>> {
@@ -73,27 +75,30 @@ pub(crate) fn depths(c: &Connection) -> Result<BTreeMap<String, QueueDepth>> {
             depth.running = n;
         }
     }
-    for (sql, scheduled) in [
+    type Field = fn(&mut QueueDepth) -> &mut u64;
+    let parts: [(&str, Field); 3] = [
         (
             "SELECT queue, count(*) FROM jobs INDEXED BY jobs_due
              WHERE state = 'queued' AND run_at IS NOT NULL GROUP BY queue",
-            true,
+            |d| &mut d.scheduled,
         ),
         (
             "SELECT queue, count(*) FROM jobs INDEXED BY jobs_power_held
              WHERE state = 'queued' AND power_held = 1 GROUP BY queue",
-            false,
+            |d| &mut d.held,
         ),
-    ] {
+        (
+            "SELECT queue, count(*) FROM jobs INDEXED BY jobs_waiting
+             WHERE state = 'queued' AND waiting_on > 0 AND run_at IS NULL AND power_held = 0
+             GROUP BY queue",
+            |d| &mut d.waiting,
+        ),
+    ];
+    for (sql, field) in parts {
         let mut stmt = c.prepare_cached(sql)?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, count(r, 1)?)))? {
             let (queue, n) = row?;
-            let depth = out.entry(queue).or_default();
-            if scheduled {
-                depth.scheduled = n;
-            } else {
-                depth.held = n;
-            }
+            *field(out.entry(queue).or_default()) = n;
         }
     }
     Ok(out)

@@ -207,7 +207,7 @@ async fn export_pages_follow_each_other_without_loss() {
 }
 
 #[tokio::test]
-async fn depths_count_queued_running_scheduled_and_held_jobs() {
+async fn depths_count_queued_running_scheduled_held_and_waiting_jobs() {
     let (_dir, store) = open();
     let later = NewJob {
         run_at: Some(1_000_000),
@@ -215,13 +215,18 @@ async fn depths_count_queued_running_scheduled_and_held_jobs() {
     };
     let mut needs_ac = job("a", 1);
     needs_ac.spec.require_ac = true;
-    store
+    let ids = store
         .insert_jobs(
             vec![job("a", 1), job("a", 1), later, needs_ac, job("b", 1)],
             10,
         )
         .await
         .unwrap();
+    let dependant = NewJob {
+        after: vec![ids[0]],
+        ..job("b", 1)
+    };
+    store.insert_jobs(vec![dependant], 10).await.unwrap();
     let battery = PowerNow {
         on_ac: false,
         battery_percent: Some(50.0),
@@ -232,8 +237,13 @@ async fn depths_count_queued_running_scheduled_and_held_jobs() {
     let depths = store.queue_depths().await.unwrap();
     let a = depths["a"];
     // Queued counts every job in the queued state, the scheduled and held among them.
-    assert_eq!((a.queued, a.running, a.scheduled, a.held), (2, 2, 1, 1));
-    assert_eq!(depths["b"].queued, 1);
+    assert_eq!(
+        (a.queued, a.running, a.scheduled, a.held, a.waiting),
+        (2, 2, 1, 1, 0)
+    );
+    // The job behind "a"'s first is queued, and counted apart as waiting on it.
+    let b = depths["b"];
+    assert_eq!((b.queued, b.waiting), (2, 1));
 }
 
 #[tokio::test]

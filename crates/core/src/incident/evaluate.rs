@@ -27,6 +27,8 @@ pub struct QueueInputs {
     pub free_slot: bool,
     /// Something holds the queue on purpose (paused, power, the CPU ceiling, a limit of 0).
     pub held: bool,
+    /// Of the queued jobs, those waiting on their dependencies (counted in `gauges.queued`).
+    pub waiting: u64,
     pub baseline: Option<Baseline>,
     /// Its usual run time (ms): the learned p95, or the last day's, when known.
     pub usual_ms: Option<f64>,
@@ -239,7 +241,9 @@ fn for_queue(rule: &Rule, q: &QueueInputs, now: i64) -> Option<Finding> {
         }
         RuleId::Stalled => {
             let t = tally?;
-            let ready = q.gauges.queued as f64;
+            // Jobs behind their dependencies wait on purpose: a long first job of a chain
+            // is not a stall.
+            let ready = q.gauges.queued.saturating_sub(q.waiting) as f64;
             let moved = t.started > 0 || t.finished() > 0 || t.retried > 0;
             (!moved && !q.held && q.free_slot && rule.breached(ready, rule.threshold)).then(|| {
                 words(

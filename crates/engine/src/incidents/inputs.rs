@@ -69,7 +69,8 @@ pub(super) async fn gather(ctx: &Context, sources: &Sources) -> Result<Inputs, S
             }
         }
     }
-    let gauges = crate::history::gauges_now(ctx, sources).await?;
+    let depths = ctx.store.queue_depths().await?;
+    let gauges = crate::history::split(ctx, sources, &depths);
     let learned = learned(ctx, sources, now).await?;
     let mut running: BTreeMap<String, Vec<(nightshift_core::JobId, i64)>> = BTreeMap::new();
     if enabled(RuleId::LongRunning) {
@@ -103,6 +104,7 @@ pub(super) async fn gather(ctx: &Context, sources: &Sources) -> Result<Inputs, S
                 gauges: g,
                 free_slot,
                 held,
+                waiting: depths.get(&name).map_or(0, |d| d.waiting),
                 baseline: known.baseline,
                 usual_ms: known.usual_ms,
                 running: running.remove(&name).unwrap_or_default(),
@@ -148,19 +150,20 @@ fn disk_use(dir: &std::path::Path) -> Option<(u64, u64)> {
     Some((used.saturating_mul(block), usable.saturating_mul(block)))
 }
 
-/// Each queue's baseline and usual run time, learned again once an hour.
+/// Each queue's baseline and usual run time, learned again when an hour begins.
 async fn learned(
     ctx: &Context,
     sources: &Sources,
     now: i64,
 ) -> Result<BTreeMap<String, Learned>, StoreError> {
+    let hour = nightshift_core::metrics::history::floor_to(now, HOUR_MS);
     {
+        // Learned from the whole hours before this one: the same until the next hour begins.
         let cached = crate::locks::lock(&ctx.incidents.baselines);
-        if cached.0 != 0 && now.saturating_sub(cached.0) < HOUR_MS && now >= cached.0 {
+        if cached.0 != 0 && cached.0 == hour {
             return Ok(cached.1.clone());
         }
     }
-    let hour = nightshift_core::metrics::history::floor_to(now, HOUR_MS);
     let count = usize::try_from(BASELINE_DAYS * 24).unwrap_or(168);
     let from = hour.saturating_sub(HOUR_MS.saturating_mul(BASELINE_DAYS * 24));
     // Whole hours before the one under way: the baseline is what was usual, not what is now.
@@ -192,7 +195,7 @@ async fn learned(
             (queue, Learned { baseline, usual_ms })
         })
         .collect();
-    *crate::locks::lock(&ctx.incidents.baselines) = (now, learned.clone());
+    *crate::locks::lock(&ctx.incidents.baselines) = (hour, learned.clone());
     Ok(learned)
 }
 

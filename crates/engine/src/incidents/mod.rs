@@ -50,7 +50,7 @@ pub(crate) struct State {
     pub book: Mutex<Option<Book>>,
     /// Wakes the evaluator now (the minute's snapshot was written).
     pub now: Notify,
-    /// Baselines by queue, and when they were learned.
+    /// Baselines by queue, and the hour they were learned in (from the hours before it).
     pub baselines: std::sync::Mutex<(i64, BTreeMap<String, Learned>)>,
     pub recovered: std::sync::Mutex<Option<Recovered>>,
     /// The latest findings' values by rule and scope (for `incidents rules`).

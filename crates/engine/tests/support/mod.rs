@@ -57,11 +57,21 @@ async fn start_with(
     config: Config,
     power: Option<std::sync::Arc<dyn nightshift_power::PowerSource>>,
 ) -> Fixture {
+    start_full(dir, config, nightshift_core::clock::system(), power).await
+}
+
+/// An engine on `dir` with `clock`, reading `power` (or the source the config names).
+pub async fn start_full(
+    dir: tempfile::TempDir,
+    config: Config,
+    clock: std::sync::Arc<dyn nightshift_core::Clock>,
+    power: Option<std::sync::Arc<dyn nightshift_power::PowerSource>>,
+) -> Fixture {
     let engine = Engine::start_with_power(
         EngineOptions {
             paths: paths(&dir),
             config,
-            clock: nightshift_core::clock::system(),
+            clock,
         },
         power,
     )
@@ -91,6 +101,10 @@ impl Drop for Fixture {
 pub struct FakePower(std::sync::Mutex<nightshift_power::PowerState>);
 
 impl FakePower {
+    pub fn new(state: nightshift_power::PowerState) -> std::sync::Arc<FakePower> {
+        std::sync::Arc::new(FakePower(std::sync::Mutex::new(state)))
+    }
+
     pub fn set(&self, state: nightshift_power::PowerState) {
         *self.0.lock().unwrap() = state;
     }
@@ -106,7 +120,7 @@ impl nightshift_power::PowerSource for FakePower {
 pub async fn start_with_power(
     state: nightshift_power::PowerState,
 ) -> (Fixture, std::sync::Arc<FakePower>) {
-    let source = std::sync::Arc::new(FakePower(std::sync::Mutex::new(state)));
+    let source = FakePower::new(state);
     let mut config = config();
     config.power.poll = Duration::from_secs(1);
     let fixture = start_with(tempfile::tempdir().unwrap(), config, Some(source.clone())).await;

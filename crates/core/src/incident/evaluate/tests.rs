@@ -154,6 +154,12 @@ fn stalled_needs_ready_jobs_a_free_slot_no_hold_and_no_movement() {
     let mut moving = q.clone();
     moving.windows.insert(15 * MIN, tally(1, 0));
     assert!(one(&r, moving).is_none());
+    // Jobs behind their dependencies are not ready: two of the three leave one.
+    let mut chained = q.clone();
+    chained.waiting = 2;
+    assert_eq!(one(&r, chained.clone()).map(|f| f.value), Some(1.0));
+    chained.waiting = 3;
+    assert!(one(&r, chained).is_none());
 }
 
 #[test]
