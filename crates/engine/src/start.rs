@@ -113,7 +113,7 @@ impl Engine {
             logs_bytes: Default::default(),
             pools: Default::default(),
             time_moved: tokio::sync::watch::Sender::new(()),
-            incidents: Arc::new(incidents::State::new(&config)),
+            incidents: Arc::new(incidents::State::new(&config, clock.now_ms())),
         });
         // An unclean stop of the previous run is an incident of its own (`unclean_restart`).
         let reclaimed = recovery.requeued.len() + recovery.failed.len() + recovery.workers_stopped;

@@ -38,6 +38,9 @@ pub(super) async fn gather(ctx: &Context, sources: &Sources) -> Result<Inputs, S
         .collect();
     let mut tallies: BTreeMap<String, BTreeMap<Duration, Tally>> = BTreeMap::new();
     let mut ready_at_start: BTreeMap<String, BTreeMap<Duration, u64>> = BTreeMap::new();
+    // Growing-backlog windows that began after this engine started: every minute of them was
+    // recorded, so a queue with no row at their start had nothing ready then.
+    let mut seen_from_start: Vec<Duration> = Vec::new();
     // Up to and including this very millisecond (and so the minute under way).
     let to = now.saturating_add(1);
     for w in &windows {
@@ -52,6 +55,9 @@ pub(super) async fn gather(ctx: &Context, sources: &Sources) -> Result<Inputs, S
             .iter()
             .any(|r| r.id == RuleId::BacklogGrowing && r.enabled && r.window == *w);
         if growing {
+            if from >= state.started_at {
+                seen_from_start.push(*w);
+            }
             let first = crate::history::window(
                 ctx,
                 sources,
@@ -100,7 +106,13 @@ pub(super) async fn gather(ctx: &Context, sources: &Sources) -> Result<Inputs, S
             let known = learned.get(&name).copied().unwrap_or_default();
             QueueInputs {
                 windows: tallies.remove(&name).unwrap_or_default(),
-                ready_at_start: ready_at_start.remove(&name).unwrap_or_default(),
+                ready_at_start: {
+                    let mut at = ready_at_start.remove(&name).unwrap_or_default();
+                    for w in &seen_from_start {
+                        at.entry(*w).or_insert(0);
+                    }
+                    at
+                },
                 gauges: g,
                 free_slot,
                 held,

@@ -55,6 +55,8 @@ pub(crate) struct State {
     pub recovered: std::sync::Mutex<Option<Recovered>>,
     /// The latest findings' values by rule and scope (for `incidents rules`).
     pub values: std::sync::Mutex<BTreeMap<(RuleId, String), f64>>,
+    /// When this engine started (Unix ms): the history's minutes since were all recorded.
+    pub started_at: i64,
 }
 
 /// What a queue's history says is usual.
@@ -66,7 +68,7 @@ pub struct Learned {
 }
 
 impl State {
-    pub(crate) fn new(config: &nightshift_core::Config) -> State {
+    pub(crate) fn new(config: &nightshift_core::Config, started_at: i64) -> State {
         State {
             rules: config.incidents.rules(),
             settings: config.incidents.settings(),
@@ -75,6 +77,7 @@ impl State {
             baselines: Default::default(),
             recovered: Default::default(),
             values: Default::default(),
+            started_at,
         }
     }
 }

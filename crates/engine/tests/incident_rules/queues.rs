@@ -133,6 +133,44 @@ async fn a_backlog_is_told_once_reminded_snoozed_acknowledged_does_not_flap_and_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_grown_from_empty_over_the_window_goes_active_after_5_minutes() {
+    let config = only(RuleId::BacklogGrowing, |r| r.threshold = Some(4.0));
+    let mut rig = Rig::start(RuleId::BacklogGrowing, config).await;
+    let e = rig.f.engine.clone();
+    e.pause_all().await;
+    // The first 15 minutes: the window reaches back before the start, where nothing is known.
+    rig.step(0..=0).await;
+    let early = e
+        .enqueue((0..4).map(|_| sh("exit 0", "ingest")).collect())
+        .await
+        .unwrap();
+    rig.expect_none().await;
+    e.resume_all().await;
+    rig.f.all_finished(&early).await;
+    // Past them, the queue had no row at the window's start: it was empty, and grew by 4.
+    rig.step(1..=16).await;
+    e.pause_all().await;
+    let jobs = e
+        .enqueue((0..4).map(|_| sh("exit 0", "ingest")).collect())
+        .await
+        .unwrap();
+    let pending = rig.expect(IncidentState::Pending).await;
+    assert_eq!(pending.value, 4.0);
+    assert!(
+        pending.description.contains("from 0 to 4 ready jobs"),
+        "{}",
+        pending.description
+    );
+    rig.step(17..=20).await;
+    rig.expect(IncidentState::Pending).await;
+    rig.step(21..=21).await;
+    let active = rig.expect(IncidentState::Active).await;
+    e.resume_all().await;
+    rig.f.all_finished(&jobs).await;
+    rig.resolves(active.id, 22 * MIN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_behind_a_long_first_job_are_not_a_stall() {
     let mut rig = Rig::start(RuleId::Stalled, only(RuleId::Stalled, |_| {})).await;
     let e = rig.f.engine.clone();

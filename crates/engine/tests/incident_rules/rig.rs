@@ -59,6 +59,15 @@ impl Rig {
         self.f.engine.clock_moved();
     }
 
+    /// Steps the clock through `minutes` (after t0), recording each into the history as the
+    /// engine's minute snapshot does.
+    pub async fn step(&self, minutes: std::ops::RangeInclusive<i64>) {
+        for m in minutes {
+            self.at(m * MIN);
+            self.f.engine.flush_history().await.unwrap();
+        }
+    }
+
     /// Writes the minute under way into the history, evaluates, and returns the rule's
     /// incidents, newest first.
     pub async fn evaluate(&self) -> Vec<Incident> {
