@@ -76,9 +76,10 @@ fn setup(app: &AppHandle, open_at_start: bool) -> anyhow::Result<()> {
         let handle = app.clone();
         notify::start(
             api.clone(),
-            std::sync::Arc::new(move || {
+            std::sync::Arc::new(move |incident| {
                 let inner = handle.clone();
-                let _ = handle.run_on_main_thread(move || window::open(&inner));
+                let route = crate::page::Route::incident(incident);
+                let _ = handle.run_on_main_thread(move || window::open_at(&inner, Some(route)));
             }),
         );
     }

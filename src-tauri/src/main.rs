@@ -28,9 +28,15 @@ fn main() -> ExitCode {
         eprintln!("{why}");
         return ExitCode::from(NO_DISPLAY);
     }
-    // `--window`: this process is the admin window of a running tray app.
-    let result = if std::env::args().any(|a| a == "--window") {
-        window_process::run()
+    // `--window [--route /incidents/ID]`: this process is the admin window of a running tray
+    // app (on that page).
+    let args: Vec<String> = std::env::args().collect();
+    let result = if args.iter().any(|a| a == "--window") {
+        let route = args
+            .iter()
+            .position(|a| a == "--route")
+            .and_then(|i| args.get(i + 1));
+        window_process::run(route.map(String::as_str))
     } else {
         app::run()
     };

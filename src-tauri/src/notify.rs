@@ -62,9 +62,9 @@ fn notable(event: Event) -> Option<Notable> {
 }
 
 /// Starts the notifier on the engine's startup receiver, so nothing since the engine began
-/// starting is missed (recovery's report included). `open` shows the window (an incident's
-/// Open action).
-pub fn start(api: Api, open: std::sync::Arc<dyn Fn() + Send + Sync>) {
+/// starting is missed (recovery's report included). `open` shows the window on an incident's
+/// page (the incident's Open action).
+pub fn start(api: Api, open: std::sync::Arc<dyn Fn(i64) + Send + Sync>) {
     let mut events = api.subscribe_from_start();
     tauri::async_runtime::spawn(async move {
         loop {
@@ -105,7 +105,7 @@ pub fn start(api: Api, open: std::sync::Arc<dyn Fn() + Send + Sync>) {
     });
 }
 
-fn send(toast: &Toast, api: &Api, open: &(dyn Fn() + Send + Sync)) {
+fn send(toast: &Toast, api: &Api, open: &(dyn Fn(i64) + Send + Sync)) {
     let mut n = notify_rust::Notification::new();
     n.appname("Nightshift")
         .summary(&toast.summary)
@@ -143,7 +143,7 @@ fn send(toast: &Toast, api: &Api, open: &(dyn Fn() + Send + Sync)) {
                 tracing::warn!(error = %e, id, "cannot acknowledge the incident");
             }
         }
-        "open" | "default" => open(),
+        "open" | "default" => open(id),
         _ => {}
     });
     #[cfg(not(all(unix, not(target_os = "macos"))))]

@@ -4,7 +4,7 @@
 //! (`browser.rs`), so what is tested here is the path users run, not a relay of its own.
 
 use super::{LONG, TIMEOUT};
-use nightshift_e2e::desktop::{Desktop, WdSession, desktop_bin, png_pixels};
+use nightshift_e2e::desktop::{Desktop, NotificationServer, WdSession, desktop_bin, png_pixels};
 use nightshift_e2e::{JOB_TIMEOUT, group_members, wait_for};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -267,6 +267,7 @@ fn the_incidents_page_in_the_window_shows_one_live_acknowledges_and_resolves_it_
              [incidents.rules.backlog]\nthreshold = 2\nfor = \"0s\"\n",
         )
         .start();
+    let server = NotificationServer::with_actions(d.bus());
     let driver = d.tauri_driver();
     let s = driver.session(&desktop_bin());
     d.attach_app();
@@ -285,6 +286,23 @@ fn the_incidents_page_in_the_window_shows_one_live_acknowledges_and_resolves_it_
     );
     let id = id.as_i64().unwrap();
     d.tray().wait_icon("attention", TIMEOUT);
+    // The incident's toast: its Open brings the window to the incident's own page, from
+    // wherever it was.
+    let toast = server.wait_count(1, TIMEOUT).remove(0);
+    assert_eq!(
+        toast.summary, "Incident: later: 2 jobs waiting",
+        "{toast:#?}"
+    );
+    go(&s, "jobs");
+    server.invoke(toast.id, "open");
+    s.wait_script(
+        TIMEOUT,
+        "the incident's page, opened from its toast",
+        "const p = document.querySelector('[data-testid=\"incident-detail\"]'); \
+         return p ? Number(p.getAttribute('data-id')) : null;",
+        |v| v.as_i64() == Some(id),
+    );
+    go(&s, "incidents");
     let link = s.find(&format!("[data-testid=\"incident-{id}\"] a"));
     s.click(&link);
     s.wait_script(
