@@ -27,7 +27,7 @@ pub use process::{
     OwnedProcess, catches_signal, group_members, has_env, holders_of, is_live, live_in_group,
     member_states, proc_ids, proc_stat, state_of, stopped,
 };
-pub use receiver::{Received, Receiver, free_port};
+pub use receiver::{Hanging, Received, Receiver, free_port};
 pub use small_fs::{ReadOnlyBind, SmallFs};
 pub use sqlite::{integrity_check, sqlite, sqlite_write};
 

@@ -1,6 +1,7 @@
 //! A webhook receiver for the tests: a real HTTP server on loopback that keeps every request's
 //! path and body and answers 200. Started on a port chosen before (so a test can first leave
-//! that port closed, as a receiver that is down).
+//! that port closed, as a receiver that is down). [`Hanging`] is one that takes requests and
+//! never answers.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -76,4 +77,41 @@ fn read(stream: TcpStream) -> Option<Received> {
         path,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
+}
+
+/// A receiver that accepts every connection and never answers, holding each open until the
+/// client gives up: it counts the connections made and those the client has not yet closed.
+pub struct Hanging {
+    pub port: u16,
+    counts: Arc<Mutex<(usize, usize)>>,
+}
+
+impl Hanging {
+    pub fn start(port: u16) -> Hanging {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("cannot listen for webhooks");
+        let counts = Arc::new(Mutex::new((0usize, 0usize)));
+        let keep = counts.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                {
+                    let mut c = keep.lock().unwrap();
+                    c.0 += 1;
+                    c.1 += 1;
+                }
+                let keep = keep.clone();
+                std::thread::spawn(move || {
+                    // Reads (and drops) until the client closes its end.
+                    let mut sink = [0u8; 4096];
+                    while stream.read(&mut sink).is_ok_and(|n| n > 0) {}
+                    keep.lock().unwrap().1 -= 1;
+                });
+            }
+        });
+        Hanging { port, counts }
+    }
+
+    /// Connections made, and of them those still open.
+    pub fn connections(&self) -> (usize, usize) {
+        *self.counts.lock().unwrap()
+    }
 }

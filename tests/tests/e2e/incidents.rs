@@ -207,3 +207,53 @@ fn webhooks_get_one_delivery_per_alert_and_a_receiver_that_was_down_gets_it_late
         "{shown}"
     );
 }
+
+#[test]
+fn a_receiver_that_never_answers_holds_up_neither_the_others_nor_the_jobs() {
+    // The hanging receiver is first: its delivery is the older, and would go first.
+    let (slow, good) = (nightshift_e2e::free_port(), nightshift_e2e::free_port());
+    let hanging = nightshift_e2e::Hanging::start(slow);
+    let receiver = nightshift_e2e::Receiver::start(good);
+    let d = Daemon::with_config(&format!(
+        "{CONFIG}\n[[alerts.webhook]]\nurl = \"http://127.0.0.1:{slow}/hangs\"\n\
+         [[alerts.webhook]]\nurl = \"http://127.0.0.1:{good}/team\"\n"
+    ));
+    let ids: Vec<i64> = (0..3)
+        .map(|_| d.add(&["--attempts", "1", "--", "sh", "-c", "exit 3"]))
+        .collect();
+    d.wait_jobs(&ids, JOB_TIMEOUT);
+    wait_for(JOB_TIMEOUT, "the hanging receiver's connection", || {
+        hanging.connections() == (1, 1)
+    });
+    // The other receiver gets its alert while the first attempt still hangs (the client gives
+    // an attempt 10 s; a sender that waited for it would deliver only after it closed).
+    wait_for(JOB_TIMEOUT, "the other receiver's delivery", || {
+        receiver.received().len() == 1
+    });
+    assert_eq!(
+        hanging.connections(),
+        (1, 1),
+        "the first attempt still hangs"
+    );
+    // Jobs go on meanwhile.
+    let more = d.add(&["--", "true"]);
+    d.wait_jobs(&[more], JOB_TIMEOUT);
+    assert_eq!(hanging.connections(), (1, 1), "a job ran while it hung");
+    // The hanging attempt times out and is kept to be tried again.
+    let id = open(&d)[0]["id"].as_i64().unwrap();
+    wait_for(JOB_TIMEOUT, "the timed-out attempt recorded", || {
+        deliveries(&d, id).iter().any(|x| {
+            x["url"].as_str().is_some_and(|u| u.ends_with("/hangs"))
+                && x["state"] == "pending"
+                && x["attempts"].as_u64() == Some(1)
+                && x["last_error"].as_str().is_some_and(|e| !e.is_empty())
+        })
+    });
+    assert_eq!(hanging.connections().1, 0, "the client closed it");
+    let team: Vec<Value> = deliveries(&d, id)
+        .into_iter()
+        .filter(|x| x["url"].as_str().is_some_and(|u| u.ends_with("/team")))
+        .collect();
+    assert_eq!(team.len(), 1);
+    assert_eq!(team[0]["state"], "delivered", "{team:?}");
+}
