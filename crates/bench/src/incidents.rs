@@ -3,6 +3,8 @@
 //! - throughput of trivial jobs through the daemon with the incident rules on (evaluated 2 s
 //!   after jobs end, again and again under load), beside the same with `incidents.enabled =
 //!   false` (runs alternated off, on, off, on);
+//! - throughput while a backlog incident in each of 20 queues alerts a webhook receiver that
+//!   never answers, beside the same incidents with no webhook;
 //! - one evaluation of every rule with 1,000,000 finished jobs in the table and a week of
 //!   history for five queues, beside the 24-hour summary on the same data (a read every
 //!   evaluation makes several of).
@@ -11,7 +13,8 @@ use crate::harness::on_thread;
 use crate::report::{Figure, Target};
 use crate::stats::per_second;
 use crate::watch::{
-    CONCURRENCY, config_text, engine_options, history_folder, median, throughput_with,
+    CONCURRENCY, config_text, engine_options, history_folder, median, throughput_over,
+    throughput_with,
 };
 use nightshift_api::{Api, SummaryQuery};
 use nightshift_engine::Engine;
@@ -42,6 +45,7 @@ pub async fn run(
             off += took;
         }
     }
+    let (hung, with_hanging, without) = hanging_receiver(bin, jobs).await?;
     let (evaluation, summary) = evaluation(finished, rounds).await?;
     Ok(vec![
         Figure {
@@ -53,6 +57,17 @@ pub async fn run(
             value: per_second(jobs, on),
             baseline: per_second(jobs, off),
             baseline_name: "the same with incidents.enabled = false".into(),
+            target: Target::RatioAtLeast(0.95),
+        },
+        Figure {
+            key: "incidents_webhook_hanging_jobs_per_s",
+            name: format!(
+                "throughput with a backlog incident in each of {HANGING_QUEUES} queues and a webhook receiver that never answers ({hung} attempts hung), {jobs} /bin/true jobs a run"
+            ),
+            unit: "jobs/s",
+            value: per_second(jobs * 2, with_hanging),
+            baseline: per_second(jobs * 2, without),
+            baseline_name: "the same incidents with no webhook".into(),
             target: Target::RatioAtLeast(0.95),
         },
         Figure {
@@ -68,6 +83,54 @@ pub async fn run(
             target: Target::AtMost(10.0),
         },
     ])
+}
+
+/// Queues the hanging-receiver figure spreads its jobs over: each opens a backlog incident.
+const HANGING_QUEUES: usize = 20;
+
+/// Throughput while every queue has a backlog incident (threshold 1, active at once) whose
+/// alert goes to a receiver that takes the connection and never answers, beside the same
+/// incidents with no webhook (alternated without, with, without, with). Returns the attempts
+/// the receiver held and both times.
+async fn hanging_receiver(bin: &Path, jobs: usize) -> anyhow::Result<(usize, Duration, Duration)> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let hung = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = hung.clone();
+    // Holds every connection open until the bench ends; the client gives up after 10 s.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            held.push(stream);
+        }
+    });
+    let rules = "[incidents.rules.backlog]\nthreshold = 1\nfor = \"0s\"\n";
+    let mut with = Duration::ZERO;
+    let mut without = Duration::ZERO;
+    for hanging in [false, true, false, true] {
+        let bin = bin.to_path_buf();
+        let webhook = if hanging {
+            format!(
+                "[[alerts.webhook]]\nurl = \"http://127.0.0.1:{port}/\"\nmin_severity = \"info\"\n"
+            )
+        } else {
+            String::new()
+        };
+        let config = format!("{}{rules}{webhook}", config_text(true, CONCURRENCY));
+        let took = on_thread("incidents-webhook", move || {
+            throughput_over(&bin, jobs, HANGING_QUEUES, &config)
+        })
+        .await?;
+        if hanging {
+            with += took;
+        } else {
+            without += took;
+        }
+    }
+    let hung = hung.load(std::sync::atomic::Ordering::Relaxed);
+    anyhow::ensure!(hung > 0, "no alert reached the hanging receiver");
+    Ok((hung, with, without))
 }
 
 async fn evaluation(finished: usize, rounds: usize) -> anyhow::Result<(f64, f64)> {

@@ -88,9 +88,24 @@ fn throughput(bin: &Path, jobs: usize, enabled: bool) -> anyhow::Result<Duration
 
 /// The same with `config` (which names the queue `tp` and its concurrency).
 pub(crate) fn throughput_with(bin: &Path, jobs: usize, config: &str) -> anyhow::Result<Duration> {
+    throughput_over(bin, jobs, 1, config)
+}
+
+/// The same with the jobs spread over `queues` queues (`tp`, `tp-1`, `tp-2`, …).
+pub(crate) fn throughput_over(
+    bin: &Path,
+    jobs: usize,
+    queues: usize,
+    config: &str,
+) -> anyhow::Result<Duration> {
     let daemon = Daemon::start(bin, config, &[])?;
     let client = daemon.client()?;
-    let body = format!("{{\"cmd\":[\"/bin/true\"],\"queue\":\"{QUEUE}\"}}\n").repeat(jobs);
+    let body: String = (0..jobs)
+        .map(|i| match i % queues.max(1) {
+            0 => format!("{{\"cmd\":[\"/bin/true\"],\"queue\":\"{QUEUE}\"}}\n"),
+            q => format!("{{\"cmd\":[\"/bin/true\"],\"queue\":\"{QUEUE}-{q}\"}}\n"),
+        })
+        .collect();
     client.get("/api/health")?;
     let t0 = Instant::now();
     client.post("/api/jobs/batch", "application/x-ndjson", &body, 201)?;

@@ -22,8 +22,16 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
         .thread_name("nightshift")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(paths, config))
+    let served = runtime.block_on(serve(paths, config));
+    // The engine has stopped and its state is stored. What may still run on a blocking thread
+    // is a webhook attempt to a receiver that does not answer (up to its 10 s timeout): not
+    // worth holding the stop for, since an attempt cut short is made again at the next start.
+    runtime.shutdown_timeout(STRAGGLERS);
+    served
 }
+
+/// How long the stop waits for blocking work still running once the engine has stopped.
+const STRAGGLERS: std::time::Duration = std::time::Duration::from_millis(500);
 
 async fn serve(paths: Paths, config: Config) -> anyhow::Result<()> {
     let host = Host::start(paths, config).await?;
