@@ -126,10 +126,17 @@ def _well_formatted(value):
     return True
 
 
+def _unsent(query):
+    """Whether a query parameter is None or an empty list: the HTTP client sends no such
+    parameter at all, so what the server gets is not the case the fuzzer judges. (Seed 7 made
+    `{'step': '791h', 'queue': 'null', '': []}` a negative case, sent as a valid request.)"""
+    return isinstance(query, dict) and any(v is None or v == [] for v in query.values())
+
+
 @schemathesis.hook
 def filter_case(ctx, case):
     if case.meta is None or not case.meta.generation.mode.is_positive:
-        return True
+        return not _unsent(case.query)
     return _well_formatted(case.body) and _well_formatted(case.query)
 
 
