@@ -29,7 +29,7 @@ def _duration(n, unit):
 
 
 schemathesis.openapi.format(
-    "duration",
+    "human-duration",
     st.builds(
         _duration,
         st.integers(min_value=1, max_value=10_000),

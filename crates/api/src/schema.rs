@@ -172,11 +172,13 @@ pub fn resettable() -> Schema {
         .into()
 }
 
-/// A duration with a unit, as `nightshift_core::duration::parse` reads it.
+/// A duration with a unit, as `nightshift_core::duration::parse` reads it. Not JSON Schema's
+/// `duration`, which is ISO 8601 (`PT90S`): a validator that knows that format would take
+/// `"90s"` for invalid (a fuzzer then calls its acceptance a bug).
 fn duration_text() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .format(Some(SchemaFormat::Custom("duration".into())))
+        .format(Some(SchemaFormat::Custom("human-duration".into())))
 }
 
 const DURATION: &str =
