@@ -18,13 +18,22 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Time left alone after start before measuring (measurement, not synchronisation).
-const SETTLE: Duration = Duration::from_secs(2);
+/// Time left alone after start before measuring (measurement, not synchronisation): past
+/// the start's own work, the memory it freed given back (5 s after it), and the blocking
+/// threads it used ended (the runtime keeps an idle one 10 s). Figures from 2 s in counted
+/// those endings as wake-ups and the start's freed memory as resident.
+const SETTLE: Duration = Duration::from_secs(12);
 /// How often the threads' counters are read during the window, so a thread that exits
 /// mid-window still counts up to its last reading.
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
+/// The shortest window: a whole minute, so the history's one snapshot a minute (and whatever
+/// follows it) is counted once wherever the window falls. A 10 s window showed 0 wake-ups a
+/// second or 2 to 6, by whether a minute's start fell in it.
+pub(crate) const WHOLE_MINUTE: Duration = Duration::from_secs(60);
+
 pub fn run(bin: &Path, window: Duration) -> anyhow::Result<Vec<Figure>> {
+    let window = window.max(WHOLE_MINUTE);
     let plain = watch(bin, window, &[], |_| Ok(()))?;
 
     let power_dir = tempfile::Builder::new()

@@ -232,7 +232,10 @@ fn measure(
     );
     take(
         "idle",
-        &format!("idle daemon ({}s window)", sizes.idle_window.as_secs()),
+        &format!(
+            "idle daemon ({}s window)",
+            sizes.idle_window.max(idle::WHOLE_MINUTE).as_secs()
+        ),
         &|| idle::run(&options.bin, sizes.idle_window),
     );
     take(

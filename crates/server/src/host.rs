@@ -34,6 +34,8 @@ pub struct Host {
     servers: Mutex<Vec<JoinHandle<()>>>,
     /// Webhook delivery of incident alerts.
     alerts: nightshift_alerts::Alerts,
+    /// Gives freed memory back after bursts (`memory.rs`).
+    memory: JoinHandle<()>,
 }
 
 impl Host {
@@ -82,6 +84,7 @@ impl Host {
         })
         .collect();
         let alerts = nightshift_alerts::start(api.engine().clone(), &config.alerts);
+        let memory = crate::memory::spawn(api.engine().clone());
         Ok(Host {
             api,
             paths,
@@ -90,6 +93,7 @@ impl Host {
             stop_server: Mutex::new(Some(stop_tx)),
             servers: Mutex::new(servers),
             alerts,
+            memory,
         })
     }
 
@@ -126,6 +130,7 @@ impl Host {
     pub async fn stop(&self) {
         // Deliveries still pending are sent at the next start.
         self.alerts.stop();
+        self.memory.abort();
         self.api.engine().shutdown().await;
         if let Some(stop) = self
             .stop_server

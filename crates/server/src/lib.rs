@@ -14,6 +14,7 @@ mod exporter;
 mod guard;
 mod host;
 mod incident_routes;
+mod memory;
 mod openapi;
 mod pool_routes;
 mod routes;

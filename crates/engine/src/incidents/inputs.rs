@@ -146,7 +146,7 @@ pub(super) async fn gather(ctx: &Context, sources: &Sources) -> Result<Inputs, S
 }
 
 /// Bytes in use and in all on the disk holding `dir`, as an unprivileged user sees it.
-fn disk_use(dir: &std::path::Path) -> Option<(u64, u64)> {
+pub(super) fn disk_use(dir: &std::path::Path) -> Option<(u64, u64)> {
     let fs = nix::sys::statvfs::statvfs(dir).ok()?;
     // The field types are u64 on Linux; `as` keeps platforms with narrower ones building.
     #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]

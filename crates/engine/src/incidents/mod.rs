@@ -3,10 +3,11 @@
 //! (`Event::Incident`) and appended to the alert history (a JSON Lines file).
 //!
 //! Evaluation is event driven: after each minute's snapshot (the history task's one wake-up a
-//! minute, so time-based conditions move on) and shortly after jobs are added or end, a
-//! queue's settings change or a pool changes (so a failure storm is seen within seconds). It reads the metrics history's windows (merged
-//! minute rows, never the jobs table), the pools, the running jobs (bounded by the queues'
-//! limits) and the disk. With metrics off there is no history, and no incident.
+//! minute, so time-based conditions move on; skipped when none can, `idle`) and shortly after
+//! jobs are added or end, a queue's settings change or a pool changes (so a failure storm is
+//! seen within seconds). It reads the metrics history's windows (merged minute rows, never the
+//! jobs table), the pools, the running jobs (bounded by the queues' limits) and the disk. With
+//! metrics off there is no history, and no incident.
 //!
 //! The lifecycle's book lives here behind one lock: evaluations and people's actions
 //! (acknowledge, snooze, resolve) take turns on it, and each change is stored before it is
@@ -15,6 +16,7 @@
 mod alerts;
 mod apply;
 mod handle;
+mod idle;
 mod inputs;
 
 use crate::Event;
@@ -94,19 +96,27 @@ pub(crate) async fn run(ctx: Arc<Context>, sources: crate::history::Sources) {
         tracing::warn!(error = %e, "cannot read the open incidents; trying again in a minute");
     }
     evaluate_now(&ctx, &sources).await;
+    // When jobs were last added or ended, or a queue or pool changed (none yet).
+    let mut last_activity = i64::MIN;
     loop {
         let mut settle = false;
         tokio::select! {
-            () = state.now.notified() => {}
+            () = state.now.notified() => {
+                if !idle::minute_matters(&ctx, last_activity).await {
+                    continue;
+                }
+            }
             event = events.recv() => match event {
                 // What moves the figures the rules read: jobs added or ended, a queue's settings,
-                // a pool's workers.
+                // a pool's workers, and what holds work back (a pause, the power supply).
                 Ok(
                     Event::Queued { .. }
                     | Event::Ended { .. }
                     | Event::QueueChanged { .. }
                     | Event::PoolChanged { .. }
-                    | Event::Recovered { .. },
+                    | Event::Recovered { .. }
+                    | Event::Paused { .. }
+                    | Event::PowerChanged { .. },
                 ) => settle = true,
                 Ok(_) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => settle = true,
@@ -114,6 +124,7 @@ pub(crate) async fn run(ctx: Arc<Context>, sources: crate::history::Sources) {
             },
         }
         if settle {
+            last_activity = ctx.clock.now_ms();
             // Let the rest of a burst arrive; the minute's snapshot may come meanwhile.
             tokio::select! {
                 () = tokio::time::sleep(SETTLE) => {}
