@@ -35,6 +35,17 @@ fn go(s: &WdSession<'_>, page: &str) {
     );
 }
 
+/// Waits until the page shows incident `id`'s detail.
+fn wait_incident(s: &WdSession<'_>, id: i64, what: &str) {
+    s.wait_script(
+        TIMEOUT,
+        what,
+        "const p = document.querySelector('[data-testid=\"incident-detail\"]'); \
+         return p ? Number(p.getAttribute('data-id')) : null;",
+        |v| v.as_i64() == Some(id),
+    );
+}
+
 /// Waits until the row of job `id` shows `state` (its `data-state`).
 fn wait_row(s: &WdSession<'_>, id: i64, state: &str) {
     s.wait_script(
@@ -295,23 +306,11 @@ fn the_incidents_page_in_the_window_shows_one_live_acknowledges_and_resolves_it_
     );
     go(&s, "jobs");
     server.invoke(toast.id, "open");
-    s.wait_script(
-        TIMEOUT,
-        "the incident's page, opened from its toast",
-        "const p = document.querySelector('[data-testid=\"incident-detail\"]'); \
-         return p ? Number(p.getAttribute('data-id')) : null;",
-        |v| v.as_i64() == Some(id),
-    );
+    wait_incident(&s, id, "the incident's page, opened from its toast");
     go(&s, "incidents");
     let link = s.find(&format!("[data-testid=\"incident-{id}\"] a"));
     s.click(&link);
-    s.wait_script(
-        TIMEOUT,
-        "the incident opened",
-        "const p = document.querySelector('[data-testid=\"incident-detail\"]'); \
-         return p ? Number(p.getAttribute('data-id')) : null;",
-        |v| v.as_i64() == Some(id),
-    );
+    wait_incident(&s, id, "the incident opened from its row");
     let ack = s.find("[data-testid=\"incident-ack\"]");
     s.click(&ack);
     d.tray().wait_icon("idle", TIMEOUT);
