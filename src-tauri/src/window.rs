@@ -37,7 +37,7 @@ pub fn open_at(app: &AppHandle, route: Option<Route>) {
     }
 }
 
-/// Where the tray app leaves the route for a window process it raises (read on SIGUSR1).
+/// Where the tray app leaves the route for a window process it raises (read on SIGUSR2).
 pub fn route_file(paths: &nightshift_core::Paths) -> std::path::PathBuf {
     paths.run_dir.join("window-route")
 }
@@ -61,7 +61,9 @@ fn open_process(app: &AppHandle, route: Option<Route>) {
                 tracing::warn!(error = %e, "cannot pass the window its page");
             }
         }
-        let _ = kill(Pid::from_raw(running.id() as i32), Signal::SIGUSR1);
+        // SIGUSR2, not SIGUSR1: WebKit's JavaScriptCore takes SIGUSR1 in every process that
+        // links it (to suspend its threads), so a SIGUSR1 never reached our handler.
+        let _ = kill(Pid::from_raw(running.id() as i32), Signal::SIGUSR2);
         return;
     }
     let started = std::env::current_exe().and_then(|exe| {

@@ -34,12 +34,13 @@ pub fn run(route: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The tray app sends SIGUSR1 when "Open Nightshift" is chosen while this window exists, or
-/// a notification's Open; for the latter it first leaves the page to go to in `route_file`.
+/// The tray app sends SIGUSR2 (see `window::open_process`) when "Open Nightshift" is chosen
+/// while this window exists, or a notification's Open; for the latter it first leaves the page
+/// to go to in `route_file`.
 fn raise_on_request(app: AppHandle, route_file: std::path::PathBuf) {
     tauri::async_runtime::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut raise) = signal(SignalKind::user_defined1()) else {
+        let Ok(mut raise) = signal(SignalKind::user_defined2()) else {
             return;
         };
         while raise.recv().await.is_some() {
@@ -50,6 +51,7 @@ fn raise_on_request(app: AppHandle, route_file: std::path::PathBuf) {
             let _ = std::fs::remove_file(&route_file);
             if let Some(window) = app.get_webview_window(MAIN) {
                 if let Some(route) = &route {
+                    tracing::info!(route = %route.as_str(), "the window goes to a page");
                     crate::window::go(&window, route);
                 }
                 let _ = window.unminimize();

@@ -1,7 +1,7 @@
 //! The app's life: one instance per session, no display, quitting on SIGTERM, and a window
 //! that comes and goes while the app stays in the tray.
 
-use super::{LONG, TIMEOUT, status};
+use super::{LONG, TIMEOUT, children, status, window_process};
 use nightshift_e2e::desktop::{Desktop, desktop_bin};
 use nightshift_e2e::{
     Daemon, catches_signal, describe, group_members, holders_of, is_live, run_with_timeout, text,
@@ -210,32 +210,6 @@ fn the_app_handles_sigterm_as_soon_as_it_says_it_is_ready() {
         caught,
         "daemon.json names the app, yet SIGTERM would still kill it outright"
     );
-}
-
-/// The app's window process (`nightshift-desktop --window`), if it has one.
-fn window_process(app: i32) -> Option<i32> {
-    children(app).into_iter().find(|pid| {
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        cmdline.split(|b| *b == 0).any(|arg| arg == b"--window")
-    })
-}
-
-/// The processes whose parent is `parent`.
-fn children(parent: i32) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let ppid = stat
-                .rfind(')')
-                .and_then(|i| stat[i + 1..].split_whitespace().nth(1)?.parse::<i32>().ok());
-            ppid == Some(parent)
-        })
-        .collect()
 }
 
 /// Whether `pid` has an established TCP connection to 127.0.0.1:`port`.

@@ -26,3 +26,29 @@ pub const FAILING: &[&str] = &["--", "sh", "-c", "exit 3"];
 pub fn status(d: &Desktop) -> Value {
     serde_json::from_str(&d.cli_ok(&["status", "--json"])).expect("status --json prints JSON")
 }
+
+/// The app's window process (`nightshift-desktop --window`), if it has one.
+pub fn window_process(app: i32) -> Option<i32> {
+    children(app).into_iter().find(|pid| {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        cmdline.split(|b| *b == 0).any(|arg| arg == b"--window")
+    })
+}
+
+/// The processes whose parent is `parent`.
+pub fn children(parent: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().nth(1)?.parse::<i32>().ok());
+            ppid == Some(parent)
+        })
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! Notifications: a test server owning org.freedesktop.Notifications on the session bus records
 //! every `Notify` the app sends (what notify-rust calls, as dunst or GNOME Shell would get it).
 
-use super::{FAILING, LONG, TIMEOUT};
+use super::{FAILING, LONG, TIMEOUT, window_process};
 use nightshift_e2e::desktop::{Desktop, NotificationServer};
 use nightshift_e2e::{JOB_TIMEOUT, holders_of, wait_for, wait_until};
 use std::process::Command;
@@ -283,4 +283,68 @@ fn an_incident_turns_the_tray_to_attention_its_menu_names_it_and_acknowledging_i
             m.iter()
                 .any(|e| e.label == "No incident needs you" && !e.enabled)
         });
+}
+
+/// The open incident of queue `queue`, by its id.
+fn incident_of(d: &Desktop, queue: &str) -> Option<i64> {
+    let open: serde_json::Value = serde_json::from_str(&d.cli_ok(&["incidents", "--json"])).ok()?;
+    open.as_array()?
+        .iter()
+        .find(|i| i["queue"] == queue)
+        .and_then(|i| i["id"].as_i64())
+}
+
+#[test]
+fn an_incidents_open_starts_the_window_on_its_page_and_sends_an_open_window_there() {
+    // Two jobs waiting in a held queue are a backlog here, at once; each queue its own.
+    let mut d = Desktop::builder()
+        .tables(
+            "[queues.later]\nconcurrency = 0\n[queues.after]\nconcurrency = 0\n\
+             [incidents.rules.backlog]\nthreshold = 2\nfor = \"0s\"\n",
+        )
+        .start();
+    let server = NotificationServer::with_actions(d.bus());
+    let app = d.launch(&[]) as i32;
+    for _ in 0..2 {
+        d.cli_ok(&["add", "--queue", "later", "--", "true"]);
+    }
+    let toast = server.wait_count(1, TIMEOUT).remove(0);
+    let first = incident_of(&d, "later").expect("the backlog's incident");
+    // No window yet: Open starts one, on the incident's page.
+    assert_eq!(window_process(app), None);
+    server.invoke(toast.id, "open");
+    let route = format!("/incidents/{first}");
+    wait_for(TIMEOUT, "a window process on the incident's page", || {
+        window_process(app).is_some_and(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            args.windows(2)
+                .any(|w| w[0] == b"--route" && w[1] == route.as_bytes())
+        })
+    });
+    let window = window_process(app).unwrap();
+    // With the window open, a second incident's Open sends that window to its page.
+    for _ in 0..2 {
+        d.cli_ok(&["add", "--queue", "after", "--", "true"]);
+    }
+    let toast = server.wait_count(2, TIMEOUT).remove(1);
+    let second = incident_of(&d, "after").expect("the second backlog's incident");
+    server.invoke(toast.id, "open");
+    // Its log line says so (the page itself is the window test's to read, over WebDriver).
+    let route = format!("/incidents/{second}");
+    let went = nightshift_e2e::wait_until(TIMEOUT, || {
+        d.daemon_stderr()
+            .lines()
+            .any(|l| l.contains("the window goes to a page") && l.ends_with(&route))
+    });
+    assert!(
+        went,
+        "no line of the window going to {route}:\n{}",
+        d.daemon_stderr()
+    );
+    assert_eq!(
+        window_process(app),
+        Some(window),
+        "the same window, not a second"
+    );
 }
