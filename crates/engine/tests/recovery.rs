@@ -265,16 +265,7 @@ async fn an_unclean_restart_is_an_incident_for_the_hour_after_the_start() {
     eventually("the orphan group", || members(pgid) == 2).await;
     let id = left_running(&dir, "exit 0", 2, &Identity::of(pgid)).await;
 
-    let mut config = config();
-    for rule in RuleId::ALL {
-        config.incidents.rules.insert(
-            rule.as_str().into(),
-            nightshift_core::config::RuleConfig {
-                enabled: Some(rule == RuleId::UncleanRestart),
-                ..Default::default()
-            },
-        );
-    }
+    let config = only(RuleId::UncleanRestart, |_| {});
     let t0 = nightshift_core::clock::system().now_ms();
     let clock = std::sync::Arc::new(nightshift_core::clock::ManualClock::new(t0));
     let mut f = start_full(dir, config, clock.clone(), None).await;

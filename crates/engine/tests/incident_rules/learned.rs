@@ -3,6 +3,7 @@
 //! finished jobs each), and a job running far past the queue's usual run time.
 
 use crate::rig::*;
+use crate::support::only;
 use nightshift_core::incident::{IncidentState, RuleId};
 
 /// Writes hours `from..to` of history for `queue`: in each, `n` jobs that run `run_ms` by the
@@ -25,7 +26,7 @@ async fn hours(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_processing_waits_for_a_learned_baseline_then_fires_over_p95_plus_2_sigma() {
     let config = only(RuleId::SlowProcessing, |_| {});
-    let mut rig = Rig::start(RuleId::SlowProcessing, config).await;
+    let mut rig = Rig::start(config).await;
     // 23 hours of 5 jobs of 2 s: not yet enough to learn from.
     hours(&mut rig, "render", 0..23, 5, 0, 2_000).await;
     rig.at(23 * HOUR + MIN);
@@ -66,7 +67,7 @@ async fn slow_processing_waits_for_a_learned_baseline_then_fires_over_p95_plus_2
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn success_under_its_learned_baseline_fires_at_the_70_percent_ceiling() {
     let config = only(RuleId::SuccessBelowBaseline, |_| {});
-    let mut rig = Rig::start(RuleId::SuccessBelowBaseline, config).await;
+    let mut rig = Rig::start(config).await;
     // A day that always succeeded: mean 100%, σ 0, so the line is the ceiling, 70%.
     hours(&mut rig, "sync", 0..24, 5, 0, 0).await;
     rig.at(24 * HOUR + MIN);
@@ -85,7 +86,7 @@ async fn success_under_its_learned_baseline_fires_at_the_70_percent_ceiling() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_past_3x_its_usual_and_the_floor_is_named_at_once_and_resolves_when_it_ends() {
     let config = only(RuleId::LongRunning, |_| {});
-    let mut rig = Rig::start(RuleId::LongRunning, config).await;
+    let mut rig = Rig::start(config).await;
     // The last day: ten jobs of 2 minutes. Usual: 2 minutes; the line: the 10-minute floor
     // (3x is only 6 minutes).
     hours(&mut rig, "etl", 0..1, 10, 0, 2 * MIN).await;
@@ -94,10 +95,7 @@ async fn a_job_past_3x_its_usual_and_the_floor_is_named_at_once_and_resolves_whe
     let long = rig
         .f
         .engine
-        .enqueue(vec![crate::support::sh(
-            &format!("while [ ! -e '{}' ]; do sleep 0.01; done", go.display()),
-            "etl",
-        )])
+        .enqueue(vec![gated(&go, "etl", 0)])
         .await
         .unwrap()[0];
     rig.f.started(long).await;

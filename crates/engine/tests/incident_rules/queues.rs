@@ -7,7 +7,7 @@ use nightshift_core::incident::{EventKind, IncidentState, RuleId};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn success_under_80_percent_goes_active_after_10_minutes_and_resolves() {
-    let mut rig = Rig::start(RuleId::SuccessRate, only(RuleId::SuccessRate, |_| {})).await;
+    let mut rig = Rig::start(only(RuleId::SuccessRate, |_| {})).await;
     // 3 of 10 fail: 70% succeed, under the line of 80%.
     let failed = rig.run_for("mail", 10, 3, 1000).await;
     rig.at(MIN);
@@ -31,7 +31,7 @@ async fn success_under_80_percent_goes_active_after_10_minutes_and_resolves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backlog_is_told_once_reminded_snoozed_acknowledged_does_not_flap_and_reopens() {
     let config = only(RuleId::Backlog, |r| r.threshold = Some(3.0));
-    let mut rig = Rig::start(RuleId::Backlog, config).await;
+    let mut rig = Rig::start(config).await;
     let e = rig.f.engine.clone();
     let three = || (0..3).map(|_| sh("exit 0", "mail")).collect::<Vec<_>>();
     // Held back on purpose, the jobs still wait: 3 ready, at the line.
@@ -135,7 +135,7 @@ async fn a_backlog_is_told_once_reminded_snoozed_acknowledged_does_not_flap_and_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backlog_grown_from_empty_over_the_window_goes_active_after_5_minutes() {
     let config = only(RuleId::BacklogGrowing, |r| r.threshold = Some(4.0));
-    let mut rig = Rig::start(RuleId::BacklogGrowing, config).await;
+    let mut rig = Rig::start(config).await;
     let e = rig.f.engine.clone();
     e.pause_all().await;
     // The first 15 minutes: the window reaches back before the start, where nothing is known.
@@ -172,16 +172,10 @@ async fn a_backlog_grown_from_empty_over_the_window_goes_active_after_5_minutes(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_behind_a_long_first_job_are_not_a_stall() {
-    let mut rig = Rig::start(RuleId::Stalled, only(RuleId::Stalled, |_| {})).await;
+    let mut rig = Rig::start(only(RuleId::Stalled, |_| {})).await;
     let e = rig.f.engine.clone();
     let go = rig.f.dir.path().join("go");
-    let first = e
-        .enqueue(vec![sh(
-            &format!("while [ ! -e '{}' ]; do sleep 0.01; done", go.display()),
-            "etl",
-        )])
-        .await
-        .unwrap()[0];
+    let first = e.enqueue(vec![gated(&go, "etl", 0)]).await.unwrap()[0];
     rig.f.started(first).await;
     let chain: Vec<_> = (0..3)
         .map(|_| {

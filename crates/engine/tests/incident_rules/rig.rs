@@ -2,7 +2,6 @@
 
 use crate::support::*;
 use nightshift_core::clock::ManualClock;
-use nightshift_core::config::RuleConfig;
 use nightshift_core::incident::{Incident, IncidentState, RuleId};
 use nightshift_core::metrics::history::floor_to;
 use nightshift_core::{Clock, Config, JobId};
@@ -12,21 +11,6 @@ use std::sync::Arc;
 pub const MIN: i64 = 60_000;
 pub const HOUR: i64 = 60 * MIN;
 
-/// The test config with every rule but `rule` off, and `tweak` applied to its settings.
-pub fn only(rule: RuleId, tweak: impl FnOnce(&mut RuleConfig)) -> Config {
-    let mut config = config();
-    config.jobs.concurrency = 12;
-    for id in RuleId::ALL {
-        let settings = RuleConfig {
-            enabled: Some(id == rule),
-            ..RuleConfig::default()
-        };
-        config.incidents.rules.insert(id.as_str().into(), settings);
-    }
-    tweak(config.incidents.rules.get_mut(rule.as_str()).unwrap());
-    config
-}
-
 pub struct Rig {
     pub f: Fixture,
     pub clock: Arc<ManualClock>,
@@ -35,17 +19,32 @@ pub struct Rig {
     pub rule: RuleId,
 }
 
+/// A job of `queue` that runs until the file `go` exists, then exits with `code`.
+pub fn gated(go: &std::path::Path, queue: &str, code: i32) -> NewJob {
+    let script = format!(
+        "while [ ! -e '{}' ]; do sleep 0.01; done; exit {code}",
+        go.display()
+    );
+    let mut job = sh(&script, queue);
+    job.spec.max_attempts = 1;
+    job
+}
+
 impl Rig {
-    pub async fn start(rule: RuleId, config: Config) -> Rig {
-        Rig::start_in(rule, config, tempfile::tempdir().unwrap(), None).await
+    /// An engine on `config` (from [`only`]), in a fresh folder.
+    pub async fn start(config: Config) -> Rig {
+        Rig::start_in(config, tempfile::tempdir().unwrap(), None).await
     }
 
+    /// The same in `dir`, reading `power` when given.
     pub async fn start_in(
-        rule: RuleId,
         config: Config,
         dir: tempfile::TempDir,
         power: Option<Arc<FakePower>>,
     ) -> Rig {
+        let mut on = config.incidents.rules().into_iter().filter(|r| r.enabled);
+        let rule = on.next().expect("one rule on").id;
+        assert!(on.next().is_none(), "only one rule on");
         let t0 = floor_to(nightshift_core::clock::system().now_ms(), HOUR);
         let clock = Arc::new(ManualClock::new(t0));
         let power = power.map(|p| p as Arc<dyn nightshift_power::PowerSource>);
@@ -164,16 +163,7 @@ impl Rig {
             .path()
             .join(format!("go-{}", self.clock.now_ms()));
         let jobs: Vec<NewJob> = (0..n)
-            .map(|i| {
-                let code = if i < fail { 1 } else { 0 };
-                let script = format!(
-                    "while [ ! -e '{}' ]; do sleep 0.01; done; exit {code}",
-                    go.display()
-                );
-                let mut job = sh(&script, queue);
-                job.spec.max_attempts = 1;
-                job
-            })
+            .map(|i| gated(&go, queue, if i < fail { 1 } else { 0 }))
             .collect();
         let ids = self.f.engine.enqueue(jobs).await.unwrap();
         self.all_started(&ids).await;

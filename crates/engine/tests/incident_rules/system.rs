@@ -10,7 +10,7 @@ use nightshift_engine::WorkerState;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_whose_worker_cannot_start_is_down_after_2_minutes_and_recovers() {
-    let rig = Rig::start(RuleId::WorkerDown, only(RuleId::WorkerDown, |_| {})).await;
+    let rig = Rig::start(only(RuleId::WorkerDown, |_| {})).await;
     let model = rig.f.dir.path().join("model");
     // A real worker that crashes at start until its model file exists, then serves.
     let script = format!(
@@ -55,7 +55,7 @@ async fn a_data_folder_disk_over_90_percent_is_critical_after_a_minute_and_resol
     let fs = nightshift_e2e::SmallFs::mount(&base.path().join("fs"), 16);
     let data = tempfile::tempdir_in(base.path().join("fs")).unwrap();
     let filler = data.path().join("filler");
-    let rig = Rig::start_in(RuleId::DiskFull, only(RuleId::DiskFull, |_| {}), data, None).await;
+    let rig = Rig::start_in(only(RuleId::DiskFull, |_| {}), data, None).await;
     rig.expect_none().await;
     // Fill the filesystem to 95%, leaving the database room to record the incident.
     let st = nix::sys::statvfs::statvfs(&filler.parent().unwrap().to_path_buf()).unwrap();
@@ -88,13 +88,7 @@ async fn jobs_held_for_power_for_2_hours_are_told_and_resolve_once_plugged_in() 
     let power = FakePower::new(battery(80.0));
     let mut config = only(RuleId::PowerHeld, |_| {});
     config.power.poll = std::time::Duration::from_secs(1);
-    let mut rig = Rig::start_in(
-        RuleId::PowerHeld,
-        config,
-        tempfile::tempdir().unwrap(),
-        Some(power.clone()),
-    )
-    .await;
+    let mut rig = Rig::start_in(config, tempfile::tempdir().unwrap(), Some(power.clone())).await;
     let jobs: Vec<_> = (0..2)
         .map(|_| {
             let mut job = sh("exit 0", "backup");

@@ -31,6 +31,24 @@ pub fn config() -> Config {
     config
 }
 
+/// The test config with every rule but `rule` off, and `tweak` applied to its settings.
+pub fn only(
+    rule: nightshift_core::incident::RuleId,
+    tweak: impl FnOnce(&mut nightshift_core::config::RuleConfig),
+) -> Config {
+    let mut config = config();
+    config.jobs.concurrency = 12;
+    for id in nightshift_core::incident::RuleId::ALL {
+        let settings = nightshift_core::config::RuleConfig {
+            enabled: Some(id == rule),
+            ..Default::default()
+        };
+        config.incidents.rules.insert(id.as_str().into(), settings);
+    }
+    tweak(config.incidents.rules.get_mut(rule.as_str()).unwrap());
+    config
+}
+
 /// An engine on a fresh folder whose clock moves only when the test moves it.
 pub async fn start_with_clock(
     config: Config,
